@@ -1,0 +1,1 @@
+/* placeholder */ extern int acap_placeholder_30227;

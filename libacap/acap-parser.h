@@ -1,0 +1,137 @@
+/*
+ * acap-parser.h -- incremental parser for ACAP commands and responses.
+ *
+ * Owns: the bytes of the command being assembled and the argument tree
+ * built from them (one arena per parser).  Never performs I/O: it is handed
+ * bytes and says what it found.  Grammar: RFC 2244 §2.6 and §8, with the
+ * corrections listed in doc/protocol-notes.md.
+ *
+ * Used by acapd (ACAP_PARSER_COMMAND and ACAP_PARSER_SASL_LINE modes) and by
+ * clients (ACAP_PARSER_RESPONSE mode).
+ */
+#ifndef ACAP_PARSER_H
+#define ACAP_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum acap_arg_type {
+	ACAP_ARG_ATOM,		/* RFC 2244 §2.6.1; keywords, numbers, "*" */
+	ACAP_ARG_STRING,	/* quoted (§2.6.3) or literal */
+	ACAP_ARG_NIL,		/* the atom NIL, any case */
+	ACAP_ARG_LIST,		/* "(" ... ")", possibly empty */
+};
+
+/*
+ * One parsed argument.  Strings are NUL-terminated copies in the parser's
+ * arena; a literal may also contain NUL bytes, so use len.  Everything
+ * pointed to lives until the next acap_parser_feed() or _reset() call.
+ */
+struct acap_arg {
+	enum acap_arg_type type;
+	bool literal;			/* STRING that arrived as a literal */
+	const char *str;		/* ATOM, STRING; "NIL" for NIL; NULL for LIST */
+	size_t len;
+	const struct acap_arg *list;	/* LIST elements; NULL when count == 0 */
+	size_t count;
+};
+
+/*
+ * A whole command or response line (with its literals).
+ * COMMAND mode: tag is the client's tag; args[0] is the command name atom.
+ * RESPONSE mode: tag is "*", "+" or the command's tag; args[0] is the
+ *   response keyword (OK, ENTRY, ...) or, for "+", the continuation string.
+ * SASL_LINE mode: tag is NULL; nargs == 1; args[0] is a STRING, or the
+ *   ATOM "*" when the client cancels (RFC 2244 §6.3.1).
+ */
+struct acap_cmd {
+	const char *tag;
+	const struct acap_arg *args;
+	size_t nargs;
+};
+
+/*
+ * Bounds (all in octets unless said otherwise).  0 means "no limit" only
+ * where stated.
+ */
+struct acap_limits {
+	size_t max_line;		/* one line, not counting literal payloads */
+	size_t max_literal;		/* one synchronizing literal */
+	size_t max_nonsync_literal;	/* one {n+} literal */
+	size_t max_command;		/* whole command: lines + literals */
+	unsigned int max_depth;		/* list nesting; 1 = flat lists only */
+	unsigned int max_args;		/* arguments in the whole command, counting
+					   list elements at every depth */
+};
+
+enum acap_parser_mode {
+	ACAP_PARSER_COMMAND,
+	ACAP_PARSER_RESPONSE,
+	ACAP_PARSER_SASL_LINE,
+};
+
+struct acap_parser;
+
+/* lim is copied. */
+struct acap_parser *acap_parser_new(enum acap_parser_mode mode,
+    const struct acap_limits *lim);
+void acap_parser_free(struct acap_parser **pp);	/* sets *pp = NULL */
+
+/*
+ * Change the mode for the next command (e.g. to SASL_LINE while an
+ * AUTHENTICATE exchange is running, back to COMMAND after it) and/or the
+ * limits (tighter before authentication).  Only between commands.
+ */
+void acap_parser_set_mode(struct acap_parser *p, enum acap_parser_mode mode);
+void acap_parser_set_limits(struct acap_parser *p, const struct acap_limits *lim);
+
+/*
+ * Consume up to len bytes; *used_r says how many were consumed.
+ * Returns
+ *   1  a whole command is in *cmd_r (valid until the next feed/reset);
+ *      unconsumed bytes belong to the next command;
+ *   0  more input is needed.  If acap_parser_want_continuation() is then
+ *      true, a synchronizing literal was announced and the caller must send
+ *      a "+" continuation (or reject) before more bytes will be consumed;
+ *  -1  the command is malformed or over a limit.  acap_parser_error() says
+ *      why, and whether the stream is still in sync.  When it is not fatal,
+ *      all bytes of the bad command (through its final CRLF, including any
+ *      non-synchronizing literals, RFC 2244 §6.9) have been consumed and the
+ *      next feed starts a new command.
+ * The first feed after a 1 or -1 return resets the arena.
+ */
+int acap_parser_feed(struct acap_parser *p, const char *buf, size_t len,
+    size_t *used_r, const struct acap_cmd **cmd_r);
+
+/* True while a synchronizing literal waits for the peer to see "+". */
+bool acap_parser_want_continuation(const struct acap_parser *p);
+/* Size of that literal. */
+size_t acap_parser_pending_literal(const struct acap_parser *p);
+/* The caller sent "+ ...": the literal bytes may now be consumed. */
+void acap_parser_continue(struct acap_parser *p);
+/*
+ * The caller refuses the literal (and answers BAD): the partial command is
+ * dropped; the client will not send the literal (RFC 2244 §2.6.3).
+ */
+void acap_parser_reject(struct acap_parser *p);
+
+/*
+ * After -1: a human-readable reason (static or arena string, valid until
+ * the next feed/reset), and in *tag_r the tag of the bad command if one
+ * could be read (NULL otherwise: answer with an untagged "* BAD").
+ * *fatal_r is true when the stream cannot be resynchronised (e.g. an
+ * oversized non-synchronizing literal): the caller must say BYE and close.
+ */
+const char *acap_parser_error(const struct acap_parser *p,
+    const char **tag_r, bool *fatal_r);
+
+/* Tag of the command being assembled, or NULL (e.g. for a BAD on reject). */
+const char *acap_parser_tag(const struct acap_parser *p);
+
+/* Drop any partial command and free the arena down to its first block. */
+void acap_parser_reset(struct acap_parser *p);
+
+/* Bytes currently held (buffered input + arena), for memory accounting. */
+size_t acap_parser_memory(const struct acap_parser *p);
+
+#endif

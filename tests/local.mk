@@ -1,0 +1,16 @@
+# Test suite: Check unit suites (tests/unit), protocol scenarios against a
+# live acapd (tests/protocol), interop with a third-party client
+# (tests/interop).  "make check" runs them all.
+TEST_EXTENSIONS = .acap .sh
+AM_TESTS_ENVIRONMENT = \
+	top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
+	export top_builddir top_srcdir;
+
+# Unit suites, one fragment per area.
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+UNIT_LIBS = $(CHECK_LIBS)
+
+include tests/unit/codec.mk
+include tests/unit/store.mk
+include tests/unit/security.mk
+include tests/protocol/local.mk
