@@ -1,0 +1,97 @@
+/*
+ * config.h -- acapd.conf: one declarative option table (config.c), parsed
+ * into a struct config.  Owns the option values; after start-up they are
+ * read only through the global `cfg`, which SIGHUP may replace.
+ */
+#ifndef ACAPD_CONFIG_H
+#define ACAPD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+	/* network */
+	char *listen;			/* space-separated host:port list */
+	bool tcp_keepalive;		/* RFC 5383 §4.2: off by default */
+	unsigned int max_connections;	/* 0 = from RLIMIT_NOFILE */
+	unsigned int max_connections_per_ip;
+	unsigned int idle_timeout;	/* seconds, >= 1800 (RFC 2244 §2.4.3) */
+	unsigned int preauth_idle_timeout;
+
+	/* files */
+	char *statedir;
+	char *database;			/* default <statedir>/acapd.db */
+	char *pidfile;
+	char *portfile;			/* write bound ports here (tests) */
+	char *user;			/* drop privileges to */
+	char *group;
+
+	/* logging */
+	bool syslog;
+	char *log_level;		/* error|warning|info|debug */
+
+	/* TLS */
+	char *tls_cert;
+	char *tls_key;
+	char *tls_ca;			/* verify client certificates */
+	char *tls_min_protocol;		/* TLSv1.2 | TLSv1.3 */
+	char *tls_ciphers;
+	char *tls_ciphersuites;
+	bool tls_generate;		/* make a self-signed cert if missing */
+	bool require_tls;
+	bool require_tls_exempt_loopback;
+
+	/* SASL */
+	char *sasl_mech_list;		/* empty: all that are usable */
+	char *sasl_pwcheck_method;
+	char *sasl_auxprop_plugin;
+	char *sasl_sasldb;		/* default <statedir>/sasldb2 */
+	char *sasl_saslauthd_path;
+	bool allow_plaintext;		/* PLAIN/LOGIN without TLS */
+	bool allow_anonymous;
+	char *admins;			/* space-separated identities */
+	char *bootstrap_admin;		/* create this admin on first start */
+	unsigned int max_auth_failures;
+	unsigned int auth_fail_delay_ms;
+
+	/* limits (limits.h) */
+	unsigned int preauth_max_line;
+	unsigned int preauth_max_literal;
+	unsigned int preauth_max_nonsync;
+	unsigned int preauth_max_command;
+	unsigned int max_line;
+	unsigned int max_literal;
+	unsigned int max_command;
+	unsigned int max_depth;
+	unsigned int max_args;
+	unsigned int max_bad_commands;
+	unsigned int max_output;
+	unsigned int output_hiwat;
+	unsigned int context_limit;
+
+	/* storage */
+	unsigned long long quota;	/* bytes per user; 0 = none */
+	unsigned int tombstone_days;
+	bool integrity_check;
+	bool seed_site;			/* seed the site layer on first start */
+};
+
+/* The configuration in force.  Never NULL after config_init(). */
+extern struct config *cfg;
+
+/*
+ * Fill *c with defaults, then read path (NULL: defaults only; a missing
+ * file is an error unless missing_ok), then apply "name=value" overrides.
+ * Returns 0, or -1 with a message in errbuf naming the file, line and
+ * option.  On error *c holds defaults plus what was read.
+ */
+int config_load(struct config *c, const char *path, bool missing_ok,
+    char *const *overrides, size_t noverrides, char *errbuf, size_t errlen);
+/* Free strings held by c. */
+void config_clear(struct config *c);
+/* Print every option with its value in acapd.conf syntax (acapd -t -v). */
+void config_dump(const struct config *c, void *fp);
+/* Resolve relative file options against statedir; fill derived defaults. */
+void config_finish(struct config *c);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * limits.h -- every default bound of acapd in one place.  Each can be
+ * overridden in acapd.conf (see config.c and acapd.conf(5)); the names
+ * there match these without the LIM_ prefix, in lower case.
+ */
+#ifndef LIMITS_H
+#define LIMITS_H
+
+/* Command framing, before authentication (STYLE §2.5). */
+#define LIM_PREAUTH_MAX_LINE		8192
+#define LIM_PREAUTH_MAX_LITERAL		16384
+#define LIM_PREAUTH_MAX_NONSYNC		4096
+#define LIM_PREAUTH_MAX_COMMAND		32768
+#define LIM_PREAUTH_MAX_DEPTH		1
+#define LIM_PREAUTH_MAX_ARGS		16
+
+/* ... and after. A whole attribute value always fits in one literal. */
+#define LIM_MAX_LINE			65536
+#define LIM_MAX_LITERAL			(4u * 1024 * 1024)
+#define LIM_MAX_COMMAND			(8u * 1024 * 1024)
+#define LIM_MAX_DEPTH			16
+#define LIM_MAX_ARGS			100000
+
+#define LIM_MAX_BAD_COMMANDS		20
+/* Output queued for one connection before it is dropped (slow reader). */
+#define LIM_MAX_OUTPUT			(4u * 1024 * 1024)
+/* Stop reading a connection's commands while this much output waits. */
+#define LIM_OUTPUT_HIWAT		(256u * 1024)
+
+/*
+ * RFC 2244 §2.4.3: an autologout timer MUST be at least 30 minutes.
+ * RFC 5383 §4.1: by default a connection should not stay idle 2 hours.
+ */
+#define LIM_IDLE_TIMEOUT		3600
+#define LIM_IDLE_TIMEOUT_MIN		1800
+#define LIM_PREAUTH_IDLE_TIMEOUT	120
+
+#define LIM_MAX_CONNECTIONS		0	/* 0: derived from RLIMIT_NOFILE */
+#define LIM_MAX_CONNECTIONS_PER_IP	1000
+#define LIM_FD_RESERVE			64	/* fds kept for DB, logs, listeners */
+
+#define LIM_MAX_AUTH_FAILURES		5
+#define LIM_AUTH_FAIL_DELAY_MS		1000
+
+/* RFC 2244 §3.3: at least 100; advertised as CONTEXTLIMIT when above. */
+#define LIM_CONTEXT_LIMIT		200
+
+#endif
