@@ -45,7 +45,17 @@ struct cmd_ctx {
 typedef enum cmd_status cmd_func(struct cmd_ctx *cmd);
 
 /* Dispatch one parsed command: look it up, gate it, run it. */
-enum cmd_status commands_dispatch(struct conn *c, const struct acap_cmd *ac);
+void commands_dispatch(struct conn *c, const struct acap_cmd *ac);
+
+/*
+ * AUTHENTICATE continuation (RFC 2244 §6.3.1): while conn_in_sasl(), each
+ * input line (one string, or "*" to cancel) goes to commands_sasl_line()
+ * with the AUTHENTICATE tag.  commands_sasl_abort() ends a running
+ * exchange without a reply (the caller answers).
+ */
+void commands_sasl_line(struct conn *c, const char *tag,
+    const struct acap_cmd *line);
+void commands_sasl_abort(struct conn *c);
 
 /*
  * Output.  Every line a handler sends is built with these: begin a line
@@ -55,6 +65,8 @@ enum cmd_status commands_dispatch(struct conn *c, const struct acap_cmd *ac);
  */
 struct acap_buf *cmd_line_begin(struct cmd_ctx *cmd);
 struct acap_buf *cmd_untagged_begin(struct cmd_ctx *cmd);
+/* A "+ " continuation request line (RFC 2244 §2.5). */
+struct acap_buf *cmd_continuation_begin(struct cmd_ctx *cmd);
 void cmd_line_end(struct cmd_ctx *cmd);
 
 /*
@@ -70,6 +82,10 @@ enum cmd_status cmd_no(struct cmd_ctx *cmd, const char *code,
 /* BAD also counts toward the connection's bad-command limit. */
 enum cmd_status cmd_bad(struct cmd_ctx *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* AUTHENTICATE continuation and abort (cmd-authenticate.c). */
+enum cmd_status cmd_authenticate_step(struct cmd_ctx *cmd);
+void cmd_authenticate_abort(struct conn *c);
 
 /* Handlers (one per cmd-<verb>.c). */
 cmd_func cmd_authenticate;

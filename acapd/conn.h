@@ -12,29 +12,87 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct conn;
 struct store;
 struct acap_buf;
 
+enum conn_state {
+	CONN_NONAUTH,	/* RFC 2244 §2.3 */
+	CONN_AUTH,
+};
+
+/* Accept a new connection on fd (called by the listener in main.c). */
+void conn_accept(int fd, const struct sockaddr *sa, socklen_t salen);
+
+enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
 const char *conn_user(const struct conn *c);
 /* Whether the user is one of the configured admin identities. */
 bool conn_is_admin(const struct conn *c);
 /* Whether TLS is active on the connection. */
 bool conn_tls_active(const struct conn *c);
+/* Whether the peer's address is a loopback address. */
+bool conn_is_loopback(const struct conn *c);
 /* Connection id, as printed in logs. */
 uint64_t conn_id(const struct conn *c);
 /* The store shared by all connections. */
 struct store *conn_store(const struct conn *c);
+/* Per-connection state of other modules (SASL session, contexts). */
+void **conn_sasl_slot(struct conn *c);
+void **conn_context_slot(struct conn *c);
+
+/*
+ * Enter authenticated state as user (copied): post-authentication limits
+ * apply from the next command on.  admin: whether user is an admin.
+ */
+void conn_set_user(struct conn *c, const char *user, bool admin);
+
+/*
+ * The STARTTLS handler has queued its OK: once this command returns, all
+ * unread plaintext input is discarded (never executed inside TLS) and the
+ * TLS handshake starts; the greeting is sent again afterwards (RFC 2595 §5).
+ */
+void conn_start_tls(struct conn *c);
+
+/*
+ * Handle the next input line in SASL_LINE mode: the line goes to
+ * commands_sasl_line() (commands.c) with the saved tag.  Cleared by
+ * conn_sasl_end().
+ */
+void conn_sasl_begin(struct conn *c, const char *tag);
+void conn_sasl_end(struct conn *c);
+bool conn_in_sasl(const struct conn *c);
+
+/* Stop reading commands for ms milliseconds (failed-login delay). */
+void conn_pause(struct conn *c, unsigned int ms);
+/* Count a failed AUTHENTICATE; returns the count so far. */
+unsigned int conn_auth_failed(struct conn *c);
+
+/* Count a BAD reply; says BYE and closes at the configured limit. */
+void conn_count_bad(struct conn *c);
 
 /* Queue bytes for output (non-blocking; subject to the output cap). */
 void conn_write(struct conn *c, const void *data, size_t len);
+
+/* Write the "* ACAP (...)" greeting (RFC 2244 §6.1). */
+void conn_send_greeting(struct conn *c);
 
 /*
  * Ask for the connection to be closed once queued output is flushed.
  * reason is logged.  Safe to call more than once and from handlers.
  */
 void conn_close(struct conn *c, const char *reason);
+bool conn_closing(const struct conn *c);
+
+/* Log a line prefixed with the connection id. */
+void conn_log(const struct conn *c, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Every connection says BYE and closes (SIGTERM). */
+void conn_shutdown_all(const char *text);
+/* Re-apply limits/timeouts from cfg to live connections (SIGHUP). */
+void conn_reconfigure_all(void);
 
 #endif

@@ -1,4 +1,22 @@
-# acapd: the daemon.
+# acapd: the daemon.  Areas with their own fragment build convenience
+# libraries (store.mk: libstore.a; security.mk: libsecurity.a; names.mk:
+# libnames.a) that are linked here and by the unit tests.
 sbin_PROGRAMS += acapd/acapd
-acapd_acapd_SOURCES = acapd/main.c
-acapd_acapd_LDADD = libacap/libacap.a
+acapd_acapd_SOURCES = \
+	acapd/main.c \
+	acapd/config.c acapd/config.h \
+	acapd/log.c acapd/log.h \
+	acapd/limits.h acapd/server.h \
+	acapd/conn.c acapd/conn.h \
+	acapd/commands.c acapd/commands.h \
+	acapd/greeting.c \
+	acapd/startup.c acapd/startup.h \
+	acapd/cmd-authenticate.c \
+	acapd/cmd-lang.c \
+	acapd/cmd-logout.c \
+	acapd/cmd-noop.c \
+	acapd/cmd-starttls.c
+acapd_acapd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(SASL_CFLAGS) $(SQLITE_CFLAGS)
+acapd_acapd_LDADD = $(ACAPD_LIBS) libacap/libacap.a \
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) $(SQLITE_LIBS)

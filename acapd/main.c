@@ -1,1 +1,477 @@
-int main(void) { return 0; }
+/*
+ * main.c -- acapd start-up: options, configuration, the privileged steps
+ * (raise the fd limit, bind, load keys, open the database), privilege
+ * drop, signals, and the event loop.  Owns the listeners and `srv`.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "conn.h"
+#include "limits.h"
+#include "log.h"
+#include "server.h"
+#include "startup.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/acapd.conf"
+
+static struct server server_state;
+static const char *config_path = DEFAULT_CONFIG;
+static bool config_explicit;
+static char **overrides;
+static size_t noverrides;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: acapd [-dtVh] [-f config] [-o name=value] [-l listen]\n"
+	    "             [-s statedir]\n"
+	    "  -f FILE        configuration file (default %s)\n"
+	    "  -o NAME=VALUE  override one configuration option\n"
+	    "  -l LISTEN      listen addresses, e.g. \"127.0.0.1:674 [::1]:674\"\n"
+	    "  -s DIR         state directory (database, sasldb, keys)\n"
+	    "  -d             debug logging\n"
+	    "  -t             check the configuration and exit\n"
+	    "  -V             print the version and exit\n"
+	    "  -h             this help\n", DEFAULT_CONFIG);
+	exit(status);
+}
+
+static void
+add_override(const char *name, const char *value)
+{
+	char **n;
+
+	n = realloc(overrides, (noverrides + 1) * sizeof(*overrides));
+	if (n == NULL)
+		fatal("out of memory");
+	overrides = n;
+	if (value != NULL) {
+		if (asprintf(&overrides[noverrides], "%s=%s", name, value) == -1)
+			fatal("out of memory");
+	} else if ((overrides[noverrides] = strdup(name)) == NULL)
+		fatal("out of memory");
+	noverrides++;
+}
+
+static int
+log_level_from_name(const char *name)
+{
+	if (strcmp(name, "error") == 0)
+		return LOG_ERR;
+	if (strcmp(name, "warning") == 0)
+		return LOG_WARNING;
+	if (strcmp(name, "debug") == 0)
+		return LOG_DEBUG;
+	return LOG_INFO;
+}
+
+static int
+load_config(struct config *c, char *errbuf, size_t errlen)
+{
+	if (config_load(c, config_path, !config_explicit, overrides,
+	    noverrides, errbuf, errlen) == -1)
+		return -1;
+	if (strcmp(c->log_level, "error") != 0 &&
+	    strcmp(c->log_level, "warning") != 0 &&
+	    strcmp(c->log_level, "info") != 0 &&
+	    strcmp(c->log_level, "debug") != 0) {
+		snprintf(errbuf, errlen, "option log_level: \"%s\" is not "
+		    "error, warning, info or debug", c->log_level);
+		return -1;
+	}
+	if (strcmp(c->tls_min_protocol, "TLSv1.2") != 0 &&
+	    strcmp(c->tls_min_protocol, "TLSv1.3") != 0) {
+		snprintf(errbuf, errlen, "option tls_min_protocol: \"%s\" is "
+		    "not TLSv1.2 or TLSv1.3", c->tls_min_protocol);
+		return -1;
+	}
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
+		snprintf(errbuf, errlen,
+		    "options tls_cert and tls_key go together");
+		return -1;
+	}
+	config_finish(c);
+	return 0;
+}
+
+/* Parse "host:port", "[v6]:port", "*:port" or ":port". */
+static int
+parse_listen(const char *spec, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char *colon;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		snprintf(host, hostlen, "%.*s", (int)(end - spec - 1), spec + 1);
+		snprintf(port, portlen, "%s", end + 2);
+		return 0;
+	}
+	if ((colon = strrchr(spec, ':')) == NULL) {
+		snprintf(host, hostlen, "%s", spec);
+		snprintf(port, portlen, "674");	/* RFC 2244 §2.1 */
+		return 0;
+	}
+	snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
+}
+
+static void
+listener_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	(void)arg;
+	conn_accept(fd, sa, (socklen_t)salen);
+}
+
+static void
+listener_error_cb(struct evconnlistener *l, void *arg)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	(void)l;
+	/* EMFILE and friends: accept is paused until a connection ends. */
+	log_warn("accept: %s", evutil_socket_error_to_string(e));
+}
+
+static void
+bind_listeners(FILE *portfp)
+{
+	char *specs, *spec, *save = NULL;
+	char host[256], port[32], addr[INET6_ADDRSTRLEN];
+	struct addrinfo hints, *res, *ai;
+	int fd, one = 1, gai;
+
+	if ((specs = strdup(cfg->listen)) == NULL)
+		fatal("out of memory");
+	for (spec = strtok_r(specs, " \t,", &save); spec != NULL;
+	    spec = strtok_r(NULL, " \t,", &save)) {
+		if (parse_listen(spec, host, sizeof(host), port,
+		    sizeof(port)) == -1)
+			fatal("listen: cannot parse \"%s\"", spec);
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		if ((gai = getaddrinfo(host[0] != '\0' ? host : NULL, port,
+		    &hints, &res)) != 0)
+			fatal("listen %s: %s", spec, gai_strerror(gai));
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			struct sockaddr_storage ss;
+			socklen_t sslen = sizeof(ss);
+			struct evconnlistener *l;
+			unsigned int bound;
+
+			if (srv->nlisteners == SERVER_MAX_LISTENERS)
+				fatal("too many listen addresses");
+			fd = socket(ai->ai_family, ai->ai_socktype |
+			    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+			if (fd == -1) {
+				if (ai->ai_family == AF_INET6 &&
+				    errno == EAFNOSUPPORT) {
+					log_warn("listen %s: no IPv6 here",
+					    spec);
+					continue;
+				}
+				fatal("socket: %s", strerror(errno));
+			}
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			    sizeof(one));
+			if (ai->ai_family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				    sizeof(one));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+				if (ai->ai_family == AF_INET6 &&
+				    (errno == EADDRNOTAVAIL ||
+				    errno == EAFNOSUPPORT)) {
+					log_warn("listen %s: %s (skipped)",
+					    spec, strerror(errno));
+					close(fd);
+					continue;
+				}
+				fatal("bind %s: %s", spec, strerror(errno));
+			}
+			if (listen(fd, 1024) == -1)
+				fatal("listen %s: %s", spec, strerror(errno));
+			getsockname(fd, (struct sockaddr *)&ss, &sslen);
+			if (ss.ss_family == AF_INET) {
+				struct sockaddr_in *s4 = (void *)&ss;
+
+				inet_ntop(AF_INET, &s4->sin_addr, addr,
+				    sizeof(addr));
+				bound = ntohs(s4->sin_port);
+			} else {
+				struct sockaddr_in6 *s6 = (void *)&ss;
+
+				inet_ntop(AF_INET6, &s6->sin6_addr, addr,
+				    sizeof(addr));
+				bound = ntohs(s6->sin6_port);
+			}
+			l = evconnlistener_new(srv->base, listener_cb, NULL,
+			    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+			    fd);
+			if (l == NULL)
+				fatal("cannot create listener for %s", spec);
+			evconnlistener_set_error_cb(l, listener_error_cb);
+			srv->listeners[srv->nlisteners++] = l;
+			log_info("listening on %s%s%s:%u",
+			    ss.ss_family == AF_INET6 ? "[" : "", addr,
+			    ss.ss_family == AF_INET6 ? "]" : "", bound);
+			if (portfp != NULL)
+				fprintf(portfp, "%s %u\n", addr, bound);
+		}
+		freeaddrinfo(res);
+	}
+	free(specs);
+	if (srv->nlisteners == 0)
+		fatal("no address to listen on");
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	size_t max;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot raise the open-file limit: %s",
+			    strerror(errno));
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	max = rl.rlim_cur > LIM_FD_RESERVE ? rl.rlim_cur - LIM_FD_RESERVE :
+	    1;
+	if (cfg->max_connections != 0 && cfg->max_connections < max)
+		max = cfg->max_connections;
+	srv->max_conns = max;
+	log_info("open-file limit %llu: up to %zu connections",
+	    (unsigned long long)rl.rlim_cur, max);
+}
+
+static void
+drop_privileges(void)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (cfg->user[0] == '\0') {
+		if (geteuid() == 0)
+			log_warn("running as root: set \"user\" in the "
+			    "configuration to drop privileges");
+		return;
+	}
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		fatal("user %s: no such user", cfg->user);
+	gid = pw->pw_gid;
+	if (cfg->group[0] != '\0') {
+		if ((gr = getgrnam(cfg->group)) == NULL)
+			fatal("group %s: no such group", cfg->group);
+		gid = gr->gr_gid;
+	}
+	if (geteuid() != 0) {
+		if (geteuid() != pw->pw_uid)
+			fatal("cannot switch to user %s: not root", cfg->user);
+		return;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s: %s", cfg->user,
+		    strerror(errno));
+	/* Refuse to run on as root if the switch did not stick. */
+	if (geteuid() == 0 || getuid() == 0 || setuid(0) != -1)
+		fatal("privilege drop to %s failed", cfg->user);
+	log_info("running as user %s", cfg->user);
+}
+
+static void
+signal_term_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tv = { 5, 0 };
+	size_t i;
+
+	(void)what;
+	(void)arg;
+	if (srv->shutting_down) {
+		event_base_loopbreak(srv->base);
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	srv->shutting_down = true;
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_disable(srv->listeners[i]);
+	conn_shutdown_all("Server shutting down");
+	if (srv->nconns == 0)
+		event_base_loopexit(srv->base, NULL);
+	else
+		event_base_loopexit(srv->base, &tv);	/* slow readers */
+}
+
+static void
+signal_hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct config *n;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return;
+	if (load_config(n, err, sizeof(err)) == -1) {
+		log_err("reload: %s; keeping the running configuration", err);
+		config_clear(n);
+		free(n);
+		return;
+	}
+	if (strcmp(n->listen, cfg->listen) != 0 ||
+	    strcmp(n->statedir, cfg->statedir) != 0 ||
+	    strcmp(n->database, cfg->database) != 0)
+		log_warn("reload: listen, statedir and database changes "
+		    "need a restart");
+	startup_reload(n);
+	config_clear(cfg);
+	free(cfg);
+	cfg = n;
+	log_set_level(log_level_from_name(cfg->log_level));
+	conn_reconfigure_all();
+	log_info("configuration reloaded");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event *ev_term, *ev_int, *ev_hup;
+	bool test_only = false, debug = false;
+	FILE *portfp = NULL;
+	char err[512];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "df:hl:o:s:tV")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = true;
+			break;
+		case 'f':
+			config_path = optarg;
+			config_explicit = true;
+			break;
+		case 'h':
+			usage(0);
+		case 'l':
+			add_override("listen", optarg);
+			break;
+		case 'o':
+			add_override(optarg, NULL);
+			break;
+		case 's':
+			add_override("statedir", optarg);
+			break;
+		case 't':
+			test_only = true;
+			break;
+		case 'V':
+			printf("acapd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+
+	log_init("acapd", false, debug ? LOG_DEBUG : LOG_INFO);
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		fatal("out of memory");
+	if (load_config(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "acapd: %s\n", err);
+		return 1;
+	}
+	if (debug)
+		add_override("log_level", "debug");
+	log_set_level(debug ? LOG_DEBUG : log_level_from_name(cfg->log_level));
+	if (test_only) {
+		if (debug)
+			config_dump(cfg, stdout);
+		printf("acapd: configuration %s is valid\n",
+		    config_explicit || access(config_path, F_OK) == 0 ?
+		    config_path : "(defaults)");
+		return 0;
+	}
+	log_init("acapd", cfg->syslog, log_get_level());
+	signal(SIGPIPE, SIG_IGN);
+
+	srv = &server_state;
+	TAILQ_INIT(&srv->conns);
+	if ((srv->base = event_base_new()) == NULL)
+		fatal("cannot create the event base");
+
+	raise_fd_limit();
+	startup_statedir();
+	if (cfg->portfile[0] != '\0' &&
+	    (portfp = fopen(cfg->portfile, "w")) == NULL)
+		fatal("%s: %s", cfg->portfile, strerror(errno));
+	bind_listeners(portfp);
+	startup_open();		/* database, TLS, SASL: still privileged */
+	drop_privileges();
+	startup_after_drop();
+	if (portfp != NULL)
+		fclose(portfp);	/* written last: the server is ready */
+
+	ev_term = evsignal_new(srv->base, SIGTERM, signal_term_cb, NULL);
+	ev_int = evsignal_new(srv->base, SIGINT, signal_term_cb, NULL);
+	ev_hup = evsignal_new(srv->base, SIGHUP, signal_hup_cb, NULL);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_hup, NULL);
+
+	log_info("acapd %s ready", PACKAGE_VERSION);
+	event_base_dispatch(srv->base);
+	log_info("acapd stopped");
+
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	while (srv->nlisteners > 0)
+		evconnlistener_free(srv->listeners[--srv->nlisteners]);
+	startup_close();
+	event_base_free(srv->base);
+	config_clear(cfg);
+	free(cfg);
+	while (noverrides > 0)
+		free(overrides[--noverrides]);
+	free(overrides);
+	return 0;
+}

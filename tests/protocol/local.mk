@@ -1,1 +1,21 @@
-# placeholder; owned by the module that fills it
+# Protocol scenarios: each *.acap script runs against a fresh acapd on
+# 127.0.0.1 (ephemeral port) through tests/protocol/acap-script.
+check_PROGRAMS += tests/protocol/acap-script
+tests_protocol_acap_script_SOURCES = tests/protocol/acap-script.c
+tests_protocol_acap_script_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_protocol_acap_script_LDADD = $(OPENSSL_LIBS)
+
+ACAP_LOG_COMPILER = $(top_builddir)/tests/protocol/acap-script
+PROTOCOL_TESTS = \
+	tests/protocol/greeting.acap \
+	tests/protocol/noop-logout.acap \
+	tests/protocol/lang.acap \
+	tests/protocol/malformed.acap \
+	tests/protocol/literals.acap \
+	tests/protocol/pipelining.acap \
+	tests/protocol/limits-preauth.acap \
+	tests/protocol/bad-limit.acap \
+	tests/protocol/state.acap \
+	tests/protocol/shutdown.acap
+TESTS += $(PROTOCOL_TESTS)
+EXTRA_DIST += $(PROTOCOL_TESTS)

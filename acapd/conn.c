@@ -1,0 +1,827 @@
+/*
+ * conn.c -- per-connection state and I/O on libevent bufferevents.
+ *
+ * Owns each struct conn from accept to free: its bufferevent (plain
+ * socket, then a TLS filter after STARTTLS), its parser, per-address
+ * accounting, idle timeouts and the deferred close.  Commands are executed
+ * one at a time in arrival order (RFC 2244 §2.4.4); output goes through
+ * the bufferevent's non-blocking output buffer (§2.4.2).  It knows nothing
+ * about what commands mean: commands.c does.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "acap-buf.h"
+#include "acap-parser.h"
+#include "commands.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "startup.h"
+
+struct ipcount {
+	struct ipcount *next;
+	unsigned char addr[16];
+	unsigned int count;
+};
+
+#define IPTABLE_SIZE 4096
+static struct ipcount *iptable[IPTABLE_SIZE];
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	uint64_t id;
+	int fd;
+	struct bufferevent *bev;	/* top of the stack (TLS or socket) */
+	struct acap_parser *parser;
+	struct ipcount *ip;
+	char peer[INET6_ADDRSTRLEN + 8];
+	bool loopback;
+
+	enum conn_state state;
+	char *user;
+	bool admin;
+	bool tls;
+	bool tls_pending;	/* STARTTLS OK queued, switch after command */
+	bool closing;
+	bool freeing;
+	bool read_paused;	/* output above high-water */
+	bool paused;		/* failed-login delay */
+	bool in_callback;
+	char *sasl_tag;		/* tag of a running AUTHENTICATE */
+	unsigned int bad_count;
+	unsigned int auth_failures;
+	struct event *timer;	/* pause / close timer, created lazily */
+	void *sasl;		/* owned by sasl.c via conn_sasl_slot() */
+	void *contexts;		/* owned by context.c via conn_context_slot() */
+	char *close_reason;
+};
+
+struct server *srv;
+static uint64_t conn_next_id = 1;
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_process(struct conn *c);
+static void conn_free(struct conn *c);
+static void conn_check_free(struct conn *c);
+
+/* Hooks other modules install to release per-connection state. */
+void (*conn_sasl_free_hook)(void **slot);
+void (*conn_context_free_hook)(struct conn *c, void **slot);
+
+void
+conn_log(const struct conn *c, int prio, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (prio > log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_msg(prio, "%016llx %s", (unsigned long long)c->id, buf);
+}
+
+/* Per-address accounting (cfg->max_connections_per_ip). */
+
+static unsigned int
+ip_hash(const unsigned char *a)
+{
+	unsigned int h = 2166136261u;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return h % IPTABLE_SIZE;
+}
+
+static void
+ip_key(const struct sockaddr *sa, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		key[10] = key[11] = 0xff;	/* v4-mapped */
+		memcpy(key + 12, &s4->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		memcpy(key, &s6->sin6_addr, 16);
+	}
+}
+
+static struct ipcount *
+ip_get(const unsigned char key[16], bool create)
+{
+	unsigned int h = ip_hash(key);
+	struct ipcount *ic;
+
+	for (ic = iptable[h]; ic != NULL; ic = ic->next)
+		if (memcmp(ic->addr, key, 16) == 0)
+			return ic;
+	if (!create)
+		return NULL;
+	if ((ic = calloc(1, sizeof(*ic))) == NULL)
+		return NULL;
+	memcpy(ic->addr, key, 16);
+	ic->next = iptable[h];
+	iptable[h] = ic;
+	return ic;
+}
+
+static void
+ip_put(struct ipcount *ic)
+{
+	unsigned int h;
+	struct ipcount **pp;
+
+	if (ic == NULL || --ic->count > 0)
+		return;
+	h = ip_hash(ic->addr);
+	for (pp = &iptable[h]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == ic) {
+			*pp = ic->next;
+			free(ic);
+			return;
+		}
+}
+
+static void
+conn_limits(struct conn *c, struct acap_limits *lim)
+{
+	if (c->state == CONN_NONAUTH) {
+		lim->max_line = cfg->preauth_max_line;
+		lim->max_literal = cfg->preauth_max_literal;
+		lim->max_nonsync_literal = cfg->preauth_max_nonsync;
+		lim->max_command = cfg->preauth_max_command;
+		lim->max_depth = 1;
+		lim->max_args = 16;
+	} else {
+		lim->max_line = cfg->max_line;
+		lim->max_literal = cfg->max_literal;
+		lim->max_nonsync_literal = cfg->max_literal;
+		lim->max_command = cfg->max_command;
+		lim->max_depth = cfg->max_depth;
+		lim->max_args = cfg->max_args;
+	}
+}
+
+static void
+conn_set_timeouts(struct conn *c)
+{
+	struct timeval tv;
+
+	tv.tv_sec = c->state == CONN_AUTH ? cfg->idle_timeout :
+	    cfg->preauth_idle_timeout;
+	tv.tv_usec = 0;
+	/*
+	 * RFC 2244 §2.4.3: any command resets the timer; we use the read
+	 * timeout, which libevent keeps in a common-timeout queue, so idle
+	 * connections cost no per-connection timer work until it expires.
+	 */
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+void
+conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	unsigned char key[16];
+	struct acap_limits lim;
+	struct ipcount *ic;
+	struct conn *c;
+	const char *refuse = NULL;
+	int one = 1;
+
+	ip_key(sa, key);
+	ic = ip_get(key, true);
+	if (srv->shutting_down)
+		refuse = "Server shutting down";
+	else if (srv->nconns >= srv->max_conns)
+		refuse = "Too many connections, try again later";
+	else if (ic == NULL || ic->count >= cfg->max_connections_per_ip)
+		refuse = "Too many connections from your address";
+	if (refuse != NULL) {
+		char line[128];
+		int n;
+
+		/* RFC 2244 §6.1: a BYE greeting refuses the session. */
+		n = snprintf(line, sizeof(line), "* BYE \"%s\"\r\n", refuse);
+		(void)!write(fd, line, n);
+		close(fd);
+		if (ic != NULL && ic->count == 0) {
+			ic->count = 1;
+			ip_put(ic);
+		}
+		log_info("refused connection: %s", refuse);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->id = conn_next_id++;
+	c->fd = fd;
+	c->ip = ic;
+	ic->count++;
+	c->state = CONN_NONAUTH;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, c->peer, sizeof(c->peer));
+		c->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, c->peer, sizeof(c->peer));
+		c->loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+		    s6->sin6_addr.s6_addr[12] == 127);
+	} else
+		snprintf(c->peer, sizeof(c->peer), "unknown");
+	(void)salen;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* RFC 5383 §4.2: no TCP keep-alive unless configured. */
+	if (cfg->tcp_keepalive)
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		ip_put(ic);
+		free(c);
+		return;
+	}
+	conn_limits(c, &lim);
+	/* The parser is created on the first input byte (idle conns). */
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
+	srv->nconns_unauth++;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	conn_set_timeouts(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_log(c, LOG_INFO, "connect from %s", c->peer);
+	conn_send_greeting(c);
+	if (srv->nconns >= srv->max_conns && !srv->accept_paused) {
+		size_t i;
+
+		for (i = 0; i < srv->nlisteners; i++)
+			evconnlistener_disable(srv->listeners[i]);
+		srv->accept_paused = true;
+		log_warn("connection limit %zu reached: not accepting",
+		    srv->max_conns);
+	}
+}
+
+enum conn_state
+conn_state(const struct conn *c)
+{
+	return c->state;
+}
+
+const char *
+conn_user(const struct conn *c)
+{
+	return c->user;
+}
+
+bool
+conn_is_admin(const struct conn *c)
+{
+	return c->admin;
+}
+
+bool
+conn_tls_active(const struct conn *c)
+{
+	return c->tls;
+}
+
+bool
+conn_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+uint64_t
+conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+struct store *
+conn_store(const struct conn *c)
+{
+	(void)c;
+	return srv->store;
+}
+
+void **
+conn_sasl_slot(struct conn *c)
+{
+	return &c->sasl;
+}
+
+void **
+conn_context_slot(struct conn *c)
+{
+	return &c->contexts;
+}
+
+bool
+conn_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+void
+conn_set_user(struct conn *c, const char *user, bool admin)
+{
+	struct acap_limits lim;
+
+	free(c->user);
+	c->user = strdup(user);
+	if (c->user == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	c->admin = admin;
+	if (c->state == CONN_NONAUTH)
+		srv->nconns_unauth--;
+	c->state = CONN_AUTH;
+	conn_limits(c, &lim);
+	if (c->parser != NULL)
+		acap_parser_set_limits(c->parser, &lim);
+	conn_set_timeouts(c);
+	conn_log(c, LOG_INFO, "authenticated as %s%s", user,
+	    admin ? " (admin)" : "");
+}
+
+void
+conn_start_tls(struct conn *c)
+{
+	c->tls_pending = true;
+}
+
+void
+conn_sasl_begin(struct conn *c, const char *tag)
+{
+	free(c->sasl_tag);
+	c->sasl_tag = strdup(tag);
+	if (c->sasl_tag == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (c->parser != NULL)
+		acap_parser_set_mode(c->parser, ACAP_PARSER_SASL_LINE);
+}
+
+void
+conn_sasl_end(struct conn *c)
+{
+	free(c->sasl_tag);
+	c->sasl_tag = NULL;
+	if (c->parser != NULL)
+		acap_parser_set_mode(c->parser, ACAP_PARSER_COMMAND);
+}
+
+bool
+conn_in_sasl(const struct conn *c)
+{
+	return c->sasl_tag != NULL;
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->closing) {
+		/* The peer did not take our last words in time. */
+		conn_free(c);
+		return;
+	}
+	c->paused = false;
+	c->in_callback = true;
+	conn_process(c);
+	c->in_callback = false;
+	conn_check_free(c);
+}
+
+static void
+conn_arm_timer(struct conn *c, unsigned int ms)
+{
+	struct timeval tv;
+
+	if (c->timer == NULL) {
+		c->timer = evtimer_new(srv->base, conn_timer_cb, c);
+		if (c->timer == NULL)
+			return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+void
+conn_pause(struct conn *c, unsigned int ms)
+{
+	if (ms == 0)
+		return;
+	c->paused = true;
+	conn_arm_timer(c, ms);
+}
+
+unsigned int
+conn_auth_failed(struct conn *c)
+{
+	return ++c->auth_failures;
+}
+
+void
+conn_count_bad(struct conn *c)
+{
+	if (++c->bad_count >= cfg->max_bad_commands && !c->closing) {
+		static const char bye[] =
+		    "* BYE \"Too many invalid commands\"\r\n";
+
+		conn_write(c, bye, sizeof(bye) - 1);
+		conn_close(c, "too many invalid commands");
+	}
+}
+
+void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (c->freeing)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) + len > cfg->max_output) {
+		/*
+		 * A peer that stopped reading: drop it rather than grow
+		 * without bound (DESIGN §3).  The BYE is best effort.
+		 */
+		static const char bye[] =
+		    "* BYE \"Output queue limit exceeded\"\r\n";
+
+		if (!c->closing) {
+			evbuffer_add(out, bye, sizeof(bye) - 1);
+			conn_log(c, LOG_WARNING,
+			    "dropping slow reader: %zu bytes queued",
+			    evbuffer_get_length(out));
+			c->closing = true;
+			conn_arm_timer(c, 0);
+		}
+		return;
+	}
+	bufferevent_write(c->bev, data, len);
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->close_reason == NULL && reason != NULL)
+		c->close_reason = strdup(reason);
+	bufferevent_disable(c->bev, EV_READ);
+	/* Give the peer 10 seconds to take the rest of our output. */
+	conn_arm_timer(c, 10000);
+	if (!c->in_callback)
+		conn_check_free(c);
+}
+
+/* Free the connection if it is closing and its output is flushed. */
+static void
+conn_check_free(struct conn *c)
+{
+	if (!c->closing || c->freeing)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->freeing)
+		return;
+	c->freeing = true;
+	conn_log(c, LOG_INFO, "disconnect: %s",
+	    c->close_reason != NULL ? c->close_reason : "closed");
+	if (conn_context_free_hook != NULL)
+		conn_context_free_hook(c, &c->contexts);
+	if (conn_sasl_free_hook != NULL)
+		conn_sasl_free_hook(&c->sasl);
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	srv->nconns--;
+	if (c->state == CONN_NONAUTH)
+		srv->nconns_unauth--;
+	ip_put(c->ip);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	/* Frees the TLS filter and, through it, the socket bufferevent. */
+	bufferevent_free(c->bev);
+	acap_parser_free(&c->parser);
+	free(c->user);
+	free(c->sasl_tag);
+	free(c->close_reason);
+	free(c);
+	if (srv->accept_paused && srv->nconns < srv->max_conns &&
+	    !srv->shutting_down) {
+		size_t i;
+
+		for (i = 0; i < srv->nlisteners; i++)
+			evconnlistener_enable(srv->listeners[i]);
+		srv->accept_paused = false;
+		log_info("accepting connections again");
+	}
+	if (srv->shutting_down && srv->nconns == 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+conn_reply_error(struct conn *c, const char *tag, const char *reason)
+{
+	struct acap_buf b = ACAP_BUF_INIT;
+
+	/* RFC 2244 §6.2.7: BAD with the command's tag, or untagged. */
+	acap_buf_addstr(&b, tag != NULL ? tag : "*");
+	acap_buf_addstr(&b, " BAD ");
+	acap_buf_add_text(&b, reason);
+	acap_buf_addstr(&b, "\r\n");
+	conn_write(c, b.data, b.len);
+	acap_buf_deinit(&b);
+}
+
+/* STARTTLS accepted: discard plaintext, push the TLS filter. */
+static void
+conn_begin_tls(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct bufferevent *tls;
+	SSL *ssl;
+
+	c->tls_pending = false;
+	/*
+	 * RFC 2595 §5 / ACAP-NOTES §16 OUR CALL: anything the client sent
+	 * after STARTTLS in the clear is dropped, never executed under TLS.
+	 */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	acap_parser_reset(c->parser);
+	if (srv->ssl_ctx == NULL || (ssl = SSL_new(srv->ssl_ctx)) == NULL) {
+		conn_close(c, "cannot create TLS session");
+		return;
+	}
+	tls = bufferevent_openssl_filter_new(srv->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		conn_close(c, "cannot create TLS filter");
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->bev = tls;
+	c->tls = true;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	conn_set_timeouts(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_log(c, LOG_INFO, "starting TLS");
+	/* The greeting follows the handshake: see conn_event_cb(). */
+}
+
+static void
+conn_handle(struct conn *c, int r, const struct acap_cmd *cmd)
+{
+	const char *reason, *tag;
+	bool fatal;
+
+	if (r == 1) {
+		if (c->sasl_tag != NULL)
+			commands_sasl_line(c, c->sasl_tag, cmd);
+		else
+			commands_dispatch(c, cmd);
+		return;
+	}
+	reason = acap_parser_error(c->parser, &tag, &fatal);
+	if (c->sasl_tag != NULL) {
+		/* A malformed SASL response ends the exchange (§6.3.1). */
+		tag = c->sasl_tag;
+		commands_sasl_abort(c);
+	}
+	if (fatal) {
+		struct acap_buf b = ACAP_BUF_INIT;
+
+		acap_buf_addstr(&b, "* BYE ");
+		acap_buf_add_text(&b, reason);
+		acap_buf_addstr(&b, "\r\n");
+		conn_write(c, b.data, b.len);
+		acap_buf_deinit(&b);
+		conn_close(c, reason);
+		return;
+	}
+	conn_reply_error(c, tag, reason);
+	conn_count_bad(c);
+}
+
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer *in, *out;
+	struct evbuffer_iovec v;
+	const struct acap_cmd *cmd;
+	struct acap_limits lim;
+	size_t used;
+	int r;
+
+	in = bufferevent_get_input(c->bev);
+	out = bufferevent_get_output(c->bev);
+	while (!c->closing && !c->paused) {
+		if (evbuffer_get_length(out) > cfg->output_hiwat) {
+			/* Half-duplex back-pressure: resume on drain. */
+			c->read_paused = true;
+			bufferevent_disable(c->bev, EV_READ);
+			break;
+		}
+		if (evbuffer_get_length(in) == 0)
+			break;
+		if (c->parser == NULL) {
+			conn_limits(c, &lim);
+			c->parser = acap_parser_new(c->sasl_tag != NULL ?
+			    ACAP_PARSER_SASL_LINE : ACAP_PARSER_COMMAND, &lim);
+			if (c->parser == NULL) {
+				conn_close(c, "out of memory");
+				break;
+			}
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		r = acap_parser_feed(c->parser, v.iov_base, v.iov_len, &used,
+		    &cmd);
+		evbuffer_drain(in, used);
+		if (r == 0) {
+			if (acap_parser_want_continuation(c->parser)) {
+				static const char cont[] =
+				    "+ \"Ready for literal data\"\r\n";
+
+				/* RFC 2244 §2.5: a continuation request. */
+				conn_write(c, cont, sizeof(cont) - 1);
+				acap_parser_continue(c->parser);
+				continue;
+			}
+			if (used == 0)
+				break;
+			continue;
+		}
+		conn_handle(c, r, cmd);
+		if (c->tls_pending) {
+			conn_begin_tls(c);
+			break;
+		}
+	}
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	c->in_callback = true;
+	conn_process(c);
+	c->in_callback = false;
+	conn_check_free(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	c->in_callback = true;
+	if (c->read_paused && !c->closing) {
+		c->read_paused = false;
+		bufferevent_enable(c->bev, EV_READ);
+		conn_process(c);
+	}
+	c->in_callback = false;
+	conn_check_free(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	unsigned long e;
+
+	(void)bev;
+	if ((what & BEV_EVENT_CONNECTED) && c->tls) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+		conn_log(c, LOG_INFO, "TLS established: %s %s",
+		    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+		/* RFC 2595 §5.1: a fresh session and the greeting again. */
+		startup_tls_ready(c, ssl);
+		conn_send_greeting(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		static const char bye[] =
+		    "* BYE \"Autologout; idle for too long\"\r\n";
+
+		if (!c->closing) {
+			/* RFC 2244 §2.4.3 / §6.2.8: BYE before closing. */
+			conn_write(c, bye, sizeof(bye) - 1);
+			bufferevent_enable(c->bev, EV_WRITE);
+			conn_close(c, "idle timeout");
+		}
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		if (c->tls) {
+			while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+				conn_log(c, LOG_INFO, "TLS error: %s",
+				    ERR_reason_error_string(e) != NULL ?
+				    ERR_reason_error_string(e) : "unknown");
+		}
+		if (c->close_reason == NULL)
+			c->close_reason = strdup(errno != 0 ?
+			    strerror(errno) : "connection error");
+		conn_free(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		if (c->close_reason == NULL)
+			c->close_reason = strdup("peer closed connection");
+		conn_free(c);
+	}
+}
+
+void
+conn_shutdown_all(const char *text)
+{
+	struct conn *c, *next;
+	struct acap_buf b = ACAP_BUF_INIT;
+
+	acap_buf_addstr(&b, "* BYE ");
+	acap_buf_add_text(&b, text);
+	acap_buf_addstr(&b, "\r\n");
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->closing)
+			continue;
+		conn_write(c, b.data, b.len);
+		conn_close(c, "server shutdown");
+	}
+	acap_buf_deinit(&b);
+}
+
+void
+conn_reconfigure_all(void)
+{
+	struct acap_limits lim;
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		if (c->closing)
+			continue;
+		conn_limits(c, &lim);
+		if (c->parser != NULL)
+			acap_parser_set_limits(c->parser, &lim);
+		conn_set_timeouts(c);
+	}
+}

@@ -1,0 +1,31 @@
+/*
+ * startup.h -- the privileged start-up steps and the glue that hands
+ * configuration to the store, TLS and SASL modules (startup.c).  Fatal
+ * errors here end the process with a clear message; after start-up only
+ * startup_reload() and startup_sasl_session() run.
+ */
+#ifndef STARTUP_H
+#define STARTUP_H
+
+struct config;
+struct conn;
+
+/* Create the state directory (mode 0700) if missing. */
+void startup_statedir(void);
+/* Open the database, load or create the certificate, initialise SASL,
+ * create the bootstrap admin: all before privileges are dropped. */
+void startup_open(void);
+/* Give files created as root to the unprivileged user; final checks. */
+void startup_after_drop(void);
+/* SIGHUP: apply what can change at run time (TLS, SASL options). */
+void startup_reload(const struct config *next);
+/* Release everything startup_open() created. */
+void startup_close(void);
+/* TLS handshake done on c: new SASL session with the TLS SSF and any
+ * verified client identity (for EXTERNAL). */
+struct ssl_st;
+void startup_tls_ready(struct conn *c, struct ssl_st *ssl);
+/* Create the connection's SASL session in its slot (NULL on failure). */
+void startup_sasl_session(struct conn *c);
+
+#endif

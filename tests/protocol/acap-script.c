@@ -1,0 +1,800 @@
+/*
+ * acap-script.c -- scenario driver for protocol tests.
+ *
+ * Starts a real acapd on 127.0.0.1 (port 0: the kernel picks a free port,
+ * acapd writes it to a port file) in a fresh temporary directory, then
+ * plays a script of client lines and expected server lines over one or
+ * more connections, exactly.  Only loopback addresses are ever used.
+ *
+ * Script syntax (one directive per line; "#" lines and blank lines are
+ * ignored):
+ *   config NAME VALUE   extra acapd.conf line (before the server starts)
+ *   start               start acapd (done implicitly by the first connect)
+ *   connect [NAME]      open a connection named NAME (default "main") and
+ *                       make it current; "use NAME" switches without opening
+ *   C: TEXT             send TEXT + CRLF (escapes: \0 \r \n \t \\ \xHH)
+ *   R: TEXT             send TEXT raw, no CRLF appended (same escapes)
+ *   S: TEXT             the next server line must equal TEXT (escapes too)
+ *   S~ REGEX            the next server line must match the POSIX ERE
+ *   skip REGEX          read lines until one matches REGEX
+ *   eof                 the server must close the connection (no more data)
+ *   nothing MS          no data may arrive within MS milliseconds
+ *   tls                 TLS handshake on the current connection (the
+ *                       instance's certificate is trusted)
+ *   close               close the current connection
+ *   useradd USER PASS   create a SASL user in the instance's sasldb
+ *   login USER PASS     AUTHENTICATE "PLAIN" (needs TLS or allow_plaintext)
+ *   cram USER PASS      AUTHENTICATE "CRAM-MD5", computed by the driver
+ *   sleep MS
+ *   signal NAME         send TERM, HUP or KILL to acapd
+ *   wait-exit CODE      acapd must exit with CODE within 10 s
+ *   restart             start acapd again on the same state directory
+ *   exec CMD            run CMD with sh -c in the instance directory
+ *                       ($ACAPD_DIR, $ACAPD_PORT, $ACAPD_CONF are set);
+ *                       it must exit 0
+ * Exit status: 0 when every expectation held, 1 otherwise (the failing
+ * line, what was expected and what arrived are printed), 77 to skip.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/ssl.h>
+
+#define MAX_CONNS 64
+#define READ_TIMEOUT_MS 5000
+
+struct tconn {
+	char name[32];
+	int fd;
+	SSL *ssl;
+	char buf[65536];
+	size_t len;
+};
+
+static const char *script_path;
+static unsigned int lineno;
+static char dir[256];
+static char conf_path[300];
+static const char *acapd_path;
+static const char *acapctl_path;
+static pid_t acapd_pid = -1;
+static int port;
+static struct tconn conns[MAX_CONNS];
+static size_t nconns;
+static struct tconn *cur;
+static char **extra_config;
+static size_t nextra;
+static SSL_CTX *client_ctx;
+static int tag_seq;
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+fail(const char *fmt, ...)
+{
+	char logpath[400], line[1024];
+	va_list ap;
+	FILE *fp;
+
+	fprintf(stderr, "%s:%u: FAIL: ", script_path, lineno);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	snprintf(logpath, sizeof(logpath), "%s/acapd.log", dir);
+	if ((fp = fopen(logpath, "r")) != NULL) {
+		fprintf(stderr, "--- acapd log ---\n");
+		while (fgets(line, sizeof(line), fp) != NULL)
+			fputs(line, stderr);
+		fclose(fp);
+	}
+	if (acapd_pid > 0)
+		kill(acapd_pid, SIGKILL);
+	exit(1);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Decode the escapes \0 \r \n \t \\ \xHH into out; returns the length. */
+static size_t
+unescape(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (*in != '\0' && n < outlen) {
+		if (*in != '\\') {
+			out[n++] = *in++;
+			continue;
+		}
+		in++;
+		switch (*in) {
+		case '0': out[n++] = '\0'; in++; break;
+		case 'r': out[n++] = '\r'; in++; break;
+		case 'n': out[n++] = '\n'; in++; break;
+		case 't': out[n++] = '\t'; in++; break;
+		case '\\': out[n++] = '\\'; in++; break;
+		case 'x':
+			if (isxdigit((unsigned char)in[1]) &&
+			    isxdigit((unsigned char)in[2])) {
+				char hex[3] = { in[1], in[2], 0 };
+
+				out[n++] = (char)strtol(hex, NULL, 16);
+				in += 3;
+				break;
+			}
+			/* FALLTHROUGH */
+		default:
+			out[n++] = '\\';
+		}
+	}
+	return n;
+}
+
+static void
+write_config(void)
+{
+	FILE *fp;
+	size_t i;
+
+	if ((fp = fopen(conf_path, "w")) == NULL)
+		fail("%s: %s", conf_path, strerror(errno));
+	fprintf(fp, "listen 127.0.0.1:0\nstatedir %s\nportfile %s/port\n"
+	    "tls_generate yes\ntls_cert cert.pem\ntls_key key.pem\n"
+	    "auth_fail_delay_ms 0\nseed_site no\n", dir, dir);
+	for (i = 0; i < nextra; i++)
+		fprintf(fp, "%s\n", extra_config[i]);
+	fclose(fp);
+}
+
+static void
+server_start(void)
+{
+	char portpath[300], logpath[300], line[128];
+	long long deadline;
+	FILE *fp;
+	pid_t pid;
+
+	snprintf(portpath, sizeof(portpath), "%s/port", dir);
+	snprintf(logpath, sizeof(logpath), "%s/acapd.log", dir);
+	unlink(portpath);
+	write_config();
+	if ((pid = fork()) == -1)
+		fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fd != -1) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execl(acapd_path, "acapd", "-d", "-f", conf_path,
+		    (char *)NULL);
+		_exit(127);
+	}
+	acapd_pid = pid;
+	deadline = now_ms() + 20000;
+	for (;;) {
+		int st;
+
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			acapd_pid = -1;
+			fail("acapd exited during start-up (status %d)", st);
+		}
+		/* acapd writes and closes the port file when it is ready. */
+		if ((fp = fopen(portpath, "r")) != NULL) {
+			if (fgets(line, sizeof(line), fp) != NULL &&
+			    strchr(line, '\n') != NULL) {
+				char *sp = strchr(line, ' ');
+
+				fclose(fp);
+				if (sp != NULL && (port = atoi(sp + 1)) > 0) {
+					/* port file complete; wait for close */
+					usleep(50000);
+					break;
+				}
+			} else
+				fclose(fp);
+		}
+		if (now_ms() > deadline)
+			fail("acapd did not start within 20 s");
+		usleep(20000);
+	}
+	{
+		char p[16];
+
+		snprintf(p, sizeof(p), "%d", port);
+		setenv("ACAPD_PORT", p, 1);
+	}
+}
+
+static void
+server_wait_exit(int expect)
+{
+	long long deadline = now_ms() + 10000;
+	int st;
+
+	if (acapd_pid <= 0)
+		fail("acapd is not running");
+	for (;;) {
+		pid_t r = waitpid(acapd_pid, &st, WNOHANG);
+
+		if (r == acapd_pid)
+			break;
+		if (now_ms() > deadline)
+			fail("acapd did not exit within 10 s");
+		usleep(20000);
+	}
+	acapd_pid = -1;
+	if (WIFSIGNALED(st)) {
+		if (expect != -WTERMSIG(st))
+			fail("acapd died of signal %d", WTERMSIG(st));
+		return;
+	}
+	if (WEXITSTATUS(st) != expect)
+		fail("acapd exited %d, expected %d", WEXITSTATUS(st), expect);
+}
+
+static struct tconn *
+conn_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nconns; i++)
+		if (conns[i].fd != -1 && strcmp(conns[i].name, name) == 0)
+			return &conns[i];
+	return NULL;
+}
+
+static void
+conn_open(const char *name)
+{
+	struct sockaddr_in sin;
+	struct tconn *t;
+	size_t i;
+	int fd, one = 1;
+
+	if (acapd_pid <= 0)
+		server_start();
+	if ((t = conn_find(name)) != NULL)
+		fail("connection %s is already open", name);
+	for (i = 0; i < nconns; i++)
+		if (conns[i].fd == -1)
+			break;
+	if (i == nconns) {
+		if (nconns == MAX_CONNS)
+			fail("too many connections");
+		nconns++;
+	}
+	t = &conns[i];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		fail("socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail("connect 127.0.0.1:%d: %s", port, strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	t->fd = fd;
+	cur = t;
+}
+
+static void
+conn_drop(struct tconn *t)
+{
+	if (t->ssl != NULL) {
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+	}
+	if (t->fd != -1)
+		close(t->fd);
+	t->fd = -1;
+	if (cur == t)
+		cur = NULL;
+}
+
+static void
+send_bytes(const char *data, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	if (cur == NULL)
+		fail("no current connection");
+	while (off < len) {
+		if (cur->ssl != NULL) {
+			int r = SSL_write(cur->ssl, data + off, (int)(len - off));
+
+			if (r <= 0)
+				fail("TLS write failed");
+			n = r;
+		} else {
+			n = write(cur->fd, data + off, len - off);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				fail("write: %s", strerror(errno));
+		}
+		off += (size_t)n;
+	}
+}
+
+/* Read more bytes into cur->buf; returns 0 on EOF, -1 on timeout. */
+static int
+fill(int timeout_ms)
+{
+	struct pollfd pfd;
+	ssize_t n;
+
+	if (cur->len == sizeof(cur->buf))
+		fail("server line longer than %zu bytes", sizeof(cur->buf));
+	if (cur->ssl != NULL && SSL_pending(cur->ssl) > 0)
+		goto doread;
+	pfd.fd = cur->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return -1;
+doread:
+	if (cur->ssl != NULL) {
+		int r = SSL_read(cur->ssl, cur->buf + cur->len,
+		    (int)(sizeof(cur->buf) - cur->len));
+
+		if (r <= 0) {
+			int e = SSL_get_error(cur->ssl, r);
+
+			if (e == SSL_ERROR_WANT_READ)
+				return fill(timeout_ms);
+			return 0;
+		}
+		n = r;
+	} else {
+		n = read(cur->fd, cur->buf + cur->len,
+		    sizeof(cur->buf) - cur->len);
+		if (n == -1 && errno == EINTR)
+			return fill(timeout_ms);
+		if (n <= 0)
+			return 0;
+	}
+	cur->len += (size_t)n;
+	return 1;
+}
+
+/*
+ * Next server line without its CRLF into line (NUL-terminated; *len_r
+ * holds the real length).  Returns 1, 0 on EOF, -1 on timeout.
+ */
+static int
+read_line(char *line, size_t linelen, size_t *len_r, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	char *crlf;
+	size_t n;
+	int r;
+
+	for (;;) {
+		crlf = cur->len > 0 ? memmem(cur->buf, cur->len, "\r\n", 2) :
+		    NULL;
+		if (crlf != NULL)
+			break;
+		r = fill((int)(deadline - now_ms() > 0 ?
+		    deadline - now_ms() : 0));
+		if (r <= 0)
+			return r;
+	}
+	n = (size_t)(crlf - cur->buf);
+	if (n >= linelen)
+		n = linelen - 1;
+	memcpy(line, cur->buf, n);
+	line[n] = '\0';
+	*len_r = n;
+	n = (size_t)(crlf - cur->buf) + 2;
+	memmove(cur->buf, cur->buf + n, cur->len - n);
+	cur->len -= n;
+	return 1;
+}
+
+static void
+printable(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 5 < outlen; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
+	}
+	out[o] = '\0';
+}
+
+static void
+expect_line(const char *want, bool regex)
+{
+	static char line[1 << 20];
+	char pw[2048], wantb[8192];
+	size_t len, wlen;
+	regex_t re;
+	int r;
+
+	r = read_line(line, sizeof(line), &len, READ_TIMEOUT_MS);
+	if (r == 0)
+		fail("expected \"%s\", got end of connection", want);
+	if (r < 0)
+		fail("expected \"%s\", got nothing within %d ms", want,
+		    READ_TIMEOUT_MS);
+	printable(line, len, pw, sizeof(pw));
+	if (regex) {
+		if (regcomp(&re, want, REG_EXTENDED | REG_NOSUB) != 0)
+			fail("bad regular expression: %s", want);
+		r = regexec(&re, line, 0, NULL, 0);
+		regfree(&re);
+		if (r != 0 || strlen(line) != len)
+			fail("expected /%s/\n       got  \"%s\"", want, pw);
+		return;
+	}
+	wlen = unescape(want, wantb, sizeof(wantb));
+	if (wlen != len || memcmp(wantb, line, len) != 0)
+		fail("expected \"%s\"\n       got      \"%s\"", want, pw);
+}
+
+static void
+skip_until(const char *pattern)
+{
+	static char line[1 << 20];
+	size_t len;
+	regex_t re;
+	int r;
+
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		fail("bad regular expression: %s", pattern);
+	for (;;) {
+		r = read_line(line, sizeof(line), &len, READ_TIMEOUT_MS);
+		if (r <= 0)
+			fail("no line matching /%s/ arrived", pattern);
+		if (regexec(&re, line, 0, NULL, 0) == 0)
+			break;
+	}
+	regfree(&re);
+}
+
+static void
+expect_eof(void)
+{
+	long long deadline = now_ms() + READ_TIMEOUT_MS;
+	char pw[256];
+	int r;
+
+	for (;;) {
+		if (cur->len > 0) {
+			printable(cur->buf, cur->len < 80 ? cur->len : 80, pw,
+			    sizeof(pw));
+			fail("expected end of connection, got \"%s\"", pw);
+		}
+		r = fill((int)(deadline - now_ms() > 0 ?
+		    deadline - now_ms() : 0));
+		if (r == 0)
+			break;
+		if (r < 0)
+			fail("connection still open after %d ms",
+			    READ_TIMEOUT_MS);
+	}
+	conn_drop(cur);
+}
+
+static void
+expect_nothing(int ms)
+{
+	char pw[256];
+	int r;
+
+	if (cur->len == 0) {
+		r = fill(ms);
+		if (r == 0)
+			fail("connection closed, expected silence");
+		if (r < 0)
+			return;
+	}
+	printable(cur->buf, cur->len < 80 ? cur->len : 80, pw, sizeof(pw));
+	fail("expected no data, got \"%s\"", pw);
+}
+
+static void
+start_tls(void)
+{
+	char cafile[300];
+	int r;
+
+	if (client_ctx == NULL) {
+		client_ctx = SSL_CTX_new(TLS_client_method());
+		snprintf(cafile, sizeof(cafile), "%s/cert.pem", dir);
+		if (SSL_CTX_load_verify_locations(client_ctx, cafile,
+		    NULL) != 1)
+			fail("cannot load %s", cafile);
+		SSL_CTX_set_verify(client_ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if (cur->len != 0)
+		fail("data pending before TLS handshake");
+	cur->ssl = SSL_new(client_ctx);
+	SSL_set_fd(cur->ssl, cur->fd);
+	SSL_set1_host(cur->ssl, "localhost");
+	if ((r = SSL_connect(cur->ssl)) != 1) {
+		char err[256];
+
+		ERR_error_string_n(ERR_get_error(), err, sizeof(err));
+		fail("TLS handshake failed: %s", err);
+	}
+}
+
+static void
+do_login(const char *user, const char *pass)
+{
+	char msg[1024], line[256], tag[32];
+	size_t ulen = strlen(user), plen = strlen(pass), n;
+
+	snprintf(tag, sizeof(tag), "L%d", ++tag_seq);
+	n = (size_t)snprintf(line, sizeof(line),
+	    "%s AUTHENTICATE \"PLAIN\" {%zu+}\r\n", tag, ulen + plen + 2);
+	send_bytes(line, n);
+	msg[0] = '\0';
+	memcpy(msg + 1, user, ulen);
+	msg[1 + ulen] = '\0';
+	memcpy(msg + 2 + ulen, pass, plen);
+	memcpy(msg + 2 + ulen + plen, "\r\n", 2);
+	send_bytes(msg, ulen + plen + 4);
+	snprintf(line, sizeof(line), "%s OK .*", tag);
+	expect_line(line, true);
+}
+
+static void
+do_cram(const char *user, const char *pass)
+{
+	static char line[4096];
+	char tag[32], out[1024], hex[EVP_MAX_MD_SIZE * 2 + 1];
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen, i;
+	size_t len;
+	char *q, *e;
+
+	snprintf(tag, sizeof(tag), "C%d", ++tag_seq);
+	len = (size_t)snprintf(out, sizeof(out),
+	    "%s AUTHENTICATE \"CRAM-MD5\"\r\n", tag);
+	send_bytes(out, len);
+	if (read_line(line, sizeof(line), &len, READ_TIMEOUT_MS) != 1)
+		fail("no CRAM-MD5 challenge");
+	if (strncmp(line, "+ \"", 3) != 0 ||
+	    (e = strrchr(line, '"')) == line + 2)
+		fail("bad CRAM-MD5 challenge: %s", line);
+	q = line + 3;
+	*e = '\0';
+	HMAC(EVP_md5(), pass, (int)strlen(pass), (unsigned char *)q,
+	    strlen(q), mac, &maclen);
+	for (i = 0; i < maclen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	len = (size_t)snprintf(out, sizeof(out), "\"%s %s\"\r\n", user, hex);
+	send_bytes(out, len);
+	snprintf(out, sizeof(out), "%s OK .*", tag);
+	expect_line(out, true);
+}
+
+static void
+run_shell(const char *cmd)
+{
+	char full[4096];
+	int st;
+
+	snprintf(full, sizeof(full), "cd '%s' && %s", dir, cmd);
+	st = system(full);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail("command failed (status %d): %s", st, cmd);
+}
+
+static void
+do_useradd(const char *user, const char *pass)
+{
+	char cmd[1024];
+
+	/* acapctl reads the password from stdin when it is not a tty. */
+	snprintf(cmd, sizeof(cmd),
+	    "printf '%%s\\n' '%s' | '%s' -s '%s' user add --password-stdin "
+	    "'%s' >/dev/null", pass, acapctl_path, dir, user);
+	run_shell(cmd);
+}
+
+static void
+directive(char *line)
+{
+	char *arg, *a2;
+
+	if (strncmp(line, "C: ", 3) == 0 || strcmp(line, "C:") == 0) {
+		char buf[65536];
+		size_t n = unescape(line[2] ? line + 3 : "", buf,
+		    sizeof(buf) - 2);
+
+		buf[n++] = '\r';
+		buf[n++] = '\n';
+		send_bytes(buf, n);
+		return;
+	}
+	if (strncmp(line, "R: ", 3) == 0) {
+		char buf[65536];
+		size_t n = unescape(line + 3, buf, sizeof(buf));
+
+		send_bytes(buf, n);
+		return;
+	}
+	if (strncmp(line, "S: ", 3) == 0) {
+		if (cur == NULL)
+			fail("no current connection");
+		expect_line(line + 3, false);
+		return;
+	}
+	if (strncmp(line, "S~ ", 3) == 0) {
+		if (cur == NULL)
+			fail("no current connection");
+		expect_line(line + 3, true);
+		return;
+	}
+	arg = strchr(line, ' ');
+	if (arg != NULL)
+		*arg++ = '\0';
+	a2 = arg != NULL ? strchr(arg, ' ') : NULL;
+	if (strcmp(line, "config") == 0 && arg != NULL) {
+		extra_config = realloc(extra_config,
+		    (nextra + 1) * sizeof(*extra_config));
+		extra_config[nextra++] = strdup(arg);
+	} else if (strcmp(line, "start") == 0 || strcmp(line, "restart") == 0) {
+		server_start();
+	} else if (strcmp(line, "connect") == 0) {
+		conn_open(arg != NULL ? arg : "main");
+	} else if (strcmp(line, "use") == 0 && arg != NULL) {
+		if ((cur = conn_find(arg)) == NULL)
+			fail("no connection named %s", arg);
+	} else if (strcmp(line, "skip") == 0 && arg != NULL) {
+		skip_until(arg);
+	} else if (strcmp(line, "eof") == 0) {
+		expect_eof();
+	} else if (strcmp(line, "nothing") == 0 && arg != NULL) {
+		expect_nothing(atoi(arg));
+	} else if (strcmp(line, "tls") == 0) {
+		start_tls();
+	} else if (strcmp(line, "close") == 0) {
+		if (cur != NULL)
+			conn_drop(cur);
+	} else if ((strcmp(line, "login") == 0 || strcmp(line, "cram") == 0 ||
+	    strcmp(line, "useradd") == 0) && a2 != NULL) {
+		*a2++ = '\0';
+		if (strcmp(line, "useradd") == 0) {
+			if (acapd_pid <= 0)
+				server_start();
+			do_useradd(arg, a2);
+		} else if (line[0] == 'l')
+			do_login(arg, a2);
+		else
+			do_cram(arg, a2);
+	} else if (strcmp(line, "sleep") == 0 && arg != NULL) {
+		usleep((useconds_t)atoi(arg) * 1000);
+	} else if (strcmp(line, "signal") == 0 && arg != NULL) {
+		int sig = strcmp(arg, "TERM") == 0 ? SIGTERM :
+		    strcmp(arg, "HUP") == 0 ? SIGHUP :
+		    strcmp(arg, "KILL") == 0 ? SIGKILL : 0;
+
+		if (sig == 0 || acapd_pid <= 0)
+			fail("cannot send signal %s", arg);
+		kill(acapd_pid, sig);
+	} else if (strcmp(line, "wait-exit") == 0 && arg != NULL) {
+		server_wait_exit(atoi(arg));
+	} else if (strcmp(line, "exec") == 0 && arg != NULL) {
+		if (acapd_pid <= 0)
+			server_start();
+		run_shell(arg);
+	} else
+		fail("unknown directive \"%s\"", line);
+}
+
+static void
+cleanup_dir(void)
+{
+	char cmd[400];
+
+	if (getenv("ACAP_SCRIPT_KEEP") != NULL) {
+		fprintf(stderr, "kept %s\n", dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char line[65536];
+	const char *top;
+	char path[1024];
+	FILE *fp;
+	size_t i;
+	int st;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: acap-script SCRIPT\n");
+		return 2;
+	}
+	script_path = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	top = getenv("top_builddir");
+	if (top == NULL)
+		top = ".";
+	snprintf(path, sizeof(path), "%s/acapd/acapd", top);
+	acapd_path = strdup(getenv("ACAPD") != NULL ? getenv("ACAPD") : path);
+	snprintf(path, sizeof(path), "%s/acapctl/acapctl", top);
+	acapctl_path = strdup(getenv("ACAPCTL") != NULL ? getenv("ACAPCTL") :
+	    path);
+	snprintf(dir, sizeof(dir), "/tmp/acap-script.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(conf_path, sizeof(conf_path), "%s/acapd.conf", dir);
+	setenv("ACAPD_DIR", dir, 1);
+	setenv("ACAPD_CONF", conf_path, 1);
+	setenv("ACAPCTL", acapctl_path, 1);
+	setenv("ACAPD", acapd_path, 1);
+	if ((fp = fopen(script_path, "r")) == NULL) {
+		perror(script_path);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		size_t n = strlen(line);
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		directive(line);
+	}
+	fclose(fp);
+	for (i = 0; i < nconns; i++)
+		if (conns[i].fd != -1)
+			conn_drop(&conns[i]);
+	if (acapd_pid > 0) {
+		/* A clean SIGTERM shutdown is part of every scenario. */
+		kill(acapd_pid, SIGTERM);
+		lineno++;
+		server_wait_exit(0);
+	}
+	(void)st;
+	cleanup_dir();
+	return 0;
+}

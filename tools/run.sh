@@ -1,0 +1,24 @@
+#!/bin/sh
+# Quick start: install what is missing, build, and run acapd in the
+# foreground on an embedded instance in ./run (SQLite database, sasldb,
+# self-signed certificate and an admin account created on first start).
+set -e
+cd "$(dirname "$0")/.."
+sh tools/deps.sh
+[ -x configure ] || ./autogen.sh
+[ -f Makefile ] || ./configure -q
+make -s -j"$(nproc)"
+mkdir -p run
+if [ ! -f run/acapd.conf ]; then
+	cat > run/acapd.conf <<CONF
+# Embedded development instance (see acapd.conf(5)).
+listen 0.0.0.0:674 [::]:674
+statedir $(pwd)/run
+tls_cert cert.pem
+tls_key key.pem
+tls_generate yes
+bootstrap_admin admin
+admins admin
+CONF
+fi
+exec ./acapd/acapd -f run/acapd.conf "$@"
