@@ -1,1 +1,4 @@
-# placeholder; owned by the module that fills it
+# Manual pages and the sample configuration.
+dist_man_MANS += doc/acapd.8 doc/acapd.conf.5
+dist_pkgdata_DATA += doc/acapd.conf.sample
+EXTRA_DIST += doc/protocol-notes.md
