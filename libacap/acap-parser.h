@@ -63,6 +63,14 @@ struct acap_limits {
 	unsigned int max_args;		/* arguments in the whole command, counting
 					   list elements at every depth */
 };
+/*
+ * How the parser counts (clarification): max_line is the line without its
+ * CRLF; max_command counts every octet of the command as received (line
+ * ends and literal octets included); for max_args a list counts as one
+ * argument plus its elements, and args[0] (the command or response name,
+ * or the SASL_LINE string) is not counted.  Quoted strings are limited to
+ * 1024 octets as sent, between the quotes (RFC 2244 §8 "quoted").
+ */
 
 enum acap_parser_mode {
 	ACAP_PARSER_COMMAND,
@@ -80,7 +88,8 @@ void acap_parser_free(struct acap_parser **pp);	/* sets *pp = NULL */
 /*
  * Change the mode for the next command (e.g. to SASL_LINE while an
  * AUTHENTICATE exchange is running, back to COMMAND after it) and/or the
- * limits (tighter before authentication).  Only between commands.
+ * limits (tighter before authentication).  Only between commands: both
+ * take effect when the first octet of the next command is fed.
  */
 void acap_parser_set_mode(struct acap_parser *p, enum acap_parser_mode mode);
 void acap_parser_set_limits(struct acap_parser *p, const struct acap_limits *lim);
@@ -125,8 +134,21 @@ void acap_parser_reject(struct acap_parser *p);
 const char *acap_parser_error(const struct acap_parser *p,
     const char **tag_r, bool *fatal_r);
 
-/* Tag of the command being assembled, or NULL (e.g. for a BAD on reject). */
+/*
+ * Tag of the command being assembled, or NULL (e.g. for a BAD on reject).
+ * After acap_parser_reject() it is still the rejected command's tag, until
+ * the next feed or reset.
+ */
 const char *acap_parser_tag(const struct acap_parser *p);
+
+/*
+ * Name (args[0]) of the command being assembled once its first line has
+ * been tokenized -- e.g. while a synchronizing literal waits, so that the
+ * caller can refuse an unknown command before its literal is sent (RFC 2244
+ * §2.2.1 example "A044 BLURDYBLOOP {102856}").  NULL before that and in
+ * SASL_LINE mode.  Lives as long as acap_parser_tag()'s result.
+ */
+const char *acap_parser_command_name(const struct acap_parser *p);
 
 /* Drop any partial command and free the arena down to its first block. */
 void acap_parser_reset(struct acap_parser *p);
