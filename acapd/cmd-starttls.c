@@ -16,7 +16,7 @@ cmd_starttls(struct cmd_ctx *cmd)
 		return cmd_bad(cmd, "STARTTLS takes no arguments");
 	if (conn_tls_active(cmd->conn))
 		return cmd_bad(cmd, "TLS is already active");
-	if (srv->ssl_ctx == NULL)
+	if (srv->tls == NULL)
 		return cmd_bad(cmd, "STARTTLS is not available");
 	cmd_ok(cmd, NULL, "Begin TLS negotiation now");
 	conn_start_tls(cmd->conn);

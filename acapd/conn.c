@@ -37,6 +37,7 @@
 #include "log.h"
 #include "server.h"
 #include "startup.h"
+#include "tls.h"
 
 struct ipcount {
 	struct ipcount *next;
@@ -329,6 +330,12 @@ conn_is_loopback(const struct conn *c)
 	return c->loopback;
 }
 
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
 uint64_t
 conn_id(const struct conn *c)
 {
@@ -591,6 +598,7 @@ conn_begin_tls(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct bufferevent *tls;
+	const char *err;
 	SSL *ssl;
 
 	c->tls_pending = false;
@@ -600,7 +608,9 @@ conn_begin_tls(struct conn *c)
 	 */
 	evbuffer_drain(in, evbuffer_get_length(in));
 	acap_parser_reset(c->parser);
-	if (srv->ssl_ctx == NULL || (ssl = SSL_new(srv->ssl_ctx)) == NULL) {
+	if (srv->tls == NULL || (ssl = tls_ctx_ssl_new(srv->tls, &err)) == NULL) {
+		conn_log(c, LOG_ERR, "cannot create TLS session: %s",
+		    srv->tls == NULL ? "no certificate" : err);
 		conn_close(c, "cannot create TLS session");
 		return;
 	}

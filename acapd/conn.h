@@ -35,6 +35,8 @@ bool conn_is_admin(const struct conn *c);
 bool conn_tls_active(const struct conn *c);
 /* Whether the peer's address is a loopback address. */
 bool conn_is_loopback(const struct conn *c);
+/* The socket, for getpeername()/getsockname(). */
+int conn_fd(const struct conn *c);
 /* Connection id, as printed in logs. */
 uint64_t conn_id(const struct conn *c);
 /* The store shared by all connections. */

@@ -32,7 +32,7 @@ conn_send_greeting(struct conn *c)
 			acap_buf_add_cstring(&b, mechs[i]);
 		}
 	acap_buf_addch(&b, ')');
-	if (srv->ssl_ctx != NULL && !conn_tls_active(c))
+	if (srv->tls != NULL && !conn_tls_active(c))
 		acap_buf_addstr(&b, " (STARTTLS)");
 	/* §6.1.1: advertised only above the base requirement of 100. */
 	if (cfg->context_limit > 100)

@@ -445,6 +445,7 @@ main(int argc, char *argv[])
 		fatal("%s: %s", cfg->portfile, strerror(errno));
 	bind_listeners(portfp);
 	startup_open();		/* database, TLS, SASL: still privileged */
+	startup_chown();
 	drop_privileges();
 	startup_after_drop();
 	if (portfp != NULL)

@@ -13,7 +13,7 @@
 struct event_base;
 struct evconnlistener;
 struct store;
-struct ssl_ctx_st;
+struct tls_ctx;
 struct conn;
 
 #define SERVER_MAX_LISTENERS 16
@@ -30,7 +30,7 @@ struct server {
 	size_t max_conns;	/* from config or RLIMIT_NOFILE */
 
 	struct store *store;
-	struct ssl_ctx_st *ssl_ctx;	/* NULL: no STARTTLS */
+	struct tls_ctx *tls;		/* NULL: no STARTTLS */
 	bool shutting_down;
 };
 

@@ -5,6 +5,7 @@
  */
 #include "autoconf.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -30,6 +33,9 @@
 #include "tls.h"
 
 static char **admin_list;
+
+static void startup_store(void);
+static void startup_tls(void);
 
 static void
 sasl_log_cb(int prio, const char *msg, void *arg)
@@ -176,4 +182,199 @@ startup_open(void)
 	startup_tls();
 	startup_sasl();
 	startup_bootstrap_admin();
+}
+
+static void
+startup_store(void)
+{
+	struct store_config sc;
+	const char *err;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.path = cfg->database;
+	sc.integrity_check = cfg->integrity_check;
+	sc.quota_bytes = cfg->quota;
+	sc.deleted_retention = cfg->tombstone_days * 86400u;
+	sc.cache_datasets = 4096;
+	if (store_open(&sc, &srv->store, &err) == -1)
+		fatal("database %s: %s", cfg->database, err);
+	log_info("database %s open", cfg->database);
+}
+
+static void
+tls_opts_from_cfg(const struct config *c, struct tls_opts *o)
+{
+	tls_opts_init(o);
+	o->cert_file = c->tls_cert;
+	o->key_file = c->tls_key;
+	o->ca_file = c->tls_ca[0] != '\0' ? c->tls_ca : NULL;
+	o->min_protocol = c->tls_min_protocol;
+	o->ciphers = c->tls_ciphers[0] != '\0' ? c->tls_ciphers : NULL;
+	o->ciphersuites = c->tls_ciphersuites[0] != '\0' ?
+	    c->tls_ciphersuites : NULL;
+}
+
+static void
+startup_tls(void)
+{
+	struct tls_opts o;
+	const char *err;
+
+	if (cfg->tls_cert[0] == '\0') {
+		log_warn("no tls_cert configured: STARTTLS is not offered");
+		return;
+	}
+	if (cfg->tls_generate && access(cfg->tls_cert, F_OK) == -1 &&
+	    access(cfg->tls_key, F_OK) == -1) {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) == -1)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		if (tls_selfsigned_create(cfg->tls_cert, cfg->tls_key, host,
+		    TLS_KEY_EC_P256, &err) == -1)
+			fatal("self-signed certificate: %s", err);
+		log_info("created a self-signed certificate %s for %s",
+		    cfg->tls_cert, host);
+	}
+	tls_opts_from_cfg(cfg, &o);
+	if (tls_ctx_new(&o, &srv->tls, &err) == -1)
+		fatal("TLS: %s", err);
+}
+
+/* Files created while root belong to the unprivileged user. */
+static void
+chown_statedir(uid_t uid, gid_t gid)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (chown(cfg->statedir, uid, gid) == -1)
+		log_warn("chown %s: %s", cfg->statedir, strerror(errno));
+	if ((d = opendir(cfg->statedir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fchownat(dirfd(d), de->d_name, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			log_warn("chown %s/%s: %s", cfg->statedir, de->d_name,
+			    strerror(errno));
+	}
+	closedir(d);
+}
+
+void
+startup_chown(void)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (cfg->user[0] == '\0' || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		fatal("user %s: no such user", cfg->user);
+	gid = pw->pw_gid;
+	if (cfg->group[0] != '\0' && (gr = getgrnam(cfg->group)) != NULL)
+		gid = gr->gr_gid;
+	chown_statedir(pw->pw_uid, gid);
+}
+
+void
+startup_after_drop(void)
+{
+	/* The database and sasldb must be usable by who we are now. */
+	if (access(cfg->database, R_OK | W_OK) == -1)
+		fatal("database %s is not writable after dropping privileges: "
+		    "%s", cfg->database, strerror(errno));
+}
+
+void
+startup_reload(const struct config *next)
+{
+	struct tls_opts o;
+	const char *err;
+
+	if (srv->tls != NULL && next->tls_cert[0] != '\0') {
+		tls_opts_from_cfg(next, &o);
+		if (tls_ctx_reload(srv->tls, &o, &err) == -1)
+			log_err("reload: TLS: %s; keeping the old certificate",
+			    err);
+		else
+			log_info("reload: TLS certificate and key reloaded");
+	}
+}
+
+void
+startup_close(void)
+{
+	if (srv->tls != NULL)
+		tls_ctx_free(&srv->tls);
+	if (srv->store != NULL)
+		store_free(&srv->store);
+	if (sasl_module_active())
+		sasl_module_deinit();
+	free_words(&admin_list);
+}
+
+static void
+sasl_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s;%u", host, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "%s;%u", host, ntohs(s6->sin6_port));
+	}
+}
+
+void
+startup_sasl_session(struct conn *c)
+{
+	struct sasl_session **sp = (struct sasl_session **)conn_sasl_slot(c);
+	char remote[80], local[80];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const char *err;
+	int fd = conn_fd(c);
+
+	sl = sizeof(ss);
+	remote[0] = local[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sasl_addr((struct sockaddr *)&ss, remote, sizeof(remote));
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sasl_addr((struct sockaddr *)&ss, local, sizeof(local));
+	if (sasl_session_new(remote[0] ? remote : NULL,
+	    local[0] ? local : NULL, sp, &err) == -1) {
+		conn_log(c, LOG_ERR, "SASL session: %s", err);
+		*sp = NULL;
+	}
+}
+
+void
+startup_tls_ready(struct conn *c, struct ssl_st *ssl)
+{
+	struct sasl_session **sp = (struct sasl_session **)conn_sasl_slot(c);
+	const char *err;
+	char *cn;
+
+	/* Fresh SASL state: whatever happened in clear text is forgotten. */
+	sasl_session_free(sp);
+	startup_sasl_session(c);
+	if (*sp == NULL)
+		return;
+	cn = tls_peer_cn(ssl);
+	if (sasl_session_set_tls(*sp, tls_ssl_ssf(ssl), cn, &err) == -1)
+		conn_log(c, LOG_ERR, "SASL over TLS: %s", err);
+	free(cn);
 }

@@ -15,6 +15,8 @@ void startup_statedir(void);
 /* Open the database, load or create the certificate, initialise SASL,
  * create the bootstrap admin: all before privileges are dropped. */
 void startup_open(void);
+/* chown the state directory's files to the configured user (as root). */
+void startup_chown(void);
 /* Give files created as root to the unprivileged user; final checks. */
 void startup_after_drop(void);
 /* SIGHUP: apply what can change at run time (TLS, SASL options). */

@@ -16,6 +16,10 @@ PROTOCOL_TESTS = \
 	tests/protocol/limits-preauth.acap \
 	tests/protocol/bad-limit.acap \
 	tests/protocol/state.acap \
-	tests/protocol/shutdown.acap
+	tests/protocol/shutdown.acap \
+	tests/protocol/starttls.acap \
+	tests/protocol/auth.acap \
+	tests/protocol/auth-plain.acap \
+	tests/protocol/auth-limits.acap
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
