@@ -1,0 +1,317 @@
+/*
+ * store.h -- the dataset store: datasets, entries, attributes, modtimes,
+ * the DELETEDSINCE log and quotas, persisted in SQLite (RFC 2244 §3.1, §5).
+ *
+ * Owns: the database handle, the schema migrations, every SQL statement,
+ * the global modtime generator and a cache of dataset snapshots.  It knows
+ * nothing about connections or protocol text, except the one table that
+ * maps its errors to ACAP response codes (store_err_code()).  Inheritance
+ * is resolved above it (inherit.h); store_apply() uses inherit.h only to
+ * see effective entries, so a second backend implementing this header
+ * reuses inherit.c and search.c unchanged.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct acap_buf;
+struct store;
+struct store_snap;
+
+/* "YYYYMMDDhhmmss" + 6 digits: every modtime we hand out has this width. */
+#define STORE_MODTIME_LEN	20
+
+/*
+ * Every store error.  store_err_code() maps each one to its ACAP response
+ * (RFC 2244 §3.6); keep that table and this enum in step.
+ */
+enum store_err {
+	STORE_OK = 0,
+	STORE_ENOEXIST,		/* dataset missing: NO (NOEXIST dataset) */
+	STORE_ENOENT,		/* entry missing (rename source): NO */
+	STORE_EEXIST,		/* rename target exists: NO */
+	STORE_EMODIFIED,	/* UNCHANGEDSINCE failed: NO (MODIFIED path) */
+	STORE_EQUOTA,		/* over quota: NO (QUOTA) */
+	STORE_EINVALID,		/* validated attribute: NO (INVALID path attr) */
+	STORE_EPERM,		/* not permitted: NO (PERMISSION (dataset)) */
+	STORE_ETOOOLD,		/* DELETEDSINCE before the log: NO (TOOOLD) */
+	STORE_ENOQUOTA,		/* GETQUOTA: no resource limit applies: NO */
+	STORE_ETRYLATER,	/* database busy: NO (TRYLATER) */
+	STORE_EIO,		/* I/O error, corruption, bug: NO */
+};
+
+/*
+ * Which dataset/entry/attribute an error is about.  The pointers borrow
+ * from the request given to the failing call (or from the store until the
+ * next call): format the reply before freeing the request.
+ */
+struct store_errinfo {
+	const char *dataset;	/* canonical dataset path */
+	const char *entry;	/* entry name, or NULL */
+	const char *attr;	/* attribute name, or NULL */
+};
+
+/* The ACAP response code name ("MODIFIED", "QUOTA", ...) or NULL. */
+const char *store_err_code(enum store_err err);
+/* A short English text for the tagged NO. Static. */
+const char *store_err_text(enum store_err err);
+/*
+ * Append the response code with its arguments in wire form, without the
+ * parentheses ('MODIFIED "/email/user/fred/corp"'), to out; nothing when
+ * the error has no code.  info may be NULL (arguments are then omitted
+ * only for errors that have none; others get "/").
+ */
+void store_err_format_code(enum store_err err,
+    const struct store_errinfo *info, struct acap_buf *out);
+
+/* ---- Opening -------------------------------------------------------- */
+
+struct store_config {
+	const char *path;		/* database file; ":memory:" for tests */
+	bool integrity_check;		/* PRAGMA integrity_check at open */
+	uint64_t quota_bytes;		/* default per-user quota; 0 = none */
+	uint32_t deleted_retention;	/* seconds DELETEDSINCE reaches back;
+					   0 = keep forever */
+	size_t cache_datasets;		/* snapshots cached; 0 = no cache */
+	int busy_timeout_ms;		/* sqlite3_busy_timeout(); 0 = 5000 */
+};
+
+/*
+ * Open (creating if needed) the database, set WAL, synchronous=FULL,
+ * foreign_keys=ON and the busy timeout, optionally run the integrity
+ * check, apply pending migrations in order (each in its own transaction,
+ * recorded in PRAGMA user_version) and prune the DELETEDSINCE log.
+ * Returns 0 and the store in *store_r, or -1 with a static or store-owned
+ * reason in *errstr_r (valid until the next call; the caller logs it and
+ * exits).  cfg is copied; cfg->path only needs to live during the call.
+ */
+int store_open(const struct store_config *cfg, struct store **store_r,
+    const char **errstr_r);
+/* Close the database and free everything; sets *store_r = NULL. */
+void store_free(struct store **store_r);
+
+/*
+ * SQLite's message for the last STORE_EIO/STORE_ETRYLATER (for the log),
+ * or "". Valid until the next store call.
+ */
+const char *store_last_error(const struct store *st);
+
+/*
+ * Periodic upkeep (call from a timer, e.g. hourly): prune the DELETEDSINCE
+ * log older than the retention window and record the new horizon.
+ */
+enum store_err store_maintain(struct store *st);
+
+/* ---- Modtimes (RFC 2244 §3.1.1) ------------------------------------ */
+
+/*
+ * The last modtime handed out (STORE_MODTIME_LEN digits + NUL into buf):
+ * every committed change so far has a modtime <= this value and every
+ * later one will be greater.  This is what SEARCH reports in MODTIME.
+ */
+void store_modtime_current(const struct store *st,
+    char buf[STORE_MODTIME_LEN + 1]);
+
+/*
+ * Test hook: replace the wall clock used by the generator (NULL restores
+ * clock_gettime(CLOCK_REALTIME)).  The generator stays strictly
+ * increasing whatever the clock does.
+ */
+void store_set_clock(struct store *st, int (*clock_cb)(struct timespec *));
+
+/* ---- Rows: how entries look when read ------------------------------ */
+
+/* A counted string; values may contain NUL (RFC 2244 §2.6.3.1). */
+struct store_str {
+	const char *s;
+	size_t len;
+};
+
+enum store_vkind {
+	STORE_V_INHERIT = 0,	/* no local value: only acl metadata here */
+	STORE_V_NIL = 1,	/* NIL stored: masks an inherited value */
+	STORE_V_SINGLE = 2,
+	STORE_V_MULTI = 3,	/* list of 0 or more values */
+};
+
+/* An attribute as stored in one dataset. */
+struct store_attr {
+	const char *name;
+	enum store_vkind kind;
+	const struct store_str *values;	/* SINGLE: 1 item; MULTI: nvalues */
+	size_t nvalues;
+	const struct store_str *acl;	/* "ident\trights" items; NULL when the
+					   attribute has no acl metadata */
+	size_t nacl;
+};
+
+/* An entry as stored in one dataset. */
+struct store_entry {
+	const char *name;		/* "" is the management entry */
+	const char *modtime;		/* STORE_MODTIME_LEN digits */
+	bool blocked;			/* inheritance tombstone (§6.6.1) */
+	const struct store_attr *attrs;	/* sorted by name, octet order */
+	size_t nattrs;
+};
+
+/* ---- Snapshots: one dataset, read-only, refcounted ----------------- */
+
+/*
+ * The current content of one dataset.  path is canonical.  Besides stored
+ * datasets this returns the synthesised directory datasets (RFC 2244
+ * §4.1): "/" (one entry per dataset class), "/<class>/" (site, group,
+ * host, user), "/<class>/<group|host|user>/" (one entry per owner with
+ * data of that class) and "/byowner/<owner>/" (one entry per class the
+ * owner has data in, plus the stored template's "" entry).  Directory
+ * entries carry subdataset ("."), and an "entry" acl copied from the
+ * child's dataset.acl so that a rights check hides what the caller may
+ * not see.
+ * Returns STORE_OK with a new reference in *snap_r (release it with
+ * store_snap_unref()), STORE_ENOEXIST, or STORE_EIO/ETRYLATER.
+ * Snapshots are immutable: a later STORE makes new ones.
+ */
+enum store_err store_snap_get(struct store *st, const char *path,
+    struct store_snap **snap_r);
+void store_snap_ref(struct store_snap *snap);
+void store_snap_unref(struct store_snap **snap_r);	/* sets NULL */
+
+/* Canonical path; lives as long as the snapshot. */
+const char *store_snap_path(const struct store_snap *snap);
+/* Entries (blocked ones included), sorted by name in octet order. */
+const struct store_entry *store_snap_entries(const struct store_snap *snap,
+    size_t *n_r);
+/* Binary search by name; NULL when absent. */
+const struct store_entry *store_snap_find(const struct store_snap *snap,
+    const char *name);
+/* Binary search of an entry's attributes; NULL when absent. */
+const struct store_attr *store_entry_attr(const struct store_entry *e,
+    const char *name);
+/*
+ * The value of dataset.inherit in the "" entry (canonical), or NULL when
+ * the dataset inherits nothing.
+ */
+const char *store_snap_inherit(const struct store_snap *snap);
+/* Whether this is a synthesised directory dataset (not storable). */
+bool store_snap_is_directory(const struct store_snap *snap);
+
+/* ---- Writing: one STORE command = one transaction ------------------ */
+
+enum store_op {
+	STORE_OP_KEEP = 0,	/* not mentioned: unchanged */
+	STORE_OP_SET,
+	STORE_OP_NIL,
+	STORE_OP_DEFAULT,
+};
+
+/*
+ * One attribute of a STORE (RFC 2244 §6.6.1).  Special names:
+ *   "entry": SET renames (values[0] = new name; the same name just
+ *            touches/creates the entry), NIL deletes the entry and blocks
+ *            inheritance, DEFAULT drops the local entry;
+ *   "subdataset": SET with "." among the values creates the child
+ *            dataset; NIL/DEFAULT (or a SET without ".") deletes the
+ *            local child hierarchy;
+ *   "dataset.inherit": values[0] must already be canonical.
+ * Validation (INVALID, BAD) is the caller's job; store_apply() trusts
+ * names and values.
+ */
+struct store_attr_op {
+	const char *name;
+	enum store_op value_op;
+	bool multi;			/* SET: a multi-value */
+	const struct store_str *values;	/* SET: 1 item, or nvalues if multi */
+	size_t nvalues;
+	enum store_op acl_op;		/* KEEP, SET, NIL (DEFAULT acts as NIL) */
+	const struct store_str *acl;
+	size_t nacl;
+};
+
+struct store_entry_op {
+	const char *dataset;		/* canonical dataset path */
+	const char *entry;		/* entry name */
+	bool nocreate;
+	const char *unchangedsince;	/* NULL, or 14+ digits */
+	const struct store_attr_op *attrs;
+	size_t nattrs;
+};
+
+struct store_result {
+	char modtime[STORE_MODTIME_LEN + 1];	/* of the commit */
+	struct store_errinfo err;		/* on failure */
+};
+
+/*
+ * Apply a whole STORE atomically: create missing datasets (unless
+ * NOCREATE) with management attributes copied from the /byowner/ parent
+ * (§5.3), check UNCHANGEDSINCE against the effective entry, apply every
+ * attribute, record DELETEDSINCE and inheritance tombstones, charge
+ * quotas, give every changed entry one new modtime, commit, then report
+ * the changes through the change callback.  On any error nothing is
+ * applied.  Returns STORE_OK once committed (only then may the caller
+ * send OK), else the error with res->err naming the culprit.
+ */
+enum store_err store_apply(struct store *st, const struct store_entry_op *ops,
+    size_t nops, struct store_result *res);
+
+/* ---- Change feed ----------------------------------------------------- */
+
+enum store_change_kind {
+	STORE_CHANGE_ENTRY,		/* entry created or modified */
+	STORE_CHANGE_ENTRY_REMOVED,	/* entry deleted, renamed away, or
+					   reverted to the inherited one */
+	STORE_CHANGE_DATASET_CREATED,	/* entry is NULL */
+	STORE_CHANGE_DATASET_REMOVED,	/* entry is NULL */
+};
+
+struct store_change {
+	enum store_change_kind kind;
+	const char *dataset;		/* canonical */
+	const char *entry;		/* entry name, or NULL */
+	const char *modtime;		/* the commit's modtime */
+};
+
+/*
+ * Called once per committed transaction, after the commit, with every
+ * change it made (in the order made).  The array and strings live only
+ * during the call.  Datasets inheriting from a changed one are not
+ * listed: whoever needs them resolves dataset.inherit (inherit.h).
+ * Must not call store_apply() (no re-entry).
+ */
+typedef void store_change_cb(void *arg, const struct store_change *changes,
+    size_t nchanges);
+/* Install (or with NULL remove) the change callback. */
+void store_set_change_cb(struct store *st, store_change_cb *cb, void *arg);
+
+/* ---- DELETEDSINCE (RFC 2244 §6.6.2) -------------------------------- */
+
+/*
+ * Names deleted from the stored dataset path after time (14+ digits):
+ * cb is called once per name, in modtime order; the strings live during
+ * the call.  STORE_ETOOOLD when the log does not reach back to time
+ * (pruned, or the dataset was created later), STORE_ENOEXIST when the
+ * dataset is not stored.  No callback runs when an error is returned.
+ */
+enum store_err store_deleted_since(struct store *st, const char *path,
+    const char *time, void (*cb)(void *arg, const char *name), void *arg);
+
+/* ---- Quotas (RFC 2244 §5.5, §6.8) ---------------------------------- */
+
+/*
+ * The quota covering a dataset path: every dataset owned by "user/<u>"
+ * (including the template /byowner/user/<u>/) counts toward <u>'s quota.
+ * Returns STORE_OK with the limit and usage in bytes, STORE_ENOQUOTA when
+ * no limit applies (not a user's dataset, or limit 0).  *user_r (may be
+ * NULL) is set to the owning user name, store-owned and valid until the
+ * next store call.
+ */
+enum store_err store_quota_get(struct store *st, const char *path,
+    uint64_t *limit_r, uint64_t *usage_r, const char **user_r);
+/* Per-user override of the default limit; bytes 0 = no quota. */
+enum store_err store_quota_set_limit(struct store *st, const char *user,
+    uint64_t bytes);
+
+#endif
