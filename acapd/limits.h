@@ -16,16 +16,16 @@
 
 /* ... and after. A whole attribute value always fits in one literal. */
 #define LIM_MAX_LINE			65536
-#define LIM_MAX_LITERAL			(4u * 1024 * 1024)
-#define LIM_MAX_COMMAND			(8u * 1024 * 1024)
+#define LIM_MAX_LITERAL			4194304		/* 4 MiB */
+#define LIM_MAX_COMMAND			8388608		/* 8 MiB */
 #define LIM_MAX_DEPTH			16
 #define LIM_MAX_ARGS			100000
 
 #define LIM_MAX_BAD_COMMANDS		20
 /* Output queued for one connection before it is dropped (slow reader). */
-#define LIM_MAX_OUTPUT			(4u * 1024 * 1024)
+#define LIM_MAX_OUTPUT			4194304		/* 4 MiB */
 /* Stop reading a connection's commands while this much output waits. */
-#define LIM_OUTPUT_HIWAT		(256u * 1024)
+#define LIM_OUTPUT_HIWAT		262144		/* 256 KiB */
 
 /*
  * RFC 2244 §2.4.3: an autologout timer MUST be at least 30 minutes.

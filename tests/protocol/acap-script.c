@@ -29,6 +29,11 @@
  *   signal NAME         send TERM, HUP or KILL to acapd
  *   wait-exit CODE      acapd must exit with CODE within 10 s
  *   restart             start acapd again on the same state directory
+ *   garbage N SEED      send N lines of random bytes (no CR/LF), then
+ *                       "zz NOOP"; every line must get exactly one BAD and
+ *                       the NOOP its OK
+ *   many N              open N connections at once; each must get the
+ *                       greeting and answer a NOOP; then close them all
  *   exec CMD            run CMD with sh -c in the instance directory
  *                       ($ACAPD_DIR, $ACAPD_PORT, $ACAPD_CONF are set);
  *                       it must exit 0
@@ -633,6 +638,115 @@ do_useradd(const char *user, const char *pass)
 }
 
 static void
+do_garbage(int n, unsigned int seed)
+{
+	static char line[1 << 16];
+	static char buf[1 << 20];
+	size_t len, off = 0;
+	int i, j, bads = 0, r;
+
+	srand(seed);
+	for (i = 0; i < n; i++) {
+		int l = rand() % 200;
+
+		for (j = 0; j < l; j++) {
+			char ch;
+
+			do
+				ch = (char)(rand() % 256);
+			while (ch == '\r' || ch == '\n');
+			buf[off++] = ch;
+		}
+		buf[off++] = '\r';
+		buf[off++] = '\n';
+		if (off > sizeof(buf) - 512) {
+			send_bytes(buf, off);
+			off = 0;
+		}
+	}
+	memcpy(buf + off, "zz NOOP\r\n", 9);
+	send_bytes(buf, off + 9);
+	for (;;) {
+		r = read_line(line, sizeof(line), &len, READ_TIMEOUT_MS * 4);
+		if (r <= 0)
+			fail("after %d BAD replies: %s", bads,
+			    r == 0 ? "connection closed" : "timeout");
+		if (strcmp(line, "zz OK \"NOOP completed\"") == 0)
+			break;
+		if (strstr(line, " BAD \"") == NULL)
+			fail("expected a BAD reply, got \"%.80s\"", line);
+		bads++;
+	}
+	if (bads != n)
+		fail("%d lines of garbage got %d BAD replies", n, bads);
+}
+
+static void
+do_many(int n)
+{
+	static char line[4096];
+	struct tconn *save = cur;
+	char name[32];
+	size_t len;
+	int i;
+
+	if (n > MAX_CONNS - (int)nconns - 1 && n > 0) {
+		/* Beyond the named-connection table: raw sockets. */
+		int *fds = calloc((size_t)n, sizeof(int));
+		struct tconn t;
+
+		for (i = 0; i < n; i++) {
+			struct sockaddr_in sin;
+
+			if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+				fail("socket: %s", strerror(errno));
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			sin.sin_port = htons(port);
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			if (connect(fds[i], (struct sockaddr *)&sin,
+			    sizeof(sin)) == -1)
+				fail("connection %d: %s", i, strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			memset(&t, 0, sizeof(t));
+			t.fd = fds[i];
+			cur = &t;
+			if (read_line(line, sizeof(line), &len,
+			    READ_TIMEOUT_MS) != 1 ||
+			    strncmp(line, "* ACAP ", 7) != 0)
+				fail("connection %d: no greeting", i);
+			send_bytes("m NOOP\r\n", 8);
+			if (read_line(line, sizeof(line), &len,
+			    READ_TIMEOUT_MS) != 1 ||
+			    strcmp(line, "m OK \"NOOP completed\"") != 0)
+				fail("connection %d: NOOP failed", i);
+		}
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		free(fds);
+		cur = save;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "many%d", i);
+		conn_open(name);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "many%d", i);
+		cur = conn_find(name);
+		expect_line("^\\* ACAP ", true);
+	}
+	(void)len;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "many%d", i);
+		cur = conn_find(name);
+		conn_drop(cur);
+	}
+	cur = save;
+}
+
+static void
 directive(char *line)
 {
 	char *arg, *a2;
@@ -715,6 +829,12 @@ directive(char *line)
 		kill(acapd_pid, sig);
 	} else if (strcmp(line, "wait-exit") == 0 && arg != NULL) {
 		server_wait_exit(atoi(arg));
+	} else if (strcmp(line, "garbage") == 0 && a2 != NULL) {
+		do_garbage(atoi(arg), (unsigned int)atoi(a2 + 1));
+	} else if (strcmp(line, "many") == 0 && arg != NULL) {
+		if (acapd_pid <= 0)
+			server_start();
+		do_many(atoi(arg));
 	} else if (strcmp(line, "exec") == 0 && arg != NULL) {
 		if (acapd_pid <= 0)
 			server_start();

@@ -20,6 +20,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/starttls.acap \
 	tests/protocol/auth.acap \
 	tests/protocol/auth-plain.acap \
-	tests/protocol/auth-limits.acap
+	tests/protocol/auth-limits.acap \
+	tests/protocol/robustness.acap
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
