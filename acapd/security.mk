@@ -1,1 +1,9 @@
-# placeholder; owned by the module that fills it
+# Security layer: SASL glue (acapd/sasl.c), TLS context (acapd/tls.c) and
+# sasldb user management for acapctl (acapctl/userdb.c), built as one
+# convenience library.  Link it with $(SASL_LIBS) $(OPENSSL_LIBS).
+noinst_LIBRARIES += acapd/libsecurity.a
+acapd_libsecurity_a_SOURCES = \
+	acapd/sasl.c acapd/sasl.h \
+	acapd/tls.c acapd/tls.h \
+	acapctl/userdb.c acapctl/userdb.h
+acapd_libsecurity_a_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(OPENSSL_CFLAGS)

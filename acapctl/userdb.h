@@ -1,0 +1,88 @@
+/*
+ * userdb.h -- the instance's SASL user database (sasldb) for
+ * "acapctl user add|passwd|del|list": add, change, delete and list users
+ * through libsasl2 under the same per-instance configuration as acapd
+ * (acapd/sasl.h), so every mechanism's secrets are stored as it needs.
+ * Owns nothing but its handle; new database files are created mode 0600.
+ */
+#ifndef ACAPCTL_USERDB_H
+#define ACAPCTL_USERDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sasl_opts;
+struct userdb;
+
+/* Length of the passwords userdb_random_password() is meant to make. */
+#define USERDB_RANDOM_PASSWORD_LEN	24
+
+/*
+ * Open the user database of the instance described by opts (its
+ * sasldb_path / statedir, realm, mech_list; pwcheck_method and
+ * auxprop_plugin are forced to auxprop/sasldb, since these are the users
+ * this manages).  If acapd/sasl.c is already initialised in this process,
+ * that configuration is used and opts is ignored.  Does not create the
+ * file; userdb_add() does.  Returns 0 with *db_r, or -1 with *errstr_r
+ * (static storage, valid until the next userdb_open()).
+ */
+int userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
+    const char **errstr_r);
+/* Close the handle (and libsasl2 if userdb_open() started it); *dbp = NULL. */
+void userdb_close(struct userdb **dbp);
+
+/* The sasldb file, owned by db. */
+const char *userdb_path(const struct userdb *db);
+/* The realm users are stored in, owned by db. */
+const char *userdb_realm(const struct userdb *db);
+
+/*
+ * Whether name may be given to a new user: 1 to 255 octets of UTF-8
+ * without controls, space or '@' (the realm separator), not starting with
+ * '-' or '/' (ACL revocation and groups, RFC 2244 §3.5), and not "anyone"
+ * (RFC 2244 §3.5) or "anonymous" (the ANONYMOUS mechanism's identity).
+ * Returns true, or false with *errstr_r (static storage).
+ */
+bool userdb_name_ok(const char *name, const char **errstr_r);
+
+/*
+ * In all calls below, -1 comes with *errstr_r: a complete sentence for the
+ * operator ("user \"bob\" already exists", "cannot read user database
+ * /x/sasldb2: Permission denied", ...), owned by db and valid until the
+ * next call on db.  It never contains a password.
+ */
+
+/* Add a user; fails if the name is taken or invalid.  pass: NUL-terminated,
+ * non-empty.  Creates the database file (mode 0600) if needed. */
+int userdb_add(struct userdb *db, const char *user, const char *pass,
+    const char **errstr_r);
+/* Replace an existing user's password; fails if the user is unknown. */
+int userdb_passwd(struct userdb *db, const char *user, const char *pass,
+    const char **errstr_r);
+/* Delete a user and its secrets; fails if the user is unknown. */
+int userdb_del(struct userdb *db, const char *user, const char **errstr_r);
+/* 1 if the user exists, 0 if not (also: no database file yet), -1 error. */
+int userdb_exists(struct userdb *db, const char *user, const char **errstr_r);
+
+/*
+ * Call cb once per user, sorted by name then realm, with the user's name
+ * and realm (strings valid during the call only).  libsasl2 has no listing
+ * API and Debian's sasldb is a Berkeley DB 5.3 hash file, so this runs
+ * sasldblistusers2 -f PATH (package sasl2-bin) and reads its output.
+ * A missing database file lists nothing and succeeds.  Returns 0, or -1
+ * (unreadable database, tool missing or failing).
+ */
+int userdb_list(struct userdb *db,
+    void (*cb)(const char *user, const char *realm, void *arg), void *arg,
+    const char **errstr_r);
+/* Use this sasldblistusers2 binary (NULL: search the usual places). */
+void userdb_set_lister(struct userdb *db, const char *path);
+
+/*
+ * Fill buf with a random password of size - 1 characters (RAND_bytes,
+ * unambiguous alphabet; see tls_random_password()).  Pass size
+ * USERDB_RANDOM_PASSWORD_LEN + 1.  Returns 0, or -1 (size < 17, RNG error).
+ */
+int userdb_random_password(char *buf, size_t size);
+
+#endif
