@@ -10,6 +10,7 @@ acapd_acapd_SOURCES = \
 	acapd/conn.c acapd/conn.h \
 	acapd/commands.c acapd/commands.h \
 	acapd/greeting.c \
+	acapd/acl.c acapd/acl.h \
 	acapd/startup.c acapd/startup.h \
 	acapd/cmd-authenticate.c \
 	acapd/cmd-lang.c \

@@ -13,4 +13,5 @@ UNIT_LIBS = $(CHECK_LIBS)
 include tests/unit/codec.mk
 include tests/unit/store.mk
 include tests/unit/security.mk
+include tests/unit/lead.mk
 include tests/protocol/local.mk
