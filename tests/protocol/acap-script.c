@@ -34,8 +34,10 @@
  *                       the NOOP its OK
  *   many N              open N connections at once; each must get the
  *                       greeting and answer a NOOP; then close them all
+ *   require-root        skip the scenario (exit 77) unless run as root
  *   exec CMD            run CMD with sh -c in the instance directory
- *                       ($ACAPD_DIR, $ACAPD_PORT, $ACAPD_CONF are set);
+ *                       ($ACAPD_DIR, $ACAPD_PORT, $ACAPD_CONF, $ACAPD_PID
+ *                       are set);
  *                       it must exit 0
  * Exit status: 0 when every expectation held, 1 otherwise (the failing
  * line, what was expected and what arrived are printed), 77 to skip.
@@ -94,6 +96,8 @@ static char **extra_config;
 static size_t nextra;
 static SSL_CTX *client_ctx;
 static int tag_seq;
+
+static void cleanup_dir(void);
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 fail(const char *fmt, ...)
@@ -237,6 +241,8 @@ server_start(void)
 
 		snprintf(p, sizeof(p), "%d", port);
 		setenv("ACAPD_PORT", p, 1);
+		snprintf(p, sizeof(p), "%d", (int)acapd_pid);
+		setenv("ACAPD_PID", p, 1);
 	}
 }
 
@@ -829,6 +835,13 @@ directive(char *line)
 		kill(acapd_pid, sig);
 	} else if (strcmp(line, "wait-exit") == 0 && arg != NULL) {
 		server_wait_exit(atoi(arg));
+	} else if (strcmp(line, "require-root") == 0) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "%s: skipped: needs root\n",
+			    script_path);
+			cleanup_dir();
+			exit(77);
+		}
 	} else if (strcmp(line, "garbage") == 0 && a2 != NULL) {
 		do_garbage(atoi(arg), (unsigned int)atoi(a2 + 1));
 	} else if (strcmp(line, "many") == 0 && arg != NULL) {

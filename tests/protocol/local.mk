@@ -21,6 +21,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/auth.acap \
 	tests/protocol/auth-plain.acap \
 	tests/protocol/auth-limits.acap \
-	tests/protocol/robustness.acap
+	tests/protocol/robustness.acap \
+	tests/protocol/privdrop.acap
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
