@@ -1,0 +1,1213 @@
+/*
+ * check_store.c -- unit tests for acapd/store.c: migrations, round trips,
+ * persistence, modtimes, atomicity, dataset creation (§5.3), quotas,
+ * DELETEDSINCE, the change feed and the error-code table.  Every test
+ * uses a fresh SQLite file in a temporary directory.
+ */
+#include "autoconf.h"
+
+#include <check.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acap-buf.h"
+#include "inherit.h"
+#include "store.h"
+
+static char tmpdir[256];
+static char dbpath[512];
+
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/acapd.db", tmpdir);
+}
+
+static void
+teardown(void)
+{
+	char p[600];
+
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+	rmdir(tmpdir);
+}
+
+static struct store *
+open_store_cfg(uint64_t quota, uint32_t retention, size_t cache)
+{
+	struct store_config c;
+	struct store *st = NULL;
+	const char *err = NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.path = dbpath;
+	c.integrity_check = true;
+	c.quota_bytes = quota;
+	c.deleted_retention = retention;
+	c.cache_datasets = cache;
+	ck_assert_msg(store_open(&c, &st, &err) == 0, "store_open: %s", err);
+	return st;
+}
+
+static struct store *
+open_store(void)
+{
+	return open_store_cfg(0, 0, 64);
+}
+
+/* STORE one attribute: value NULL stores NIL. */
+static enum store_err
+put(struct store *st, const char *ds, const char *entry, const char *attr,
+    const char *value)
+{
+	struct store_str v = { value, value != NULL ? strlen(value) : 0 };
+	struct store_attr_op a;
+	struct store_entry_op op;
+	struct store_result res;
+
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = attr;
+	a.value_op = value != NULL ? STORE_OP_SET : STORE_OP_NIL;
+	a.values = &v;
+	a.nvalues = 1;
+	op.dataset = ds;
+	op.entry = entry;
+	op.attrs = &a;
+	op.nattrs = attr != NULL ? 1 : 0;
+	return store_apply(st, &op, 1, &res);
+}
+
+static enum store_err
+put_op(struct store *st, const char *ds, const char *entry, const char *attr,
+    enum store_op vop)
+{
+	struct store_attr_op a;
+	struct store_entry_op op;
+	struct store_result res;
+
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = attr;
+	a.value_op = vop;
+	op.dataset = ds;
+	op.entry = entry;
+	op.attrs = &a;
+	op.nattrs = 1;
+	return store_apply(st, &op, 1, &res);
+}
+
+static enum store_err
+put_multi(struct store *st, const char *ds, const char *entry,
+    const char *attr, const struct store_str *v, size_t n)
+{
+	struct store_attr_op a;
+	struct store_entry_op op;
+	struct store_result res;
+
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = attr;
+	a.value_op = STORE_OP_SET;
+	a.multi = true;
+	a.values = v;
+	a.nvalues = n;
+	op.dataset = ds;
+	op.entry = entry;
+	op.attrs = &a;
+	op.nattrs = 1;
+	return store_apply(st, &op, 1, &res);
+}
+
+/* The stored attribute (NULL if absent); *snap_r must be released. */
+static const struct store_attr *
+get(struct store *st, const char *ds, const char *entry, const char *attr,
+    struct store_snap **snap_r)
+{
+	const struct store_entry *e;
+
+	*snap_r = NULL;
+	if (store_snap_get(st, ds, snap_r) != STORE_OK)
+		return NULL;
+	if ((e = store_snap_find(*snap_r, entry)) == NULL)
+		return NULL;
+	return store_entry_attr(e, attr);
+}
+
+static char *
+entry_modtime(struct store *st, const char *ds, const char *entry)
+{
+	struct store_snap *snap = NULL;
+	const struct store_entry *e;
+	char *r = NULL;
+
+	if (store_snap_get(st, ds, &snap) == STORE_OK &&
+	    (e = store_snap_find(snap, entry)) != NULL)
+		r = strdup(e->modtime);
+	store_snap_unref(&snap);
+	return r;
+}
+
+/* ---- Opening and schema --------------------------------------------- */
+
+START_TEST(test_open_migrates)
+{
+	struct store *st = open_store();
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char buf[STORE_MODTIME_LEN + 1];
+
+	store_modtime_current(st, buf);
+	ck_assert_uint_eq(strlen(buf), STORE_MODTIME_LEN);
+	store_free(&st);
+	ck_assert_ptr_null(st);
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_int_ge(sqlite3_column_int(s, 0), 1);
+	sqlite3_finalize(s);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	/* a second open finds the schema in place */
+	st = open_store();
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_open_newer_schema_refused)
+{
+	struct store_config c;
+	struct store *st = open_store();
+	const char *err = NULL;
+	sqlite3 *db;
+
+	store_free(&st);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 999", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	memset(&c, 0, sizeof(c));
+	c.path = dbpath;
+	ck_assert_int_eq(store_open(&c, &st, &err), -1);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(err, "newer"));
+}
+END_TEST
+
+START_TEST(test_open_bad_path)
+{
+	struct store_config c;
+	struct store *st = NULL;
+	const char *err = NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.path = "/nonexistent-dir/x/acapd.db";
+	ck_assert_int_eq(store_open(&c, &st, &err), -1);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
+/* ---- Round trips ------------------------------------------------------- */
+
+START_TEST(test_single_roundtrip)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+
+	ck_assert_int_eq(put(st, "/email/user/fred/", "corp",
+	    "email.server.IMAP", "imap://mail.example.com/"), STORE_OK);
+	a = get(st, "/email/user/fred/", "corp", "email.server.IMAP", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->kind, STORE_V_SINGLE);
+	ck_assert_uint_eq(a->nvalues, 1);
+	ck_assert_str_eq(a->values[0].s, "imap://mail.example.com/");
+	ck_assert_ptr_null(a->acl);
+	store_snap_unref(&snap);
+	ck_assert_ptr_null(snap);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_multi_binary_roundtrip)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+	struct store_str v[3] = {
+		{ "a\0b", 3 }, { "", 0 }, { "third value", 11 },
+	};
+
+	ck_assert_int_eq(put_multi(st, "/addressbook/user/fred/", "x",
+	    "addressbook.Email", v, 3), STORE_OK);
+	a = get(st, "/addressbook/user/fred/", "x", "addressbook.Email",
+	    &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->kind, STORE_V_MULTI);
+	ck_assert_uint_eq(a->nvalues, 3);
+	ck_assert_uint_eq(a->values[0].len, 3);
+	ck_assert_int_eq(memcmp(a->values[0].s, "a\0b", 3), 0);
+	ck_assert_uint_eq(a->values[1].len, 0);
+	ck_assert_str_eq(a->values[2].s, "third value");
+	store_snap_unref(&snap);
+
+	/* an empty multi-value is a value, not NIL */
+	ck_assert_int_eq(put_multi(st, "/addressbook/user/fred/", "x",
+	    "addressbook.List", NULL, 0), STORE_OK);
+	a = get(st, "/addressbook/user/fred/", "x", "addressbook.List", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->kind, STORE_V_MULTI);
+	ck_assert_uint_eq(a->nvalues, 0);
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_acl_metadata_roundtrip)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+	struct store_str acl[2] = { { "fred\trwi", 8 }, { "-anyone\tw", 9 } };
+	struct store_str v = { "x", 1 };
+	struct store_attr_op op;
+	struct store_entry_op e;
+	struct store_result res;
+
+	memset(&op, 0, sizeof(op));
+	memset(&e, 0, sizeof(e));
+	op.name = "option.value";
+	op.acl_op = STORE_OP_SET;
+	op.acl = acl;
+	op.nacl = 2;
+	e.dataset = "/option/site/";
+	e.entry = "lock";
+	e.attrs = &op;
+	e.nattrs = 1;
+	ck_assert_int_eq(store_apply(st, &e, 1, &res), STORE_OK);
+	/* acl only: the attribute has no local value */
+	a = get(st, "/option/site/", "lock", "option.value", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->kind, STORE_V_INHERIT);
+	ck_assert_uint_eq(a->nacl, 2);
+	ck_assert_str_eq(a->acl[1].s, "-anyone\tw");
+	store_snap_unref(&snap);
+
+	/* a value keeps the acl; DEFAULT keeps it too */
+	ck_assert_int_eq(put(st, "/option/site/", "lock", "option.value", "1"),
+	    STORE_OK);
+	a = get(st, "/option/site/", "lock", "option.value", &snap);
+	ck_assert_int_eq(a->kind, STORE_V_SINGLE);
+	ck_assert_uint_eq(a->nacl, 2);
+	store_snap_unref(&snap);
+
+	/* removing the acl and the value removes the row */
+	op.acl_op = STORE_OP_NIL;
+	op.value_op = STORE_OP_DEFAULT;
+	op.values = &v;
+	ck_assert_int_eq(store_apply(st, &e, 1, &res), STORE_OK);
+	a = get(st, "/option/site/", "lock", "option.value", &snap);
+	ck_assert_ptr_null(a);
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_persistence_across_reopen)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+	char *mt1, *mt2;
+
+	ck_assert_int_eq(put(st, "/option/user/joe/", "mua.default.account",
+	    "option.value", "corp"), STORE_OK);
+	mt1 = entry_modtime(st, "/option/user/joe/", "mua.default.account");
+	store_free(&st);
+
+	st = open_store();
+	a = get(st, "/option/user/joe/", "mua.default.account",
+	    "option.value", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a->values[0].s, "corp");
+	store_snap_unref(&snap);
+	mt2 = entry_modtime(st, "/option/user/joe/", "mua.default.account");
+	ck_assert_str_eq(mt1, mt2);
+	free(mt1);
+	free(mt2);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_cache_sees_writes)
+{
+	/* the snapshot cache must never serve stale data */
+	struct store *st = open_store_cfg(0, 0, 2);
+	struct store_snap *snap, *old;
+	const struct store_attr *a;
+	char ds[64];
+	int i;
+
+	ck_assert_int_eq(put(st, "/option/site/", "e", "option.value", "1"),
+	    STORE_OK);
+	ck_assert_ptr_nonnull(get(st, "/option/site/", "e", "option.value",
+	    &old));
+	ck_assert_int_eq(put(st, "/option/site/", "e", "option.value", "2"),
+	    STORE_OK);
+	a = get(st, "/option/site/", "e", "option.value", &snap);
+	ck_assert_str_eq(a->values[0].s, "2");
+	store_snap_unref(&snap);
+	/* the old snapshot is immutable and still valid */
+	a = store_entry_attr(store_snap_find(old, "e"), "option.value");
+	ck_assert_str_eq(a->values[0].s, "1");
+	store_snap_unref(&old);
+	/* a negative entry is dropped when the dataset appears */
+	ck_assert_int_eq(store_snap_get(st, "/option/user/new/", &snap),
+	    STORE_ENOEXIST);
+	ck_assert_int_eq(put(st, "/option/user/new/", "e", "option.value",
+	    "x"), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/option/user/new/", &snap),
+	    STORE_OK);
+	store_snap_unref(&snap);
+	/* eviction with a tiny cache */
+	for (i = 0; i < 10; i++) {
+		snprintf(ds, sizeof(ds), "/option/user/u%d/", i);
+		ck_assert_int_eq(put(st, ds, "e", "option.value", ds),
+		    STORE_OK);
+	}
+	for (i = 0; i < 10; i++) {
+		snprintf(ds, sizeof(ds), "/option/user/u%d/", i);
+		a = get(st, ds, "e", "option.value", &snap);
+		ck_assert_str_eq(a->values[0].s, ds);
+		store_snap_unref(&snap);
+	}
+	store_free(&st);
+}
+END_TEST
+
+/* ---- Modtimes ------------------------------------------------------------ */
+
+static time_t fake_sec;
+
+static int
+fake_clock(struct timespec *ts)
+{
+	ts->tv_sec = fake_sec;
+	ts->tv_nsec = 0;
+	return 0;
+}
+
+START_TEST(test_modtime_monotonic)
+{
+	struct store *st = open_store();
+	char prev[STORE_MODTIME_LEN + 1], cur[STORE_MODTIME_LEN + 1];
+	struct store_str v = { "v", 1 };
+	struct store_attr_op a;
+	struct store_entry_op op;
+	struct store_result res;
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = "option.value";
+	a.value_op = STORE_OP_SET;
+	a.values = &v;
+	a.nvalues = 1;
+	op.dataset = "/option/site/";
+	op.entry = "e";
+	op.attrs = &a;
+	op.nattrs = 1;
+	/* a frozen clock: every STORE still gets a new, larger modtime */
+	fake_sec = 1900000000;	/* 2030-03-17 17:46:40 */
+	store_set_clock(st, fake_clock);
+	store_modtime_current(st, prev);
+	for (i = 0; i < 50; i++) {
+		ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+		ck_assert_uint_eq(strlen(res.modtime), STORE_MODTIME_LEN);
+		ck_assert_str_gt(res.modtime, prev);
+		store_modtime_current(st, cur);
+		ck_assert_str_eq(cur, res.modtime);
+		memcpy(prev, res.modtime, sizeof(prev));
+	}
+	/* the entry carries the modtime of its last STORE */
+	{
+		char *mt = entry_modtime(st, "/option/site/", "e");
+
+		ck_assert_str_eq(mt, prev);
+		free(mt);
+	}
+	/* the clock jumps back a day and we restart: still increasing */
+	store_free(&st);
+	st = open_store();
+	fake_sec -= 86400;
+	store_set_clock(st, fake_clock);
+	store_modtime_current(st, cur);
+	ck_assert_str_eq(cur, prev);
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert_str_gt(res.modtime, prev);
+	/* and the clock moving forward again is used as is */
+	fake_sec += 2 * 86400;
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert_int_eq(strncmp(res.modtime, "2030031817", 10), 0);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_modtime_one_per_store)
+{
+	/* several entries in one STORE share its modtime (§3.1.1) */
+	struct store *st = open_store();
+	struct store_str v = { "v", 1 };
+	struct store_attr_op a;
+	struct store_entry_op op[2];
+	struct store_result res;
+	char *m1, *m2;
+
+	memset(&a, 0, sizeof(a));
+	memset(op, 0, sizeof(op));
+	a.name = "option.value";
+	a.value_op = STORE_OP_SET;
+	a.values = &v;
+	a.nvalues = 1;
+	op[0].dataset = "/option/site/";
+	op[0].entry = "a";
+	op[0].attrs = &a;
+	op[0].nattrs = 1;
+	op[1] = op[0];
+	op[1].dataset = "/option/group/g/";
+	op[1].entry = "b";
+	ck_assert_int_eq(store_apply(st, op, 2, &res), STORE_OK);
+	m1 = entry_modtime(st, "/option/site/", "a");
+	m2 = entry_modtime(st, "/option/group/g/", "b");
+	ck_assert_str_eq(m1, res.modtime);
+	ck_assert_str_eq(m2, res.modtime);
+	free(m1);
+	free(m2);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- Atomicity ------------------------------------------------------------ */
+
+START_TEST(test_atomic_failure_changes_nothing)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	struct store_str v1 = { "new", 3 };
+	struct store_attr_op a;
+	struct store_entry_op op[3];
+	struct store_result res;
+	char before[STORE_MODTIME_LEN + 1];
+	const struct store_attr *at;
+
+	ck_assert_int_eq(put(st, "/option/site/", "a", "option.value", "old"),
+	    STORE_OK);
+	memset(&a, 0, sizeof(a));
+	memset(op, 0, sizeof(op));
+	a.name = "option.value";
+	a.value_op = STORE_OP_SET;
+	a.values = &v1;
+	a.nvalues = 1;
+	/* 1: a change, 2: a new dataset, 3: fails UNCHANGEDSINCE */
+	op[0].dataset = "/option/site/";
+	op[0].entry = "a";
+	op[0].attrs = &a;
+	op[0].nattrs = 1;
+	op[1] = op[0];
+	op[1].dataset = "/option/user/zed/deep/";
+	op[1].entry = "b";
+	op[2] = op[0];
+	op[2].unchangedsince = "00000101000000";
+	store_modtime_current(st, before);
+	ck_assert_int_eq(store_apply(st, op, 3, &res), STORE_EMODIFIED);
+	ck_assert_str_eq(res.err.dataset, "/option/site/");
+	ck_assert_str_eq(res.err.entry, "a");
+
+	at = get(st, "/option/site/", "a", "option.value", &snap);
+	ck_assert_str_eq(at->values[0].s, "old");
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_snap_get(st, "/option/user/zed/", &snap),
+	    STORE_ENOEXIST);
+	ck_assert_int_eq(store_snap_get(st, "/option/user/zed/deep/", &snap),
+	    STORE_ENOEXIST);
+	/* after a reopen, too */
+	store_free(&st);
+	st = open_store();
+	at = get(st, "/option/site/", "a", "option.value", &snap);
+	ck_assert_str_eq(at->values[0].s, "old");
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_snap_get(st, "/option/user/zed/", &snap),
+	    STORE_ENOEXIST);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_unchangedsince)
+{
+	struct store *st = open_store();
+	struct store_str v = { "x", 1 };
+	struct store_attr_op a;
+	struct store_entry_op op;
+	struct store_result res;
+	char *mt;
+
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = "option.value";
+	a.value_op = STORE_OP_SET;
+	a.values = &v;
+	a.nvalues = 1;
+	op.dataset = "/option/site/";
+	op.entry = "e";
+	op.attrs = &a;
+	op.nattrs = 1;
+	/* "create only": succeeds when the entry does not exist */
+	op.unchangedsince = "00000101000000";
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_EMODIFIED);
+	/* the entry's own modtime passes, an older one fails */
+	mt = entry_modtime(st, "/option/site/", "e");
+	op.unchangedsince = mt;
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_EMODIFIED);
+	free(mt);
+	/* a 14-digit time in the future passes */
+	op.unchangedsince = "99991231235959";
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- Datasets: creation (§5.3), NOCREATE, subdatasets ------------------ */
+
+START_TEST(test_implicit_creation_all_levels)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+
+	ck_assert_int_eq(put(st, "/email/user/joe/a/b/", "x", "email.x", "1"),
+	    STORE_OK);
+	/* every level exists, each parent entry points down with "." */
+	a = get(st, "/email/user/joe/", "a", "subdataset", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->kind, STORE_V_MULTI);
+	ck_assert_uint_eq(a->nvalues, 1);
+	ck_assert_str_eq(a->values[0].s, ".");
+	store_snap_unref(&snap);
+	a = get(st, "/email/user/joe/a/", "b", "subdataset", &snap);
+	ck_assert_ptr_nonnull(a);
+	store_snap_unref(&snap);
+	/* each has its "" entry with dataset.acl from birth (§3.5) */
+	a = get(st, "/email/user/joe/a/b/", "", "dataset.acl", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->kind, STORE_V_MULTI);
+	ck_assert_str_eq(a->values[0].s, "joe\txrwia");
+	store_snap_unref(&snap);
+	/* the user's class root inherits the site by default */
+	a = get(st, "/email/user/joe/", "", "dataset.inherit", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a->values[0].s, "/email/site/");
+	ck_assert_str_eq(store_snap_inherit(snap), "/email/site/");
+	store_snap_unref(&snap);
+	/* deeper levels append the component */
+	a = get(st, "/email/user/joe/a/", "", "dataset.inherit", &snap);
+	ck_assert_str_eq(a->values[0].s, "/email/site/a/");
+	store_snap_unref(&snap);
+	/* the site itself inherits nothing and is readable by anyone */
+	ck_assert_int_eq(put(st, "/email/site/", "s", "email.x", "1"),
+	    STORE_OK);
+	ck_assert_ptr_null(get(st, "/email/site/", "", "dataset.inherit",
+	    &snap));
+	store_snap_unref(&snap);
+	a = get(st, "/email/site/", "", "dataset.acl", &snap);
+	ck_assert_str_eq(a->values[0].s, "anyone\txr");
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_creation_from_byowner_template)
+{
+	/* the RFC 2244 §5.3 example */
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+	struct store_str acl[2] = { { "joe\txrwia", 9 }, { "fred\txr", 7 } };
+
+	ck_assert_int_eq(put_multi(st, "/byowner/user/joe/", "",
+	    "dataset.acl", acl, 2), STORE_OK);
+	ck_assert_int_eq(put(st, "/byowner/user/joe/", "", "dataset.inherit",
+	    "/byowner/site/"), STORE_OK);
+	/* templates hold only their "" entry */
+	ck_assert_int_eq(put(st, "/byowner/user/joe/", "x", "a.b", "1"),
+	    STORE_EPERM);
+	ck_assert_int_eq(put(st, "/new/user/joe/", "e", "new.x", "1"),
+	    STORE_OK);
+	a = get(st, "/new/user/joe/", "", "dataset.acl", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->nvalues, 2);
+	ck_assert_str_eq(a->values[0].s, "joe\txrwia");
+	ck_assert_str_eq(a->values[1].s, "fred\txr");
+	store_snap_unref(&snap);
+	a = get(st, "/new/user/joe/", "", "dataset.inherit", &snap);
+	ck_assert_str_eq(a->values[0].s, "/new/site/");
+	store_snap_unref(&snap);
+	/* the /byowner/ view lists the classes the owner has */
+	ck_assert_int_eq(store_snap_get(st, "/byowner/user/joe/", &snap),
+	    STORE_OK);
+	ck_assert(store_snap_is_directory(snap));
+	ck_assert_ptr_nonnull(store_snap_find(snap, ""));
+	ck_assert_ptr_nonnull(store_snap_find(snap, "new"));
+	ck_assert_ptr_null(store_snap_inherit(snap));
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_nocreate)
+{
+	struct store *st = open_store();
+	struct store_str v = { "x", 1 };
+	struct store_attr_op a;
+	struct store_entry_op op;
+	struct store_result res;
+	struct acap_buf code = ACAP_BUF_INIT;
+
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = "option.value";
+	a.value_op = STORE_OP_SET;
+	a.values = &v;
+	a.nvalues = 1;
+	op.dataset = "/option/user/amy/";
+	op.entry = "e";
+	op.nocreate = true;
+	op.attrs = &a;
+	op.nattrs = 1;
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_ENOEXIST);
+	store_err_format_code(STORE_ENOEXIST, &res.err, &code);
+	ck_assert_str_eq(code.data, "NOEXIST \"/option/user/amy/\"");
+	acap_buf_deinit(&code);
+	op.nocreate = false;
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	op.nocreate = true;
+	op.entry = "f";
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_directories_not_storable)
+{
+	struct store *st = open_store();
+
+	ck_assert_int_eq(put(st, "/", "x", "a.b", "1"), STORE_EPERM);
+	ck_assert_int_eq(put(st, "/email/", "x", "a.b", "1"), STORE_EPERM);
+	ck_assert_int_eq(put(st, "/email/user/", "x", "a.b", "1"),
+	    STORE_EPERM);
+	ck_assert_int_eq(put(st, "/email/bogus/", "x", "a.b", "1"),
+	    STORE_ENOEXIST);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_directory_views)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_entry *e;
+	const struct store_attr *a;
+
+	ck_assert_int_eq(put(st, "/email/user/ann/", "x", "e.x", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/email/user/bob/", "x", "e.x", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/option/site/", "x", "o.x", "1"), STORE_OK);
+	ck_assert_int_eq(put(st, "/byowner/user/ann/", "", "dataset.x", "1"),
+	    STORE_OK);
+
+	ck_assert_int_eq(store_snap_get(st, "/", &snap), STORE_OK);
+	ck_assert_ptr_nonnull(store_snap_find(snap, "email"));
+	ck_assert_ptr_nonnull(store_snap_find(snap, "option"));
+	ck_assert_ptr_null(store_snap_find(snap, "byowner"));
+	store_snap_unref(&snap);
+
+	ck_assert_int_eq(store_snap_get(st, "/email/", &snap), STORE_OK);
+	ck_assert_ptr_nonnull(store_snap_find(snap, "user"));
+	ck_assert_ptr_null(store_snap_find(snap, "site"));
+	store_snap_unref(&snap);
+
+	ck_assert_int_eq(store_snap_get(st, "/email/user/", &snap), STORE_OK);
+	e = store_snap_find(snap, "ann");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_nonnull(store_snap_find(snap, "bob"));
+	/* visibility follows the user's dataset.acl */
+	a = store_entry_attr(e, "entry");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->nacl, 1);
+	ck_assert_str_eq(a->acl[0].s, "ann\txrwia");
+	a = store_entry_attr(e, "subdataset");
+	ck_assert_str_eq(a->values[0].s, ".");
+	store_snap_unref(&snap);
+
+	ck_assert_int_eq(store_snap_get(st, "/email/group/", &snap),
+	    STORE_ENOEXIST);
+	ck_assert_int_eq(store_snap_get(st, "/nothing/", &snap),
+	    STORE_ENOEXIST);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_subdataset_create_and_delete)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	struct store_str dot = { ".", 1 };
+	struct store_str far = { "//other.example//email/site/x/", 30 };
+	struct store_str both[2] = { { ".", 1 }, { "//o//x/", 7 } };
+
+	ck_assert_int_eq(put_multi(st, "/email/site/", "folder", "subdataset",
+	    &dot, 1), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/email/site/folder/", &snap),
+	    STORE_OK);
+	store_snap_unref(&snap);
+	ck_assert_int_eq(put(st, "/email/site/folder/sub/", "e", "e.x", "1"),
+	    STORE_OK);
+	/* NIL deletes the whole sub-hierarchy (§3.1.1) */
+	ck_assert_int_eq(put(st, "/email/site/", "folder", "subdataset", NULL),
+	    STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/email/site/folder/", &snap),
+	    STORE_ENOEXIST);
+	ck_assert_int_eq(store_snap_get(st, "/email/site/folder/sub/", &snap),
+	    STORE_ENOEXIST);
+	/* a remote-only location creates nothing here */
+	ck_assert_int_eq(put_multi(st, "/email/site/", "remote", "subdataset",
+	    &far, 1), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/email/site/remote/", &snap),
+	    STORE_ENOEXIST);
+	ck_assert_int_eq(put_multi(st, "/email/site/", "remote", "subdataset",
+	    both, 2), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/email/site/remote/", &snap),
+	    STORE_OK);
+	store_snap_unref(&snap);
+	/* deleting the entry deletes its subdataset too */
+	ck_assert_int_eq(put_op(st, "/email/site/", "remote", "entry",
+	    STORE_OP_NIL), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/email/site/remote/", &snap),
+	    STORE_ENOEXIST);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- Entries: delete, tombstones, rename ------------------------------- */
+
+START_TEST(test_entry_delete_and_default)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_entry *e;
+
+	ck_assert_int_eq(put(st, "/option/site/", "e", "option.value", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put_op(st, "/option/site/", "e", "entry",
+	    STORE_OP_NIL), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/option/site/", &snap), STORE_OK);
+	e = store_snap_find(snap, "e");
+	ck_assert_ptr_nonnull(e);
+	ck_assert(e->blocked);
+	ck_assert_uint_eq(e->nattrs, 0);
+	store_snap_unref(&snap);
+	/* DEFAULT drops the tombstone as well */
+	ck_assert_int_eq(put_op(st, "/option/site/", "e", "entry",
+	    STORE_OP_DEFAULT), STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/option/site/", &snap), STORE_OK);
+	ck_assert_ptr_null(store_snap_find(snap, "e"));
+	store_snap_unref(&snap);
+	/* storing again revives it */
+	ck_assert_int_eq(put(st, "/option/site/", "e", "option.value", "2"),
+	    STORE_OK);
+	ck_assert_int_eq(store_snap_get(st, "/option/site/", &snap), STORE_OK);
+	e = store_snap_find(snap, "e");
+	ck_assert(!(e->blocked));
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
+static void
+collect(void *arg, const char *name)
+{
+	struct acap_buf *b = arg;
+
+	acap_buf_addstr(b, name);
+	acap_buf_addch(b, ',');
+}
+
+START_TEST(test_rename)
+{
+	struct store *st = open_store();
+	struct store_snap *snap;
+	const struct store_attr *a;
+	struct store_str nv = { "corp2", 5 };
+	struct store_str dot = { ".", 1 };
+	struct store_attr_op op;
+	struct store_entry_op e;
+	struct store_result res;
+	struct acap_buf names = ACAP_BUF_INIT;
+	char t0[STORE_MODTIME_LEN + 1];
+
+	ck_assert_int_eq(put(st, "/email/user/u/", "corp", "email.x", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put_multi(st, "/email/user/u/", "corp", "subdataset",
+	    &dot, 1), STORE_OK);
+	ck_assert_int_eq(put(st, "/email/user/u/corp/", "in", "email.y", "2"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/email/user/u/", "other", "email.x", "1"),
+	    STORE_OK);
+	store_modtime_current(st, t0);
+	memset(&op, 0, sizeof(op));
+	memset(&e, 0, sizeof(e));
+	op.name = "entry";
+	op.value_op = STORE_OP_SET;
+	op.values = &nv;
+	op.nvalues = 1;
+	e.dataset = "/email/user/u/";
+	e.entry = "corp";
+	e.attrs = &op;
+	e.nattrs = 1;
+	ck_assert_int_eq(store_apply(st, &e, 1, &res), STORE_OK);
+	a = get(st, "/email/user/u/", "corp2", "email.x", &snap);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_null(store_snap_find(snap, "corp"));
+	store_snap_unref(&snap);
+	/* the sub-hierarchy moved along */
+	a = get(st, "/email/user/u/corp2/", "in", "email.y", &snap);
+	ck_assert_ptr_nonnull(a);
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_snap_get(st, "/email/user/u/corp/", &snap),
+	    STORE_ENOEXIST);
+	/* the old name is reported by DELETEDSINCE (OUR CALL) */
+	ck_assert_int_eq(store_deleted_since(st, "/email/user/u/", t0, collect,
+	    &names), STORE_OK);
+	ck_assert_str_eq(names.data, "corp,");
+	/* renaming onto an existing entry, or a missing one, fails */
+	e.entry = "other";
+	ck_assert_int_eq(store_apply(st, &e, 1, &res), STORE_EEXIST);
+	e.entry = "missing";
+	ck_assert_int_eq(store_apply(st, &e, 1, &res), STORE_ENOENT);
+	acap_buf_deinit(&names);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- Quotas --------------------------------------------------------------- */
+
+START_TEST(test_quota)
+{
+	struct store *st = open_store_cfg(300, 0, 64);
+	char big[201];
+	uint64_t limit, usage, usage2;
+	const char *user;
+	struct store_snap *snap;
+	struct acap_buf code = ACAP_BUF_INIT;
+	struct store_result res;
+	struct store_str v;
+	struct store_attr_op a;
+	struct store_entry_op op;
+
+	ck_assert_int_eq(put(st, "/option/user/q/", "e", "option.value", "x"),
+	    STORE_OK);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage, &user), STORE_OK);
+	ck_assert_uint_eq(limit, 300);
+	ck_assert_uint_gt(usage, 0);
+	ck_assert_str_eq(user, "q");
+	/* a value that does not fit is refused, and nothing changes */
+	memset(big, 'b', 200);
+	big[200] = '\0';
+	ck_assert_int_eq(put(st, "/option/user/q/", "f", "option.value", big),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/option/user/q/", "g", "option.value", big),
+	    STORE_EQUOTA);
+	store_err_format_code(STORE_EQUOTA, NULL, &code);
+	ck_assert_str_eq(code.data, "QUOTA");
+	acap_buf_deinit(&code);
+	ck_assert_int_eq(store_snap_get(st, "/option/user/q/", &snap),
+	    STORE_OK);
+	ck_assert_ptr_null(store_snap_find(snap, "g"));
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/sub/", &limit,
+	    &usage2, NULL), STORE_OK);
+	ck_assert_uint_gt(usage2, usage + 200);
+	/* shrinking is always allowed; deleting frees the bytes */
+	ck_assert_int_eq(put_op(st, "/option/user/q/", "f", "entry",
+	    STORE_OP_DEFAULT), STORE_OK);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage2, NULL), STORE_OK);
+	ck_assert_uint_eq(usage2, usage);
+	/* site datasets have no quota */
+	ck_assert_int_eq(store_quota_get(st, "/option/site/", &limit, &usage,
+	    NULL), STORE_ENOQUOTA);
+	/* a per-user override */
+	ck_assert_int_eq(store_quota_set_limit(st, "q", 0), STORE_OK);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage, NULL), STORE_ENOQUOTA);
+	ck_assert_int_eq(store_quota_set_limit(st, "q", 10000), STORE_OK);
+	ck_assert_int_eq(put(st, "/option/user/q/", "g", "option.value", big),
+	    STORE_OK);
+	/* usage survives a restart and a subtree deletion is credited */
+	store_free(&st);
+	st = open_store_cfg(300, 0, 64);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage, NULL), STORE_OK);
+	ck_assert_uint_eq(limit, 10000);
+	v.s = big;
+	v.len = 200;
+	memset(&a, 0, sizeof(a));
+	memset(&op, 0, sizeof(op));
+	a.name = "option.value";
+	a.value_op = STORE_OP_SET;
+	a.values = &v;
+	a.nvalues = 1;
+	op.dataset = "/option/user/q/sub/";
+	op.entry = "h";
+	op.attrs = &a;
+	op.nattrs = 1;
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage2, NULL), STORE_OK);
+	ck_assert_uint_gt(usage2, usage + 200);
+	ck_assert_int_eq(put(st, "/option/user/q/", "sub", "subdataset", NULL),
+	    STORE_OK);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage2, NULL), STORE_OK);
+	ck_assert_uint_le(usage2, usage + 16);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- DELETEDSINCE ------------------------------------------------------- */
+
+START_TEST(test_deleted_since)
+{
+	struct store *st;
+	struct acap_buf names = ACAP_BUF_INIT;
+	char t0[STORE_MODTIME_LEN + 1], t1[STORE_MODTIME_LEN + 1];
+
+	fake_sec = 1800000000;
+	st = open_store_cfg(0, 3600, 64);
+	store_set_clock(st, fake_clock);
+	ck_assert_int_eq(put(st, "/folder/site/", "blurdybloop", "f.x", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/folder/site/", "anteaters", "f.x", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/folder/site/", "keep", "f.x", "1"),
+	    STORE_OK);
+	store_modtime_current(st, t0);
+	ck_assert_int_eq(put_op(st, "/folder/site/", "blurdybloop", "entry",
+	    STORE_OP_NIL), STORE_OK);
+	store_modtime_current(st, t1);
+	ck_assert_int_eq(put_op(st, "/folder/site/", "anteaters", "entry",
+	    STORE_OP_DEFAULT), STORE_OK);
+	ck_assert_int_eq(store_deleted_since(st, "/folder/site/", t0, collect,
+	    &names), STORE_OK);
+	ck_assert_str_eq(names.data, "blurdybloop,anteaters,");
+	acap_buf_reset(&names);
+	ck_assert_int_eq(store_deleted_since(st, "/folder/site/", t1, collect,
+	    &names), STORE_OK);
+	ck_assert_str_eq(names.data, "anteaters,");
+	acap_buf_reset(&names);
+	/* before the dataset existed: we cannot know */
+	ck_assert_int_eq(store_deleted_since(st, "/folder/site/",
+	    "19951009040854", collect, &names), STORE_ETOOOLD);
+	ck_assert_uint_eq(names.len, 0);
+	ck_assert_int_eq(store_deleted_since(st, "/folder/none/", t0, collect,
+	    &names), STORE_ENOEXIST);
+	/* two hours later the log is pruned past t0: TOOOLD */
+	fake_sec += 7200;
+	ck_assert_int_eq(store_maintain(st), STORE_OK);
+	ck_assert_int_eq(store_deleted_since(st, "/folder/site/", t0, collect,
+	    &names), STORE_ETOOOLD);
+	/* the horizon is persistent */
+	store_free(&st);
+	st = open_store_cfg(0, 0, 64);
+	ck_assert_int_eq(store_deleted_since(st, "/folder/site/", t0, collect,
+	    &names), STORE_ETOOOLD);
+	acap_buf_deinit(&names);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_deleted_since_dropped_dataset)
+{
+	struct store *st = open_store();
+	struct acap_buf names = ACAP_BUF_INIT;
+	struct store_str dot = { ".", 1 };
+	char t0[STORE_MODTIME_LEN + 1];
+
+	ck_assert_int_eq(put_multi(st, "/email/site/", "f", "subdataset", &dot,
+	    1), STORE_OK);
+	ck_assert_int_eq(put(st, "/email/site/f/", "x", "e.x", "1"), STORE_OK);
+	store_modtime_current(st, t0);
+	ck_assert_int_eq(put(st, "/email/site/", "f", "subdataset", NULL),
+	    STORE_OK);
+	/* its inheritors lost entries without a log: TOOOLD, not NOEXIST */
+	ck_assert_int_eq(store_deleted_since(st, "/email/site/f/", t0, collect,
+	    &names), STORE_ETOOOLD);
+	ck_assert_int_eq(store_deleted_since(st, "/email/site/f/deeper/", t0,
+	    collect, &names), STORE_ETOOOLD);
+	acap_buf_deinit(&names);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- Change feed ------------------------------------------------------ */
+
+struct feed {
+	int calls;
+	struct acap_buf log;
+};
+
+static void
+feed_cb(void *arg, const struct store_change *c, size_t n)
+{
+	struct feed *f = arg;
+	size_t i;
+
+	f->calls++;
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(strlen(c[i].modtime), STORE_MODTIME_LEN);
+		acap_buf_printf(&f->log, "%d:%s%s;", (int)c[i].kind,
+		    c[i].dataset, c[i].entry != NULL ? c[i].entry : "-");
+	}
+}
+
+START_TEST(test_change_feed)
+{
+	struct store *st = open_store();
+	struct feed f;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(put(st, "/option/site/", "a", "o.v", "1"), STORE_OK);
+	store_set_change_cb(st, feed_cb, &f);
+	ck_assert_int_eq(put(st, "/option/site/", "a", "o.v", "2"), STORE_OK);
+	ck_assert_int_eq(f.calls, 1);
+	ck_assert_str_eq(f.log.data, "0:/option/site/a;");
+	acap_buf_reset(&f.log);
+	ck_assert_int_eq(put(st, "/option/group/g/", "b", "o.v", "2"),
+	    STORE_OK);
+	ck_assert_int_eq(f.calls, 2);
+	ck_assert_str_eq(f.log.data, "2:/option/group/g/-;"
+	    "0:/option/group/g/;0:/option/group/g/b;");
+	acap_buf_reset(&f.log);
+	ck_assert_int_eq(put_op(st, "/option/site/", "a", "entry",
+	    STORE_OP_NIL), STORE_OK);
+	ck_assert_str_eq(f.log.data, "1:/option/site/a;");
+	/* nothing is reported for a failed STORE */
+	ck_assert_int_eq(put(st, "/option/", "a", "o.v", "2"), STORE_EPERM);
+	ck_assert_int_eq(f.calls, 3);
+	store_set_change_cb(st, NULL, NULL);
+	ck_assert_int_eq(put(st, "/option/site/", "a", "o.v", "3"), STORE_OK);
+	ck_assert_int_eq(f.calls, 3);
+	acap_buf_deinit(&f.log);
+	store_free(&st);
+}
+END_TEST
+
+/* ---- The error table ------------------------------------------------- */
+
+START_TEST(test_err_codes)
+{
+	struct store_errinfo info = { "/addressbook/user/joe/", "ABD42",
+	    "dataset.acl" };
+	struct acap_buf b = ACAP_BUF_INIT;
+
+	ck_assert_str_eq(store_err_code(STORE_EMODIFIED), "MODIFIED");
+	ck_assert_str_eq(store_err_code(STORE_ETOOOLD), "TOOOLD");
+	ck_assert_str_eq(store_err_code(STORE_ETRYLATER), "TRYLATER");
+	ck_assert_ptr_null(store_err_code(STORE_EIO));
+	ck_assert_ptr_null(store_err_code(STORE_ENOQUOTA));
+	ck_assert_ptr_nonnull(store_err_text(STORE_EQUOTA));
+	store_err_format_code(STORE_EMODIFIED, &info, &b);
+	ck_assert_str_eq(b.data, "MODIFIED \"/addressbook/user/joe/ABD42\"");
+	acap_buf_reset(&b);
+	store_err_format_code(STORE_EINVALID, &info, &b);
+	ck_assert_str_eq(b.data,
+	    "INVALID \"/addressbook/user/joe/ABD42\" \"dataset.acl\"");
+	acap_buf_reset(&b);
+	store_err_format_code(STORE_EPERM, &info, &b);
+	ck_assert_str_eq(b.data, "PERMISSION (\"/addressbook/user/joe/\")");
+	acap_buf_reset(&b);
+	store_err_format_code(STORE_EIO, &info, &b);
+	ck_assert_uint_eq(b.len, 0);
+	acap_buf_deinit(&b);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_open_migrates);
+	tcase_add_test(tc, test_open_newer_schema_refused);
+	tcase_add_test(tc, test_open_bad_path);
+	tcase_add_test(tc, test_single_roundtrip);
+	tcase_add_test(tc, test_multi_binary_roundtrip);
+	tcase_add_test(tc, test_acl_metadata_roundtrip);
+	tcase_add_test(tc, test_persistence_across_reopen);
+	tcase_add_test(tc, test_cache_sees_writes);
+	tcase_add_test(tc, test_modtime_monotonic);
+	tcase_add_test(tc, test_modtime_one_per_store);
+	tcase_add_test(tc, test_atomic_failure_changes_nothing);
+	tcase_add_test(tc, test_unchangedsince);
+	tcase_add_test(tc, test_implicit_creation_all_levels);
+	tcase_add_test(tc, test_creation_from_byowner_template);
+	tcase_add_test(tc, test_nocreate);
+	tcase_add_test(tc, test_directories_not_storable);
+	tcase_add_test(tc, test_directory_views);
+	tcase_add_test(tc, test_subdataset_create_and_delete);
+	tcase_add_test(tc, test_entry_delete_and_default);
+	tcase_add_test(tc, test_rename);
+	tcase_add_test(tc, test_quota);
+	tcase_add_test(tc, test_deleted_since);
+	tcase_add_test(tc, test_deleted_since_dropped_dataset);
+	tcase_add_test(tc, test_change_feed);
+	tcase_add_test(tc, test_err_codes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
