@@ -190,13 +190,13 @@ userdb_name_ok(const char *name, const char **errstr_r)
 	}
 	for (p = (const unsigned char *)name; *p != '\0'; p += n) {
 		if (*p <= 0x20 || *p == 0x7f) {
-			*errstr_r = userdb_err(NULL, "user name \"%s\" contains "
-			    "a space or control character", name);
+			*errstr_r = userdb_err(NULL, "user name \"%s\" "
+			    "contains a space or control character", name);
 			return false;
 		}
 		if (*p == '@') {
-			*errstr_r = userdb_err(NULL, "user name \"%s\" contains "
-			    "'@', which separates the realm", name);
+			*errstr_r = userdb_err(NULL, "user name \"%s\" "
+			    "contains '@', which separates the realm", name);
 			return false;
 		}
 		if ((n = userdb_utf8_len(p)) == 0) {
@@ -293,8 +293,6 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r)
 {
 	const char *err;
-	struct stat st;
-	mode_t old;
 	int state, r;
 
 	if (!userdb_name_ok(user, &err)) {
@@ -316,17 +314,9 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
 			return -1;
 		}
 	}
-	/* A new file (and Berkeley DB's temporary beside it): 0600. */
-	old = umask(077);
+	/* sasl.c creates a new file mode 0600 (owned as its directory). */
 	r = sasl_module_setpass(user, pass, strlen(pass), SASL_PW_CREATE,
 	    &err);
-	umask(old);
-	if (state == 0 && stat(db->path, &st) == 0 &&
-	    (st.st_mode & 07777) != 0600 && chmod(db->path, 0600) == -1) {
-		*errstr_r = userdb_err(db, "cannot make %s private: %s",
-		    db->path, strerror(errno));
-		return -1;
-	}
 	if (r == -1) {
 		*errstr_r = userdb_err(db, "cannot add user \"%s\" to %s: %s",
 		    user, db->path, err);

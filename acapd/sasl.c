@@ -101,7 +101,7 @@ static const char *sasl_seterr(const char *fmt, ...)
 static void
 sasl_logf(int prio, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], *p;
 	va_list ap;
 
 	if (mod.log_cb == NULL)
@@ -109,6 +109,10 @@ sasl_logf(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Identities come from clients: no control characters in logs. */
+	for (p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	mod.log_cb(prio, msg, mod.log_arg);
 }
 
@@ -364,7 +368,8 @@ sasl_proxy_policy_cb(sasl_conn_t *conn, void *context,
 		return SASL_BADPARAM;
 	rl = sasl_id_len(requested_user, rlen);
 	al = sasl_id_len(auth_identity, alen);
-	if (rl == strlen("anyone") && memcmp(requested_user, "anyone", rl) == 0) {
+	if (rl == strlen("anyone") &&
+	    memcmp(requested_user, "anyone", rl) == 0) {
 		sasl_seterror(conn, 0, "identity \"anyone\" is reserved");
 		return SASL_NOAUTHZ;
 	}
@@ -416,9 +421,14 @@ sasl_host_name(void)
 	return name;
 }
 
-/* mech_list as handed to libsasl2: ANONYMOUS dropped unless allowed. */
+/*
+ * mech_list as handed to libsasl2: names separated by single spaces.
+ * ANONYMOUS stays even when not allowed, so that asking for it gets the
+ * policy's AUTH-TOO-WEAK rather than "not supported"; the security
+ * properties (SASL_SEC_NOANONYMOUS) and sasl_mech_allowed() refuse it.
+ */
 static char *
-sasl_effective_mech_list(const char *list, bool allow_anonymous)
+sasl_effective_mech_list(const char *list)
 {
 	char *out = sasl_xcalloc(strlen(list) + 1, 1), *o = out;
 	const char *p = list;
@@ -429,13 +439,10 @@ sasl_effective_mech_list(const char *list, bool allow_anonymous)
 		n = strcspn(p, " \t,");
 		if (n == 0)
 			break;
-		if (allow_anonymous || n != strlen("ANONYMOUS") ||
-		    strncasecmp(p, "ANONYMOUS", n) != 0) {
-			if (o != out)
-				*o++ = ' ';
-			memcpy(o, p, n);
-			o += n;
-		}
+		if (o != out)
+			*o++ = ' ';
+		memcpy(o, p, n);
+		o += n;
 		p += n;
 	}
 	*o = '\0';
@@ -535,7 +542,7 @@ sasl_module_configure(const struct sasl_opts *opts, const char **errstr_r)
 	}
 	mechs = opts->mech_list != NULL ? opts->mech_list :
 	    SASL_DEFAULT_MECH_LIST;
-	mod.mech_list = sasl_effective_mech_list(mechs, opts->allow_anonymous);
+	mod.mech_list = sasl_effective_mech_list(mechs);
 	if (mod.mech_list[0] == '\0') {
 		*errstr_r = sasl_seterr("sasl: mech_list enables no mechanism");
 		return -1;
@@ -651,13 +658,38 @@ sasl_module_realm(void)
 	return mod.active ? mod.realm : NULL;
 }
 
+/*
+ * Connections for user management ask the auxprop user database, even
+ * when plaintext passwords normally go to saslauthd: whether "alice"
+ * exists is a question about sasldb, not about PAM.  Other options fall
+ * through to sasl_getopt_cb.
+ */
+static int
+sasl_userdb_getopt_cb(void *context, const char *plugin_name,
+    const char *option, const char **result, unsigned *len)
+{
+	(void)context;
+	(void)plugin_name;
+	if (option == NULL || result == NULL ||
+	    strcmp(option, "pwcheck_method") != 0)
+		return SASL_FAIL;
+	*result = "auxprop";
+	if (len != NULL)
+		*len = (unsigned)strlen(*result);
+	return SASL_OK;
+}
+
 static int
 sasl_module_conn(sasl_conn_t **conn_r, const char **errstr_r)
 {
+	static sasl_callback_t cbs[] = {
+		{ SASL_CB_GETOPT, SASL_CB_PROC(sasl_userdb_getopt_cb), NULL },
+		{ SASL_CB_LIST_END, NULL, NULL }
+	};
 	int r;
 
 	r = sasl_server_new(SASL_SERVICE_NAME, mod.server_fqdn, mod.realm,
-	    NULL, NULL, NULL, 0, conn_r);
+	    NULL, NULL, cbs, 0, conn_r);
 	if (r != SASL_OK) {
 		*errstr_r = sasl_seterr("sasl: cannot create a connection: %s",
 		    sasl_errstring(r, NULL, NULL));
@@ -666,13 +698,56 @@ sasl_module_conn(sasl_conn_t **conn_r, const char **errstr_r)
 	return 0;
 }
 
+/*
+ * sasl_setpass() has just created the sasldb file at path: make it 0600
+ * and, when root made it (first start before dropping privileges, or
+ * acapctl run as root), give it to the owner of its directory -- the
+ * state directory's owner is the user acapd runs as.
+ */
+static int
+sasl_sasldb_created(const char *path, const char **errstr_r)
+{
+	struct stat st, dst;
+	char *dir, *slash;
+	int r = 0;
+
+	if (stat(path, &st) == -1)
+		return 0;		/* not created after all (an error) */
+	if ((st.st_mode & 07777) != 0600 && chmod(path, 0600) == -1) {
+		*errstr_r = sasl_seterr("cannot make %s private: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (geteuid() != 0)
+		return 0;
+	dir = sasl_xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
+	    (st.st_uid != dst.st_uid || st.st_gid != dst.st_gid) &&
+	    chown(path, dst.st_uid, dst.st_gid) == -1) {
+		*errstr_r = sasl_seterr("cannot give %s to the owner of %s: %s",
+		    path, dir, strerror(errno));
+		r = -1;
+	}
+	free(dir);
+	return r;
+}
+
 int
 sasl_module_setpass(const char *user, const char *pass, size_t passlen,
     enum sasl_pw_op op, const char **errstr_r)
 {
 	sasl_conn_t *conn;
 	unsigned flags = 0;
-	const char *dummy;
+	const char *dummy, *path;
+	struct stat st;
+	bool created;
+	mode_t old;
 	int r;
 
 	if (errstr_r == NULL)
@@ -706,15 +781,22 @@ sasl_module_setpass(const char *user, const char *pass, size_t passlen,
 	}
 	if (sasl_module_conn(&conn, errstr_r) == -1)
 		return -1;
+	path = sasl_module_sasldb_path();
+	created = path != NULL && stat(path, &st) == -1 && errno == ENOENT;
+	/* A new sasldb (and Berkeley DB's temporary file beside it) is
+	 * private from the start, whatever the caller's umask. */
+	old = umask(077);
 	r = sasl_setpass(conn, user, pass, (unsigned)passlen, NULL, 0, flags);
+	umask(old);
+	sasl_dispose(&conn);
+	if (created && sasl_sasldb_created(path, errstr_r) == -1)
+		return -1;
 	if (r != SASL_OK && r != SASL_NOCHANGE) {
 		*errstr_r = sasl_seterr("cannot %s the password of %s: %s",
 		    op == SASL_PW_DELETE ? "remove" : "store", user,
 		    sasl_errstring(r, NULL, NULL));
-		sasl_dispose(&conn);
 		return -1;
 	}
-	sasl_dispose(&conn);
 	sasl_logf(LOG_INFO, "sasl: %s %s",
 	    op == SASL_PW_DELETE ? "removed" : op == SASL_PW_CREATE ?
 	    "created" : "changed password of", user);
@@ -736,7 +818,7 @@ sasl_module_user_exists(const char *user, const char **errstr_r)
 	}
 	if (sasl_module_conn(&conn, errstr_r) == -1)
 		return -1;
-	r = sasl_user_exists(conn, NULL, mod.realm, user);
+	r = sasl_user_exists(conn, SASL_SERVICE_NAME, mod.realm, user);
 	sasl_dispose(&conn);
 	if (r == SASL_OK)
 		return 1;

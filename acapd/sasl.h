@@ -106,12 +106,18 @@ enum sasl_pw_op {
  * Store (or delete, pass NULL) a user's password through libsasl2, so that
  * every mechanism's secrets are written as that mechanism needs them.
  * Does not check whether the user exists; see sasl_module_user_exists().
+ * A sasldb file this creates gets mode 0600 and, when run as root, the
+ * owner of its directory (the state directory's owner runs acapd).
  * Returns 0, or -1 with *errstr_r (static storage, valid until the next
  * call here; never contains the password).
  */
 int sasl_module_setpass(const char *user, const char *pass, size_t passlen,
     enum sasl_pw_op op, const char **errstr_r);
-/* 1 if the user has a password in the user database, 0 if not, -1 error. */
+/*
+ * 1 if the user has a password in the auxprop user database (sasldb by
+ * default; asked even when pwcheck_method is saslauthd), 0 if not, -1
+ * error with *errstr_r (static storage).
+ */
 int sasl_module_user_exists(const char *user, const char **errstr_r);
 
 /* One ACAP connection's SASL state.  Owned by the connection. */

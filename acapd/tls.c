@@ -383,7 +383,7 @@ tls_make_cert(EVP_PKEY *pkey, const char *cn, enum tls_key_type type)
 		return NULL;
 	if (RAND_bytes(serial, sizeof(serial)) != 1)
 		goto fail;
-	serial[0] &= 0x7f;		/* positive, as RFC 5280 §4.1.2.2 asks */
+	serial[0] &= 0x7f;		/* positive (RFC 5280 §4.1.2.2) */
 	serial[0] |= 0x40;		/* and a full 16 octets */
 	if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
 	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)

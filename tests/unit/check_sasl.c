@@ -148,6 +148,21 @@ setup_anon(void)
 }
 
 static void
+setup_saslauthd(void)
+{
+	static const char *const extra[] = {
+		"saslauthd_path", "/nonexistent/saslauthd/mux", NULL
+	};
+	struct sasl_opts o;
+
+	make_tmpdir();
+	base_opts(&o);
+	o.pwcheck_method = "saslauthd";
+	o.extra = extra;
+	setup_opts(&o);
+}
+
+static void
 teardown(void)
 {
 	sasl_client_done();
@@ -509,6 +524,7 @@ START_TEST(test_anonymous_refused)
 	ck_assert(!has_mech(s, "ANONYMOUS"));
 	ck_assert_int_eq(sasl_session_start(s, "ANONYMOUS", "trace", 5, &out,
 	    &outlen), -1);
+	ck_assert_str_eq(sasl_session_code(s), "AUTH-TOO-WEAK");
 	ck_assert_ptr_nonnull(sasl_session_reason(s));
 	ck_assert(!sasl_session_done(s));
 	sasl_session_free(&s);
@@ -699,12 +715,44 @@ START_TEST(test_no_system_config)
 	 * break authentication.  libsasl2 was pointed at tmpdir (not
 	 * /etc/sasl2), asked about that file, and told to skip it.
 	 */
-	snprintf(needle, sizeof(needle), "not reading config file %s/acapd.conf",
-	    tmpdir);
+	snprintf(needle, sizeof(needle),
+	    "not reading config file %s/acapd.conf", tmpdir);
 	ck_assert_msg(strstr(logbuf, needle) != NULL, "log: %s", logbuf);
 	ck_assert(strstr(logbuf, "/etc/sasl2") == NULL);
 	auth_ok(s, "CRAM-MD5", &alice, "alice");
 	ck_assert(!has_mech(s, "ANONYMOUS"));
+	sasl_session_free(&s);
+}
+END_TEST
+
+START_TEST(test_database_gone)
+{
+	struct sasl_session *s = new_session();
+	enum outcome o;
+
+	/* The sasldb vanished under a running server: a clean NO that
+	 * says no more than for a wrong password. */
+	ck_assert_int_eq(unlink(dbpath), 0);
+	o = exchange(s, "CRAM-MD5", &alice, NULL);
+	ck_assert_int_eq(o, OUT_SERVER_FAIL);
+	ck_assert_str_eq(sasl_session_reason(s), "authentication failed");
+	ck_assert(!sasl_session_done(s));
+	sasl_session_free(&s);
+}
+END_TEST
+
+START_TEST(test_saslauthd_unreachable)
+{
+	struct sasl_session *s = new_tls_session(NULL);
+
+	/* PLAIN goes to saslauthd (passed through as an extra option),
+	 * which is not there: a temporary failure, not a wrong password. */
+	ck_assert_int_eq(exchange(s, "PLAIN", &alice, NULL), OUT_SERVER_FAIL);
+	ck_assert_str_eq(sasl_session_code(s), "TRYLATER");
+	ck_assert_msg(strstr(logbuf, "cannot connect to saslauthd") != NULL,
+	    "%s", logbuf);
+	/* Mechanisms using sasldb secrets still work. */
+	auth_ok(s, "CRAM-MD5", &alice, "alice");
 	sasl_session_free(&s);
 }
 END_TEST
@@ -928,6 +976,33 @@ START_TEST(test_userdb_list_no_tool)
 }
 END_TEST
 
+START_TEST(test_userdb_owner)
+{
+	struct userdb *db = NULL;
+	struct sasl_opts o;
+	const char *err = NULL;
+	char dir[128], path[192];
+	struct stat st;
+
+	if (geteuid() != 0)
+		return;		/* only root creates files for others */
+	/* The state directory belongs to the user acapd runs as. */
+	snprintf(dir, sizeof(dir), "%s/state", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+	snprintf(path, sizeof(path), "%s/sasldb2", dir);
+	base_opts(&o);
+	o.sasldb_path = path;
+	ck_assert_int_eq(userdb_open(&o, &db, &err), 0);
+	ck_assert_int_eq(userdb_add(db, "carol", "pw", &err), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	ck_assert_uint_eq(st.st_gid, 65534);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	userdb_close(&db);
+}
+END_TEST
+
 START_TEST(test_userdb_no_file)
 {
 	struct userdb *db = open_db();
@@ -941,7 +1016,8 @@ START_TEST(test_userdb_no_file)
 	ck_assert_int_eq(userdb_del(db, "alice", &err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "no such user"));
 	userdb_close(&db);
-	ck_assert(!sasl_module_active());	/* userdb started and ended it */
+	/* userdb_open() started libsasl2, userdb_close() ended it. */
+	ck_assert(!sasl_module_active());
 }
 END_TEST
 
@@ -950,7 +1026,7 @@ START_TEST(test_userdb_unreadable)
 	struct userdb *db = NULL;
 	struct sasl_opts o;
 	const char *err = NULL;
-	char path[160], file[160];
+	char path[256], file[160];
 
 	/* A path through a regular file cannot be read, even by root. */
 	snprintf(file, sizeof(file), "%s/plainfile", tmpdir);
@@ -1044,6 +1120,7 @@ sasl_suite(void)
 	tcase_add_test(tc, test_external);
 	tcase_add_test(tc, test_no_system_config);
 	tcase_add_test(tc, test_module_errors);
+	tcase_add_test(tc, test_database_gone);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("anonymous");
@@ -1051,10 +1128,16 @@ sasl_suite(void)
 	tcase_add_test(tc, test_anonymous_allowed);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("saslauthd");
+	tcase_add_checked_fixture(tc, setup_saslauthd, teardown);
+	tcase_add_test(tc, test_saslauthd_unreachable);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("module");
 	tcase_add_checked_fixture(tc, setup_dir_only, teardown_dir_only);
 	tcase_add_test(tc, test_module_bad_opts);
 	tcase_add_test(tc, test_userdb_create_mode);
+	tcase_add_test(tc, test_userdb_owner);
 	tcase_add_test(tc, test_userdb_no_file);
 	tcase_add_test(tc, test_userdb_unreadable);
 	tcase_add_test(tc, test_userdb_names);
