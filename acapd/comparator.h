@@ -43,7 +43,8 @@ bool comparator_prefix(const struct comparator *cmp, const char *value,
 bool comparator_substring(const struct comparator *cmp, const char *value,
     size_t vlen, const char *pat, size_t plen);
 
-/* The comparator names for a LANG response, most efficient first. */
+/* The comparator names for a LANG response, most efficient first;
+   NULL-terminated. */
 extern const char *const comparator_names[];
 
 #endif
