@@ -9,6 +9,8 @@
  * Script syntax (one directive per line; "#" lines and blank lines are
  * ignored):
  *   config NAME VALUE   extra acapd.conf line (before the server starts)
+ *   reconfig NAME VALUE add or replace a config line and rewrite the file
+ *                       (acapd sees it after "signal HUP" or a restart)
  *   start               start acapd (done implicitly by the first connect)
  *   connect [NAME]      open a connection named NAME (default "main") and
  *                       make it current; "use NAME" switches without opening
@@ -794,6 +796,19 @@ directive(char *line)
 		extra_config = realloc(extra_config,
 		    (nextra + 1) * sizeof(*extra_config));
 		extra_config[nextra++] = strdup(arg);
+	} else if (strcmp(line, "reconfig") == 0 && a2 != NULL) {
+		size_t i, nlen = (size_t)(a2 - arg);
+
+		for (i = 0; i < nextra; i++)
+			if (strncmp(extra_config[i], arg, nlen + 1) == 0)
+				break;
+		if (i == nextra)
+			extra_config = realloc(extra_config,
+			    (++nextra) * sizeof(*extra_config));
+		else
+			free(extra_config[i]);
+		extra_config[i] = strdup(arg);
+		write_config();
 	} else if (strcmp(line, "start") == 0 || strcmp(line, "restart") == 0) {
 		server_start();
 	} else if (strcmp(line, "connect") == 0) {

@@ -22,6 +22,8 @@ PROTOCOL_TESTS = \
 	tests/protocol/auth-plain.acap \
 	tests/protocol/auth-limits.acap \
 	tests/protocol/robustness.acap \
-	tests/protocol/privdrop.acap
+	tests/protocol/privdrop.acap \
+	tests/protocol/reload.acap \
+	tests/protocol/idle.acap
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
