@@ -25,5 +25,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/privdrop.acap \
 	tests/protocol/reload.acap \
 	tests/protocol/idle.acap
+PROTOCOL_TESTS += tests/protocol/config-check.sh
+SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
