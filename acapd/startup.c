@@ -41,7 +41,7 @@ static void
 sasl_log_cb(int prio, const char *msg, void *arg)
 {
 	(void)arg;
-	log_msg(prio, "sasl: %s", msg);
+	log_msg(prio, "%s", msg);
 }
 
 static void
