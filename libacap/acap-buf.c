@@ -13,7 +13,7 @@
 
 #include "acap-buf.h"
 
-#define QUOTED_MAX	1024	/* RFC 2244 §2.6.3, octets between the quotes */
+#define QUOTED_MAX	1024	/* RFC 2244 §2.6.3: octets between quotes */
 #define BUF_KEEP	4096	/* kept by acap_buf_reset() */
 
 void

@@ -104,7 +104,7 @@ enum brace {
 };
 
 struct acap_parser {
-	enum acap_parser_mode next_mode;	/* set_mode: for the next command */
+	enum acap_parser_mode next_mode;	/* for the next command */
 	struct acap_limits next_lim;
 	enum acap_parser_mode mode;		/* of the current command */
 	struct acap_limits lim;

@@ -32,7 +32,8 @@ atom(const char *s)
 
 START_TEST(test_is_atom)
 {
-	struct acap_arg a = atom("Search"), q = mk(ACAP_ARG_STRING, "SEARCH", 6);
+	struct acap_arg a = atom("Search");
+	struct acap_arg q = mk(ACAP_ARG_STRING, "SEARCH", 6);
 
 	ck_assert(acap_arg_is_atom(&a, "SEARCH"));
 	ck_assert(acap_arg_is_atom(&a, "search"));

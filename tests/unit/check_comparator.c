@@ -333,7 +333,8 @@ START_TEST(test_numeric_random)
 		st = st * 1103515245u + 12345u;
 		x = ((unsigned long long)st << 20) ^ (st >> 3);
 		st = st * 1103515245u + 12345u;
-		y = round % 4 == 0 ? x : ((unsigned long long)st << 17) % 100000;
+		y = round % 4 == 0 ? x :
+		    ((unsigned long long)st << 17) % 100000;
 		za = round % 5;
 		zb = round % 7;
 		snprintf(a, sizeof(a), "%0*llu%s", za + 1, x,

@@ -1,7 +1,7 @@
 /*
  * check_dspath.c -- unit suite for acapd/dspath.c: entry and attribute
  * names (RFC 2244 §3.1), dataset canonicalisation ("~", "/byowner/",
- * trailing "/", §4.1, §4.3, ACAP-NOTES §7-§8, §20.19), entry paths, owners.
+ * trailing "/"; §4.1, §4.3, ACAP-NOTES §7-§8, §20.19), entry paths, owners.
  */
 #include "autoconf.h"
 

@@ -374,16 +374,19 @@ static const struct pcase good_commands[] = {
 	{ .in = "A342 STORE (\"/addressbook/user/fred/ABC547\" "
 		"\"addressbook.TelephoneNumber\" \"555-1234\" "
 		"\"addressbook.CommonName\" \"Barney Rubble\" "
-		"\"addressbook.AlternateNames\" (\"value\" (\"Barnacus Rubble\" "
-		"\"Coco Puffs Thief\")) \"addressbook.Email\" NIL)\r\n",
+		"\"addressbook.AlternateNames\" (\"value\" "
+		"(\"Barnacus Rubble\" \"Coco Puffs Thief\")) "
+		"\"addressbook.Email\" NIL)\r\n",
 	  .rc = 1,
 	  .want = "A342|STORE (\"/addressbook/user/fred/ABC547\" "
 		"\"addressbook.TelephoneNumber\" \"555-1234\" "
 		"\"addressbook.CommonName\" \"Barney Rubble\" "
-		"\"addressbook.AlternateNames\" (\"value\" (\"Barnacus Rubble\" "
-		"\"Coco Puffs Thief\")) \"addressbook.Email\" <NIL>)" },
+		"\"addressbook.AlternateNames\" (\"value\" "
+		"(\"Barnacus Rubble\" \"Coco Puffs Thief\")) "
+		"\"addressbook.Email\" <NIL>)" },
 	{ .in = "A343 STORE (\"/addressbook/user/joe/ABD42\" UNCHANGEDSINCE "
-		"\"19970320162338\" \"user.joe.hair-length\" \"10 inches\")\r\n",
+		"\"19970320162338\" \"user.joe.hair-length\" "
+		"\"10 inches\")\r\n",
 	  .rc = 1,
 	  .want = "A343|STORE (\"/addressbook/user/joe/ABD42\" UNCHANGEDSINCE "
 		"\"19970320162338\" \"user.joe.hair-length\" \"10 inches\")" },
@@ -561,7 +564,8 @@ END_TEST
 static const struct pcase responses[] = {
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "* ACAP (IMPLEMENTATION \"x\") (SASL \"CRAM-MD5\")\r\n",
-	  .rc = 1, .want = "*|ACAP (IMPLEMENTATION \"x\") (SASL \"CRAM-MD5\")" },
+	  .rc = 1,
+	  .want = "*|ACAP (IMPLEMENTATION \"x\") (SASL \"CRAM-MD5\")" },
 	/* §20.16: CONTEXTLIMIT as a string */
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "* ACAP (IMPLEMENTATION \"ACME v3.5\") (SASL \"CRAM-MD5\") "
@@ -587,7 +591,8 @@ static const struct pcase responses[] = {
 	/* §20.10: numeric size metadata */
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "A048 ENTRY \"blurdybloop\" (5 \"ghoti\" \"rwia\")\r\n",
-	  .rc = 1, .want = "A048|ENTRY \"blurdybloop\" (5 \"ghoti\" \"rwia\")" },
+	  .rc = 1,
+	  .want = "A048|ENTRY \"blurdybloop\" (5 \"ghoti\" \"rwia\")" },
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "A047 ENTRY \"A0345\" ((\"modtime\" \"19970728102226\") "
 		"(\"addressbook.Alias\" \"fred\"))\r\n",
@@ -614,11 +619,13 @@ static const struct pcase responses[] = {
 	  .want = "*|NO (TRYLATER/DBLOCK) \"later\"" },
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "* QUOTA \"/option/user/fred/common\" 1048576 2475\r\n",
-	  .rc = 1, .want = "*|QUOTA \"/option/user/fred/common\" 1048576 2475" },
+	  .rc = 1,
+	  .want = "*|QUOTA \"/option/user/fred/common\" 1048576 2475" },
 	/* §20.5 tagged LANG; §20.7 bare text; §20.13 bare context */
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "A003 LANG \"fr-ca\" \"i;octet\" \"i;ascii-casemap\"\r\n",
-	  .rc = 1, .want = "A003|LANG \"fr-ca\" \"i;octet\" \"i;ascii-casemap\"" },
+	  .rc = 1,
+	  .want = "A003|LANG \"fr-ca\" \"i;octet\" \"i;ascii-casemap\"" },
 	{ .mode = ACAP_PARSER_RESPONSE,
 	  .in = "a001 OK Listrights completed\r\n", .rc = 1,
 	  .want = "a001|OK Listrights completed" },
@@ -1266,7 +1273,8 @@ END_TEST
  * in chunks.
  */
 static const char *const arg_fragments[] = {
-	"abc", "123", "NIL", "*", "\"\"", "\"q\\\"x\"", "\"long quoted string\"",
+	"abc", "123", "NIL", "*", "\"\"", "\"q\\\"x\"",
+	"\"long quoted string\"",
 	"{3}\r\nabc", "{2+}\r\nxy", "{0}\r\n", "{9}\r\n123456789",
 	"{7+}\r\n1234567", "()", "(a b)", "((a) \"b\")", "(", ")", "\"a\"(b)",
 };
@@ -1323,7 +1331,7 @@ START_TEST(test_chunk_invariance)
 	struct acap_buf in = ACAP_BUF_INIT, l1 = ACAP_BUF_INIT,
 	    l2 = ACAP_BUF_INIT, l3 = ACAP_BUF_INIT;
 	uint32_t state = 0x5eed + (uint32_t)_i;
-	size_t n, k, m;
+	size_t n, k, k2, m;
 	int round;
 
 	for (round = 0; round < 300; round++) {
@@ -1334,13 +1342,15 @@ START_TEST(test_chunk_invariance)
 			m = prng(&state) % 8;
 			while (m-- > 0) {
 				if (prng(&state) % 10 == 0) {
-					acap_buf_addstr(&in, noise_fragments[
-					    prng(&state) % NELEM(noise_fragments)]);
+					k2 = prng(&state) %
+					    NELEM(noise_fragments);
+					acap_buf_addstr(&in,
+					    noise_fragments[k2]);
 					continue;
 				}
+				k2 = prng(&state) % NELEM(arg_fragments);
 				acap_buf_addch(&in, ' ');
-				acap_buf_addstr(&in, arg_fragments[
-				    prng(&state) % NELEM(arg_fragments)]);
+				acap_buf_addstr(&in, arg_fragments[k2]);
 			}
 			acap_buf_addstr(&in, prng(&state) % 4 ? "\r\n" : "\n");
 		}
