@@ -15,3 +15,4 @@ include tests/unit/store.mk
 include tests/unit/security.mk
 include tests/unit/lead.mk
 include tests/protocol/local.mk
+include tests/interop/local.mk

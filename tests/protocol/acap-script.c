@@ -37,6 +37,7 @@
  *   many N              open N connections at once; each must get the
  *                       greeting and answer a NOOP; then close them all
  *   require-root        skip the scenario (exit 77) unless run as root
+ *   require-program P   skip the scenario unless program P is on PATH
  *   exec CMD            run CMD with sh -c in the instance directory
  *                       ($ACAPD_DIR, $ACAPD_PORT, $ACAPD_CONF, $ACAPD_PID
  *                       are set);
@@ -854,6 +855,16 @@ directive(char *line)
 		if (geteuid() != 0) {
 			fprintf(stderr, "%s: skipped: needs root\n",
 			    script_path);
+			cleanup_dir();
+			exit(77);
+		}
+	} else if (strcmp(line, "require-program") == 0 && arg != NULL) {
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null", arg);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "%s: skipped: %s is not installed\n",
+			    script_path, arg);
 			cleanup_dir();
 			exit(77);
 		}
