@@ -255,9 +255,11 @@ sasl_getconfpath_cb(void *context, char **path)
 	(void)context;
 	if (path == NULL)
 		return SASL_BADPARAM;
-	/* libsasl2 frees this with its allocator, which is malloc's. */
-	if ((*path = strdup(mod.conf_dir)) == NULL)
-		return SASL_NOMEM;
+	/*
+	 * Borrowed: sasl.h says the library frees it, but libsasl2 2.1.27
+	 * and later (load_config) treat it as const and never do.
+	 */
+	*path = mod.conf_dir;
 	return SASL_OK;
 }
 
@@ -495,31 +497,37 @@ sasl_plugin_info_cb(server_sasl_mechanism_t *m,
 	mm->features = m->plug->features;
 }
 
+/* An option string, or def when it is unset or empty. */
+static const char *
+sasl_opt(const char *s, const char *def)
+{
+	return s != NULL && *s != '\0' ? s : def;
+}
+
 /* Resolve defaults and copy opts into mod.  Returns 0 or -1. */
 static int
 sasl_module_configure(const struct sasl_opts *opts, const char **errstr_r)
 {
-	const char *mechs, *dir;
+	const char *statedir = sasl_opt(opts->statedir, NULL), *dir, *fqdn;
 	char *slash;
 
-	mod.pwcheck_method = sasl_xstrdup(opts->pwcheck_method != NULL ?
-	    opts->pwcheck_method : "auxprop");
-	mod.auxprop_plugin = sasl_xstrdup(opts->auxprop_plugin != NULL ?
-	    opts->auxprop_plugin : "sasldb");
-	if (opts->sasldb_path != NULL)
-		mod.sasldb_path = sasl_xstrdup(opts->sasldb_path);
-	else if (opts->statedir != NULL)
-		mod.sasldb_path = sasl_xasprintf(opts->statedir, "/sasldb2");
+	mod.pwcheck_method = sasl_xstrdup(sasl_opt(opts->pwcheck_method,
+	    "auxprop"));
+	mod.auxprop_plugin = sasl_xstrdup(sasl_opt(opts->auxprop_plugin,
+	    "sasldb"));
+	if ((dir = sasl_opt(opts->sasldb_path, NULL)) != NULL)
+		mod.sasldb_path = sasl_xstrdup(dir);
+	else if (statedir != NULL)
+		mod.sasldb_path = sasl_xasprintf(statedir, "/sasldb2");
 	else if (sasl_list_has(mod.auxprop_plugin, "sasldb")) {
 		*errstr_r = sasl_seterr("sasl: neither sasldb_path nor "
 		    "statedir is set");
 		return -1;
 	}
-	if (opts->conf_dir != NULL)
-		mod.conf_dir = sasl_xstrdup(opts->conf_dir);
-	else if (opts->statedir != NULL)
-		mod.conf_dir = sasl_xstrdup(opts->statedir);
+	if ((dir = sasl_opt(opts->conf_dir, statedir)) != NULL)
+		mod.conf_dir = sasl_xstrdup(dir);
 	else if (mod.sasldb_path != NULL) {
+		/* The sasldb's directory. */
 		mod.conf_dir = sasl_xstrdup(mod.sasldb_path);
 		if ((slash = strrchr(mod.conf_dir, '/')) != NULL)
 			*(slash == mod.conf_dir ? slash + 1 : slash) = '\0';
@@ -532,7 +540,7 @@ sasl_module_configure(const struct sasl_opts *opts, const char **errstr_r)
 		*errstr_r = sasl_seterr("sasl: conf_dir must not contain ':'");
 		return -1;
 	}
-	if ((dir = opts->plugin_dir) != NULL) {
+	if ((dir = sasl_opt(opts->plugin_dir, NULL)) != NULL) {
 		if (strchr(dir, ':') != NULL) {
 			*errstr_r = sasl_seterr("sasl: plugin_dir must not "
 			    "contain ':'");
@@ -540,17 +548,15 @@ sasl_module_configure(const struct sasl_opts *opts, const char **errstr_r)
 		}
 		mod.plugin_dir = sasl_xstrdup(dir);
 	}
-	mechs = opts->mech_list != NULL ? opts->mech_list :
-	    SASL_DEFAULT_MECH_LIST;
-	mod.mech_list = sasl_effective_mech_list(mechs);
+	mod.mech_list = sasl_effective_mech_list(sasl_opt(opts->mech_list,
+	    SASL_DEFAULT_MECH_LIST));
 	if (mod.mech_list[0] == '\0') {
 		*errstr_r = sasl_seterr("sasl: mech_list enables no mechanism");
 		return -1;
 	}
-	mod.server_fqdn = opts->server_fqdn != NULL ?
-	    sasl_xstrdup(opts->server_fqdn) : sasl_host_name();
-	mod.realm = sasl_xstrdup(opts->realm != NULL ? opts->realm :
-	    mod.server_fqdn);
+	fqdn = sasl_opt(opts->server_fqdn, NULL);
+	mod.server_fqdn = fqdn != NULL ? sasl_xstrdup(fqdn) : sasl_host_name();
+	mod.realm = sasl_xstrdup(sasl_opt(opts->realm, mod.server_fqdn));
 	mod.allow_plaintext = opts->allow_plaintext;
 	mod.allow_anonymous = opts->allow_anonymous;
 	mod.admins = sasl_strv_dup(opts->admins);
@@ -626,6 +632,20 @@ sasl_module_init(const struct sasl_opts *opts, const char **errstr_r)
 	for (i = 0; i < mod.nmechs; i++)
 		sasl_logf(LOG_DEBUG, "sasl: mechanism %s available",
 		    mod.mechs[i].name);
+	return 0;
+}
+
+int
+sasl_module_reload(const struct sasl_opts *opts)
+{
+	if (!mod.active)
+		return -1;
+	sasl_strv_free(&mod.admins);
+	mod.admins = sasl_strv_dup(opts->admins);
+	mod.allow_plaintext = opts->allow_plaintext;
+	mod.allow_anonymous = opts->allow_anonymous;
+	mod.log_cb = opts->log_cb;
+	mod.log_arg = opts->log_arg;
 	return 0;
 }
 

@@ -23,8 +23,9 @@
 
 /*
  * Per-instance configuration.  All-zero (see sasl_opts_init()) means the
- * defaults given below; sasl_module_init() copies every string, so the
- * struct and what it points to may be freed afterwards.
+ * defaults given below; an empty string counts as unset.
+ * sasl_module_init() copies every string, so the struct and what it
+ * points to may be freed afterwards.
  */
 struct sasl_opts {
 	/* Base for defaults below; may be NULL if both paths are set. */
@@ -83,6 +84,14 @@ void sasl_opts_init(struct sasl_opts *o);
  * *errstr_r set (static storage, valid until the next call here).
  */
 int sasl_module_init(const struct sasl_opts *opts, const char **errstr_r);
+/*
+ * SIGHUP: take the policy options from opts -- admins, allow_plaintext,
+ * allow_anonymous, log_cb/log_arg -- without restarting libsasl2.  The
+ * others (paths, mechanisms, libsasl2 options) need a restart and are
+ * ignored here.  New sessions get the new policy; admins apply at once.
+ * Returns 0, or -1 if the module is not active.
+ */
+int sasl_module_reload(const struct sasl_opts *opts);
 /* Release libsasl2's server state.  All sessions must be freed first. */
 void sasl_module_deinit(void);
 /* Whether sasl_module_init() has succeeded and not been undone. */

@@ -574,6 +574,32 @@ START_TEST(test_proxy_admin)
 }
 END_TEST
 
+START_TEST(test_reload_policy)
+{
+	static const char *const more[] = { "admin", "alice", NULL };
+	static const struct cred c = { "alice", "bob", "tulips", NULL, 0 };
+	struct sasl_session *s;
+	struct sasl_opts o;
+
+	base_opts(&o);
+	o.admins = more;
+	o.allow_plaintext = true;
+	ck_assert_int_eq(sasl_module_reload(&o), 0);
+	/* alice is an admin now, and PLAIN works without TLS. */
+	s = new_session();
+	ck_assert(has_mech(s, "PLAIN"));
+	auth_ok(s, "PLAIN", &c, "bob");
+	sasl_session_free(&s);
+	base_opts(&o);
+	ck_assert_int_eq(sasl_module_reload(&o), 0);
+	s = new_session();
+	ck_assert(!has_mech(s, "PLAIN"));
+	ck_assert_int_eq(exchange(s, "SCRAM-SHA-256", &c, NULL),
+	    OUT_SERVER_FAIL);
+	sasl_session_free(&s);
+}
+END_TEST
+
 START_TEST(test_proxy_anyone)
 {
 	/* Not even an admin becomes "anyone" (RFC 2244 §3.5). */
@@ -1111,6 +1137,7 @@ sasl_suite(void)
 	tcase_add_test(tc, test_proxy_refused);
 	tcase_add_test(tc, test_proxy_admin);
 	tcase_add_test(tc, test_proxy_anyone);
+	tcase_add_test(tc, test_reload_policy);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_long_password);
 	tcase_add_test(tc, test_initial_response_server_first);
