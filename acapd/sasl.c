@@ -630,7 +630,7 @@ sasl_module_init(const struct sasl_opts *opts, const char **errstr_r)
 	}
 	mod.active = true;
 	for (i = 0; i < mod.nmechs; i++)
-		sasl_logf(LOG_DEBUG, "sasl: mechanism %s available",
+		sasl_logf(LOG_DEBUG, "sasl: mechanism %s loaded",
 		    mod.mechs[i].name);
 	return 0;
 }
