@@ -61,6 +61,8 @@ struct conn {
 
 	enum conn_state state;
 	char *user;
+	char **groups;
+	size_t ngroups;
 	bool admin;
 	bool tls;
 	bool tls_pending;	/* STARTTLS OK queued, switch after command */
@@ -313,6 +315,35 @@ conn_user(const struct conn *c)
 	return c->user;
 }
 
+const char *const *
+conn_groups(const struct conn *c, size_t *n_r)
+{
+	*n_r = c->ngroups;
+	return (const char *const *)c->groups;
+}
+
+static void
+conn_free_groups(struct conn *c)
+{
+	while (c->ngroups > 0)
+		free(c->groups[--c->ngroups]);
+	free(c->groups);
+	c->groups = NULL;
+}
+
+void
+conn_set_groups(struct conn *c, const char *const *groups, size_t n)
+{
+	size_t i;
+
+	conn_free_groups(c);
+	if (n == 0 || (c->groups = calloc(n, sizeof(*c->groups))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if ((c->groups[c->ngroups] = strdup(groups[i])) != NULL)
+			c->ngroups++;
+}
+
 bool
 conn_is_admin(const struct conn *c)
 {
@@ -563,6 +594,7 @@ conn_free(struct conn *c)
 	bufferevent_free(c->bev);
 	acap_parser_free(&c->parser);
 	free(c->user);
+	conn_free_groups(c);
 	free(c->sasl_tag);
 	free(c->close_reason);
 	free(c);

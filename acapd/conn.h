@@ -29,6 +29,13 @@ void conn_accept(int fd, const struct sockaddr *sa, socklen_t salen);
 enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
 const char *conn_user(const struct conn *c);
+/*
+ * Groups the user belongs to (names without "/group/"), set at
+ * authentication from the provisioning data; *n_r gets the count.
+ */
+const char *const *conn_groups(const struct conn *c, size_t *n_r);
+/* Replace the group list (copied). */
+void conn_set_groups(struct conn *c, const char *const *groups, size_t n);
 /* Whether the user is one of the configured admin identities. */
 bool conn_is_admin(const struct conn *c);
 /* Whether TLS is active on the connection. */

@@ -11,6 +11,8 @@ acapd_acapd_SOURCES = \
 	acapd/commands.c acapd/commands.h \
 	acapd/greeting.c \
 	acapd/acl.c acapd/acl.h \
+	acapd/access.c acapd/access.h \
+	acapd/context.c acapd/context.h \
 	acapd/startup.c acapd/startup.h \
 	acapd/cmd-authenticate.c \
 	acapd/cmd-lang.c \

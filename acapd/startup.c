@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "context.h"
 #include "log.h"
 #include "sasl.h"
 #include "server.h"
@@ -105,34 +106,42 @@ startup_statedir(void)
 	log_info("created state directory %s", cfg->statedir);
 }
 
+static const char *sasl_extra[4];
+
+/* SASL options from a configuration (admin_list is rebuilt). */
+static void
+sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o)
+{
+	size_t n = 0;
+
+	free_words(&admin_list);
+	admin_list = split_words(c->admins);
+	sasl_opts_init(o);
+	o->statedir = c->statedir;
+	o->sasldb_path = c->sasl_sasldb;
+	o->pwcheck_method = c->sasl_pwcheck_method;
+	o->auxprop_plugin = c->sasl_auxprop_plugin;
+	o->mech_list = c->sasl_mech_list[0] != '\0' ? c->sasl_mech_list :
+	    NULL;
+	o->allow_plaintext = c->allow_plaintext;
+	o->allow_anonymous = c->allow_anonymous;
+	o->admins = (const char *const *)admin_list;
+	if (c->sasl_saslauthd_path[0] != '\0') {
+		sasl_extra[n++] = "saslauthd_path";
+		sasl_extra[n++] = c->sasl_saslauthd_path;
+	}
+	sasl_extra[n] = NULL;
+	o->extra = sasl_extra;
+	o->log_cb = sasl_log_cb;
+}
+
 static void
 startup_sasl(void)
 {
 	struct sasl_opts o;
 	const char *err;
-	const char *extra[4];
-	size_t n = 0;
 
-	free_words(&admin_list);
-	admin_list = split_words(cfg->admins);
-	sasl_opts_init(&o);
-	o.statedir = cfg->statedir;
-	o.sasldb_path = cfg->sasl_sasldb;
-	o.pwcheck_method = cfg->sasl_pwcheck_method;
-	o.auxprop_plugin = cfg->sasl_auxprop_plugin;
-	o.mech_list = cfg->sasl_mech_list[0] != '\0' ? cfg->sasl_mech_list :
-	    NULL;
-	o.realm = NULL;
-	o.allow_plaintext = cfg->allow_plaintext;
-	o.allow_anonymous = cfg->allow_anonymous;
-	o.admins = (const char *const *)admin_list;
-	if (cfg->sasl_saslauthd_path[0] != '\0') {
-		extra[n++] = "saslauthd_path";
-		extra[n++] = cfg->sasl_saslauthd_path;
-	}
-	extra[n] = NULL;
-	o.extra = extra;
-	o.log_cb = sasl_log_cb;
+	sasl_opts_from_cfg(cfg, &o);
 	if (sasl_module_init(&o, &err) == -1)
 		fatal("SASL: %s", err);
 	conn_sasl_free_hook = sasl_free_hook;
@@ -199,6 +208,7 @@ startup_store(void)
 	if (store_open(&sc, &srv->store, &err) == -1)
 		fatal("database %s: %s", cfg->database, err);
 	log_info("database %s open", cfg->database);
+	context_init(srv->store);
 }
 
 static void
@@ -293,8 +303,14 @@ startup_after_drop(void)
 void
 startup_reload(const struct config *next)
 {
+	struct sasl_opts so;
 	struct tls_opts o;
 	const char *err;
+
+	/* Admins and the allow_* policies change; mechanisms need a restart. */
+	sasl_opts_from_cfg(next, &so);
+	if (sasl_module_reload(&so) == -1)
+		log_err("reload: SASL options not applied");
 
 	if (srv->tls != NULL && next->tls_cert[0] != '\0') {
 		tls_opts_from_cfg(next, &o);

@@ -1,0 +1,69 @@
+/*
+ * access.c -- rights of a connection's user (RFC 2244 §3.5).
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "acl.h"
+#include "conn.h"
+
+void
+access_identity(struct conn *c, struct acl_identity *who_r)
+{
+	memset(who_r, 0, sizeof(*who_r));
+	who_r->user = conn_user(c);
+	who_r->admin = conn_is_admin(c);
+	who_r->groups = conn_groups(c, &who_r->ngroups);
+}
+
+unsigned int
+access_rights(struct conn *c, const char *dataset,
+    const struct store_str *acl, size_t nacl)
+{
+	struct acl_identity who;
+	const char *stack_items[16];
+	size_t stack_lens[16];
+	const char **items = stack_items;
+	size_t *lens = stack_lens, i;
+	unsigned int r;
+
+	access_identity(c, &who);
+	if (who.admin)
+		return ACL_R_ALL;
+	if (nacl > 16) {
+		items = malloc(nacl * sizeof(*items));
+		lens = malloc(nacl * sizeof(*lens));
+		if (items == NULL || lens == NULL) {
+			free(items);
+			free(lens);
+			return 0;	/* fail closed */
+		}
+	}
+	for (i = 0; i < nacl; i++) {
+		items[i] = acl[i].s;
+		lens[i] = acl[i].len;
+	}
+	r = acl_rights(&who, items, lens, nacl);
+	if (items != stack_items) {
+		free(items);
+		free(lens);
+	}
+	return (r | acl_implicit_rights(&who, dataset)) & ACL_R_ALL;
+}
+
+static unsigned int
+access_cb(void *arg, const char *dataset, const struct store_str *acl,
+    size_t nacl)
+{
+	return access_rights(arg, dataset, acl, nacl);
+}
+
+void
+access_for_conn(struct conn *c, struct search_access *acc_r)
+{
+	acc_r->rights = access_cb;
+	acc_r->arg = c;
+}

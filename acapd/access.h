@@ -1,0 +1,33 @@
+/*
+ * access.h -- the caller's identity and rights for a connection: builds
+ * the search_access hook (search.h) from acl.c's rights math, the user's
+ * groups and the configured admins.  Owns nothing per connection: the
+ * identity is derived from conn.c's state on each call.
+ */
+#ifndef ACCESS_H
+#define ACCESS_H
+
+#include <stddef.h>
+
+#include "acl.h"
+#include "search.h"
+
+struct conn;
+
+/*
+ * Fill *acc_r with the rights hook for connection c.  The hook reads the
+ * connection when called: valid while c lives.
+ */
+void access_for_conn(struct conn *c, struct search_access *acc_r);
+
+/* The identity of c (user, groups, admin), for direct acl_rights() use. */
+void access_identity(struct conn *c, struct acl_identity *who_r);
+
+/*
+ * Rights of c on an ACL governing something in canonical dataset path:
+ * acl_rights() plus the implicit owner rights (acl_implicit_rights()).
+ */
+unsigned int access_rights(struct conn *c, const char *dataset,
+    const struct store_str *acl, size_t nacl);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * context.h -- ACAP contexts (RFC 2244 §3.3, §6.4.1 MAKECONTEXT, §6.5) and
+ * live change notification.
+ *
+ * Owns: every context (per connection, released on FREECONTEXT, on a
+ * MAKECONTEXT of the same name and when the connection goes away) and the
+ * global fan-out index: dataset path -> contexts whose results depend on
+ * that dataset (their own datasets and every dataset they inherit from).
+ * A committed change is re-evaluated only for the contexts registered
+ * under the changed datasets, so a STORE costs what it affects, not what
+ * the server holds.  Notifications (ADDTO, REMOVEFROM, CHANGE, MODTIME)
+ * are queued on the connection through conn_write(), which enforces the
+ * output cap.
+ */
+#ifndef CONTEXT_H
+#define CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "search.h"
+#include "store.h"
+
+struct conn;
+struct context;
+
+enum context_err {
+	CONTEXT_OK = 0,
+	CONTEXT_ELIMIT,		/* NO (TRYFREECONTEXT): too many contexts */
+	CONTEXT_ENOENT,		/* no such context */
+	CONTEXT_ENOMEM,
+};
+
+/* Install the store change callback and the connection hook. Once. */
+void context_init(struct store *st);
+
+/*
+ * MAKECONTEXT (§6.4.1): keep res (the ordered, visible, matching rows of
+ * the SEARCH) as context name on c, taking ownership of q and res on
+ * success (both are freed on failure too).  An existing context of that
+ * name is freed first.  path is the canonical dataset searched.
+ */
+enum context_err context_make(struct conn *c, const char *name,
+    const char *path, struct search_query *q, struct search_result *res);
+
+/* The context called name on c, or NULL. */
+struct context *context_find(struct conn *c, const char *name);
+
+/* Rows of the context, in context order (1-based positions). */
+size_t context_count(const struct context *ctx);
+void context_row(const struct context *ctx, size_t i,
+    const struct inherit_view **v_r, const struct inherit_entry **e_r);
+bool context_enumerated(const struct context *ctx);
+bool context_notify(const struct context *ctx);
+/* The query that made the context (its DEPTH decides entry naming). */
+const struct search_query *context_query(const struct context *ctx);
+
+/* FREECONTEXT (§6.5.1). */
+enum context_err context_free_named(struct conn *c, const char *name);
+
+/*
+ * UPDATECONTEXT (§6.5.2): pending notifications for the context are
+ * delivered (acapd sends them as soon as a change commits, so nothing is
+ * pending); CONTEXT_ENOENT when there is no such NOTIFY context.
+ */
+enum context_err context_update(struct conn *c, const char *name);
+
+/* Contexts on c, and in the whole server (for statistics). */
+size_t context_conn_count(struct conn *c);
+size_t context_total(void);
+
+#endif
