@@ -1,13 +1,450 @@
 /*
- * cmd-search.c -- the SEARCH command.  Placeholder until the dataset engine's
- * handler lands: answers NO.
+ * cmd-search.c -- SEARCH (RFC 2244 §6.4.1): parse the target, the
+ * modifiers (each at most once) and the criteria into a search query, run
+ * it (search.c), then send the tagged ENTRY and REFER responses, the
+ * mandatory MODTIME and the completion (TOOMANY, WAYTOOMANY, NOEXIST).
+ * Contexts (MAKECONTEXT, searching a context) belong to context.c: until
+ * it is wired they are answered NO here.
  */
 #include "autoconf.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "acap-arg.h"
+#include "acap-buf.h"
 #include "commands.h"
+#include "conn.h"
+#include "dspath.h"
+#include "search.h"
+#include "store.h"
+
+/* Nesting of NOT/AND/OR we follow (the parser bounds lists anyway). */
+#define SEARCH_MAX_NESTING	64
+
+struct parse {
+	struct search_query *q;
+	const struct acap_arg *args;
+	size_t nargs;
+	size_t i;
+	const char *bad;
+};
+
+static const struct acap_arg *
+next_arg(struct parse *p)
+{
+	return p->i < p->nargs ? &p->args[p->i++] : NULL;
+}
+
+static bool
+attr_arg(const struct acap_arg *a)
+{
+	return a != NULL && acap_arg_is_string_utf8(a) &&
+	    dspath_attr_name_valid(a->str, a->len);
+}
+
+/* A RETURN pattern: "*" or "<attribute-prefix>*" (§6.4.1). */
+static bool
+return_attr_arg(const struct acap_arg *a)
+{
+	size_t i;
+
+	if (attr_arg(a))
+		return true;
+	if (a == NULL || !acap_arg_is_string_utf8(a) || a->len == 0 ||
+	    a->str[a->len - 1] != '*')
+		return false;
+	for (i = 0; i + 1 < a->len; i++)
+		if (a->str[i] == '*' || a->str[i] == '%')
+			return false;
+	return true;
+}
+
+static struct search_key *
+parse_key(struct parse *p, unsigned int depth)
+{
+	static const struct {
+		const char *kw;
+		enum search_op op;
+	} cmp_keys[] = {
+		{ "EQUAL", SEARCH_EQUAL },
+		{ "COMPARE", SEARCH_COMPARE },
+		{ "COMPARESTRICT", SEARCH_COMPARESTRICT },
+		{ "PREFIX", SEARCH_PREFIX },
+		{ "SUBSTRING", SEARCH_SUBSTRING },
+	};
+	const struct acap_arg *k = next_arg(p), *attr, *cmp, *val, *t;
+	struct search_key *a, *b;
+	uint32_t lo, hi;
+	size_t i;
+
+	if (k == NULL || k->type != ACAP_ARG_ATOM) {
+		p->bad = "search criteria expected";
+		return NULL;
+	}
+	if (depth > SEARCH_MAX_NESTING) {
+		p->bad = "search criteria nested too deeply";
+		return NULL;
+	}
+	if (acap_arg_is_atom(k, "ALL"))
+		return search_key_all(p->q);
+	if (acap_arg_is_atom(k, "NOT")) {
+		if ((a = parse_key(p, depth + 1)) == NULL)
+			return NULL;
+		return search_key_not(p->q, a);
+	}
+	if (acap_arg_is_atom(k, "AND") || acap_arg_is_atom(k, "OR")) {
+		if ((a = parse_key(p, depth + 1)) == NULL ||
+		    (b = parse_key(p, depth + 1)) == NULL)
+			return NULL;
+		return search_key_logic(p->q, acap_arg_is_atom(k, "OR") ?
+		    SEARCH_OR : SEARCH_AND, a, b);
+	}
+	if (acap_arg_is_atom(k, "RANGE")) {
+		if (acap_arg_get_nz_number(next_arg(p), &lo) == -1 ||
+		    acap_arg_get_nz_number(next_arg(p), &hi) == -1 ||
+		    (t = next_arg(p)) == NULL || !acap_arg_is_string(t) ||
+		    !store_time_valid(t->str, t->len)) {
+			p->bad = "RANGE takes two positions and a time";
+			return NULL;
+		}
+		return search_key_range(p->q, lo, hi, t->str);
+	}
+	for (i = 0; i < sizeof(cmp_keys) / sizeof(cmp_keys[0]); i++)
+		if (acap_arg_is_atom(k, cmp_keys[i].kw))
+			break;
+	if (i == sizeof(cmp_keys) / sizeof(cmp_keys[0])) {
+		p->bad = "unknown search key";
+		return NULL;
+	}
+	attr = next_arg(p);
+	cmp = next_arg(p);
+	val = next_arg(p);
+	if (!attr_arg(attr)) {
+		p->bad = "invalid attribute name in search key";
+		return NULL;
+	}
+	/* ACAP-NOTES §12: EQUAL without a comparator (example A049) is BAD */
+	if (cmp == NULL || !acap_arg_is_string_utf8(cmp)) {
+		p->bad = "search key needs a quoted comparator";
+		return NULL;
+	}
+	if (val == NULL || (!acap_arg_is_string(val) &&
+	    !(cmp_keys[i].op == SEARCH_EQUAL && acap_arg_is_nil(val)))) {
+		p->bad = "search key needs a value";
+		return NULL;
+	}
+	a = search_key_match(p->q, cmp_keys[i].op, attr->str, cmp->str,
+	    val->str, val->len, acap_arg_is_nil(val), &p->bad);
+	return a;
+}
+
+static bool
+parse_return(struct parse *p, const struct acap_arg *l)
+{
+	const char **meta;
+	size_t i, j, nmeta;
+
+	if (l == NULL || !acap_arg_is_list(l) ||
+	    search_query_begin_return(p->q) == -1) {
+		p->bad = "RETURN takes one parenthesised list";
+		return false;
+	}
+	for (i = 0; i < l->count; i++) {
+		if (!return_attr_arg(&l->list[i])) {
+			p->bad = "invalid attribute in RETURN";
+			return false;
+		}
+		meta = NULL;
+		nmeta = 0;
+		/* ACAP-NOTES §12: the metadata list may follow with or without
+		   a space, so it arrives as the next element either way */
+		if (i + 1 < l->count && acap_arg_is_list(&l->list[i + 1])) {
+			const struct acap_arg *ml = &l->list[i + 1];
+
+			if (ml->count == 0) {
+				p->bad = "empty metadata list in RETURN";
+				return false;
+			}
+			meta = calloc(ml->count, sizeof(*meta));
+			if (meta == NULL)
+				abort();
+			for (j = 0; j < ml->count; j++) {
+				if (!acap_arg_is_string_utf8(&ml->list[j])) {
+					free(meta);
+					p->bad = "metadata names are quoted";
+					return false;
+				}
+				meta[j] = ml->list[j].str;
+			}
+			nmeta = ml->count;
+		}
+		if (search_query_add_return(p->q, l->list[i].str, meta, nmeta,
+		    &p->bad) == -1) {
+			free(meta);
+			return false;
+		}
+		free(meta);
+		if (nmeta > 0)
+			i++;
+	}
+	return true;
+}
+
+static bool
+parse_sort(struct parse *p, const struct acap_arg *l)
+{
+	size_t i;
+
+	if (l == NULL || !acap_arg_is_list(l) || l->count == 0 ||
+	    l->count % 2 != 0 || search_query_begin_sort(p->q) == -1) {
+		p->bad = "SORT takes one list of attribute/comparator pairs";
+		return false;
+	}
+	for (i = 0; i < l->count; i += 2) {
+		if (!attr_arg(&l->list[i]) ||
+		    !acap_arg_is_string_utf8(&l->list[i + 1])) {
+			p->bad = "SORT takes attribute/comparator pairs";
+			return false;
+		}
+		if (search_query_add_sort(p->q, l->list[i].str,
+		    l->list[i + 1].str, &p->bad) == -1)
+			return false;
+	}
+	return true;
+}
+
+static bool
+parse_makecontext(struct parse *p)
+{
+	const struct acap_arg *a = next_arg(p);
+	bool enumerate = false, notify = false;
+
+	if (acap_arg_is_atom(a, "ENUMERATE")) {
+		enumerate = true;
+		a = next_arg(p);
+	}
+	if (acap_arg_is_atom(a, "NOTIFY")) {
+		notify = true;
+		a = next_arg(p);
+	}
+	/* §3.3: context names must not start with "/" */
+	if (a == NULL || !acap_arg_is_string_utf8(a) || a->len == 0 ||
+	    a->str[0] == '/' || search_query_set_makecontext(p->q, a->str,
+	    enumerate, notify) == -1) {
+		p->bad = "bad MAKECONTEXT";
+		return false;
+	}
+	return true;
+}
+
+/* Modifiers, in any order, each at most once (§6.4.1). */
+static bool
+parse_modifiers(struct parse *p)
+{
+	const struct acap_arg *a;
+	uint32_t n1, n2;
+
+	while (p->i < p->nargs && p->args[p->i].type == ACAP_ARG_ATOM) {
+		a = &p->args[p->i];
+		if (acap_arg_is_atom(a, "DEPTH")) {
+			p->i++;
+			if (acap_arg_get_number(next_arg(p), &n1) == -1 ||
+			    search_query_set_depth(p->q, n1) == -1) {
+				p->bad = "bad or repeated DEPTH";
+				return false;
+			}
+		} else if (acap_arg_is_atom(a, "HARDLIMIT")) {
+			p->i++;
+			if (acap_arg_get_nz_number(next_arg(p), &n1) == -1 ||
+			    search_query_set_hardlimit(p->q, n1) == -1) {
+				p->bad = "bad or repeated HARDLIMIT";
+				return false;
+			}
+		} else if (acap_arg_is_atom(a, "LIMIT")) {
+			p->i++;
+			if (acap_arg_get_number(next_arg(p), &n1) == -1 ||
+			    acap_arg_get_number(next_arg(p), &n2) == -1 ||
+			    search_query_set_limit(p->q, n1, n2) == -1) {
+				p->bad = "bad or repeated LIMIT";
+				return false;
+			}
+		} else if (acap_arg_is_atom(a, "MAKECONTEXT")) {
+			p->i++;
+			if (!parse_makecontext(p))
+				return false;
+		} else if (acap_arg_is_atom(a, "NOINHERIT")) {
+			p->i++;
+			if (search_query_set_noinherit(p->q) == -1) {
+				p->bad = "NOINHERIT given twice";
+				return false;
+			}
+		} else if (acap_arg_is_atom(a, "RETURN")) {
+			p->i++;
+			if (!parse_return(p, next_arg(p)))
+				return false;
+		} else if (acap_arg_is_atom(a, "SORT")) {
+			p->i++;
+			if (!parse_sort(p, next_arg(p)))
+				return false;
+		} else {
+			break;		/* the criteria start here */
+		}
+	}
+	return true;
+}
+
+/*
+ * The caller's rights.  TODO(acl): return an access that asks acl.c
+ * (acl_rights() + acl_implicit_rights() for conn_user/conn_is_admin and
+ * the user's groups); until then everything is readable.
+ */
+static const struct search_access *
+search_access_for(struct cmd_ctx *cmd)
+{
+	(void)cmd;
+	return NULL;
+}
+
+static enum cmd_status
+reply_err(struct cmd_ctx *cmd, enum store_err r, const char *dataset)
+{
+	struct store_errinfo info = { dataset, NULL, NULL };
+	struct acap_buf code = ACAP_BUF_INIT;
+
+	if (r == STORE_EIO || r == STORE_ETRYLATER)
+		conn_log(cmd->conn, LOG_ERR, "SEARCH: %s",
+		    store_last_error(conn_store(cmd->conn)));
+	store_err_format_code(r, &info, &code);
+	cmd_no(cmd, code.len > 0 ? code.data : NULL, "SEARCH failed: %s",
+	    store_err_text(r));
+	acap_buf_deinit(&code);
+	return CMD_DONE;
+}
+
+static void
+send_results(struct cmd_ctx *cmd, const struct search_query *q,
+    const struct search_access *acc, const struct search_result *res,
+    size_t nsend)
+{
+	const struct inherit_view *v;
+	const struct inherit_entry *e;
+	const struct store_str *urls;
+	const char *ds;
+	struct acap_buf *b;
+	size_t i, j, n;
+
+	if (search_query_has_return(q)) {
+		for (i = 0; i < nsend; i++) {
+			search_result_row(res, i, &v, &e);
+			b = cmd_line_begin(cmd);
+			acap_buf_addstr(b, "ENTRY ");
+			search_format_entry(b, q, acc, v, e);
+			cmd_line_end(cmd);
+		}
+	}
+	/* §6.4.4: subtrees that live elsewhere */
+	for (i = 0; i < search_result_refer_count(res); i++) {
+		search_result_refer(res, i, &ds, &urls, &n);
+		b = cmd_line_begin(cmd);
+		acap_buf_addstr(b, "REFER ");
+		acap_buf_add_cstring(b, ds);
+		for (j = 0; j < n; j++) {
+			acap_buf_addch(b, ' ');
+			acap_buf_add_string(b, urls[j].s, urls[j].len);
+		}
+		cmd_line_end(cmd);
+	}
+}
 
 enum cmd_status
 cmd_search(struct cmd_ctx *cmd)
 {
-	return cmd_no(cmd, NULL, "SEARCH is not available yet");
+	struct store *st = conn_store(cmd->conn);
+	const struct search_access *acc = search_access_for(cmd);
+	struct search_result *res = NULL;
+	struct search_key *crit;
+	struct parse p;
+	const struct acap_arg *target;
+	struct acap_buf *b;
+	char modtime[STORE_MODTIME_LEN + 1], code[32], *path = NULL;
+	uint32_t hard, limit, limit_n;
+	size_t count, nsend;
+	bool en, no, toomany = false;
+	enum store_err r;
+
+	memset(&p, 0, sizeof(p));
+	p.args = cmd->args;
+	p.nargs = cmd->nargs;
+	target = next_arg(&p);
+	if (target == NULL || !acap_arg_is_string_utf8(target))
+		return cmd_bad(cmd, "SEARCH needs a dataset or context name");
+	p.q = search_query_new();
+	if (parse_modifiers(&p) && (crit = parse_key(&p, 0)) != NULL) {
+		search_query_set_criteria(p.q, crit);
+		if (p.i != p.nargs)
+			p.bad = "unexpected arguments after the criteria";
+	} else if (p.bad == NULL) {
+		p.bad = "bad SEARCH arguments";
+	}
+	if (p.bad == NULL && target->str[0] == '/' &&
+	    search_query_uses_range(p.q))
+		p.bad = "RANGE is only allowed on an enumerated context";
+	if (p.bad == NULL && target->str[0] == '/' &&
+	    (path = dspath_canonical(target->str, target->len,
+	    conn_user(cmd->conn))) == NULL)
+		p.bad = "invalid dataset name";
+	if (p.bad != NULL) {
+		search_query_free(&p.q);
+		free(path);
+		return cmd_bad(cmd, "%s", p.bad);
+	}
+	/* TODO(contexts): context.c takes over from here (issue 6) */
+	if (target->str[0] != '/') {
+		search_query_free(&p.q);
+		return cmd_no(cmd, NULL, "No such context");
+	}
+	if (search_query_makecontext(p.q, &en, &no) != NULL) {
+		search_query_free(&p.q);
+		free(path);
+		return cmd_no(cmd, NULL, "MAKECONTEXT is not available yet");
+	}
+
+	r = search_run(st, path, p.q, acc, &res);
+	if (r != STORE_OK) {
+		reply_err(cmd, r, path);
+		search_query_free(&p.q);
+		free(path);
+		return CMD_DONE;
+	}
+	count = search_result_count(res);
+	if (search_query_hardlimit(p.q, &hard) && count > hard) {
+		search_result_free(&res);
+		search_query_free(&p.q);
+		free(path);
+		return cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
+		    "more than HARDLIMIT %u", count, hard);
+	}
+	nsend = count;
+	if (search_query_limit(p.q, &limit, &limit_n) && count > limit) {
+		toomany = true;
+		nsend = limit_n < count ? limit_n : count;
+	}
+	send_results(cmd, p.q, acc, res, nsend);
+	/* §6.4.3: MODTIME is mandatory on every successful SEARCH */
+	store_modtime_current(st, modtime);
+	b = cmd_line_begin(cmd);
+	acap_buf_addstr(b, "MODTIME ");
+	acap_buf_add_cstring(b, modtime);
+	cmd_line_end(cmd);
+	search_result_free(&res);
+	search_query_free(&p.q);
+	free(path);
+	if (toomany) {
+		snprintf(code, sizeof(code), "TOOMANY %zu", count);
+		return cmd_ok(cmd, code, "SEARCH completed");
+	}
+	return cmd_ok(cmd, NULL, "SEARCH completed");
 }

@@ -1071,6 +1071,19 @@ time_normalize(const char *t, char out[STORE_MODTIME_LEN + 1])
 	out[STORE_MODTIME_LEN] = '\0';
 }
 
+bool
+store_time_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 14)
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 void
 store_modtime_current(const struct store *st, char buf[STORE_MODTIME_LEN + 1])
 {

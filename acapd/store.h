@@ -109,6 +109,12 @@ enum store_err store_maintain(struct store *st);
 /* ---- Modtimes (RFC 2244 §3.1.1) ------------------------------------ */
 
 /*
+ * Whether s (len octets) is a time as RFC 2244 §8 "time" allows inside
+ * its quotes: 14 or more ASCII digits (YYYYMMDDhhmmss + fraction).
+ */
+bool store_time_valid(const char *s, size_t len);
+
+/*
  * The last modtime handed out (STORE_MODTIME_LEN digits + NUL into buf):
  * every committed change so far has a modtime <= this value and every
  * later one will be greater.  This is what SEARCH reports in MODTIME.
