@@ -25,10 +25,12 @@ struct command {
 /* Sorted by name for bsearch(); see commands_find(). */
 static const struct command commands[] = {
 	{ "AUTHENTICATE", cmd_authenticate, CMD_F_NONAUTH },
+	{ "FREECONTEXT", cmd_freecontext, CMD_F_AUTH },
 	{ "LANG", cmd_lang, CMD_F_ANY },
 	{ "LOGOUT", cmd_logout, CMD_F_ANY },
 	{ "NOOP", cmd_noop, CMD_F_ANY },
 	{ "STARTTLS", cmd_starttls, CMD_F_NONAUTH },
+	{ "UPDATECONTEXT", cmd_updatecontext, CMD_F_AUTH },
 };
 
 static struct acap_buf line_buf;

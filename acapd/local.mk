@@ -15,6 +15,8 @@ acapd_acapd_SOURCES = \
 	acapd/context.c acapd/context.h \
 	acapd/startup.c acapd/startup.h \
 	acapd/cmd-authenticate.c \
+	acapd/cmd-freecontext.c \
+	acapd/cmd-updatecontext.c \
 	acapd/cmd-lang.c \
 	acapd/cmd-logout.c \
 	acapd/cmd-noop.c \
