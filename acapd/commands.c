@@ -25,11 +25,15 @@ struct command {
 /* Sorted by name for bsearch(); see commands_find(). */
 static const struct command commands[] = {
 	{ "AUTHENTICATE", cmd_authenticate, CMD_F_NONAUTH },
+	{ "DELETEDSINCE", cmd_deletedsince, CMD_F_AUTH },
 	{ "FREECONTEXT", cmd_freecontext, CMD_F_AUTH },
+	{ "GETQUOTA", cmd_getquota, CMD_F_AUTH },
 	{ "LANG", cmd_lang, CMD_F_ANY },
 	{ "LOGOUT", cmd_logout, CMD_F_ANY },
 	{ "NOOP", cmd_noop, CMD_F_ANY },
+	{ "SEARCH", cmd_search, CMD_F_AUTH },
 	{ "STARTTLS", cmd_starttls, CMD_F_NONAUTH },
+	{ "STORE", cmd_store, CMD_F_AUTH },
 	{ "UPDATECONTEXT", cmd_updatecontext, CMD_F_AUTH },
 };
 

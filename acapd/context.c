@@ -609,12 +609,16 @@ context_diff(struct context *ctx, struct search_result *res,
 				to = j < from ? j + 1 : j;
 		}
 		moved = to != from;
-		memmove(w + from, w + from + 1, (wn - from - 1) * sizeof(*w));
-		memmove(settled + from, settled + from + 1,
-		    (wn - from - 1) * sizeof(*settled));
-		memmove(w + to + 1, w + to, (wn - 1 - to) * sizeof(*w));
-		memmove(settled + to + 1, settled + to,
-		    (wn - 1 - to) * sizeof(*settled));
+		/* Move w[from] to w[to] (both indexes valid, wn >= 1). */
+		if (to < from) {
+			memmove(w + to + 1, w + to, (from - to) * sizeof(*w));
+			memmove(settled + to + 1, settled + to,
+			    (from - to) * sizeof(*settled));
+		} else if (to > from) {
+			memmove(w + from, w + from + 1, (to - from) * sizeof(*w));
+			memmove(settled + from, settled + from + 1,
+			    (to - from) * sizeof(*settled));
+		}
 		w[to] = key;
 		settled[to] = true;
 		if (!moved && nm[i].sig == ctx->m[oi].sig)
