@@ -1,0 +1,711 @@
+/*
+ * cmd-io.c -- "export" and "import": organisations, users, devices and
+ * the own settings of every layer as one JSON document (format in
+ * doc/settings.md).  Import compares each record with the server before
+ * storing, so a second run of the same file changes nothing, and reports
+ * a result per record.  SASL accounts are not exported (no passwords).
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acap-buf.h"
+#include "cmds.h"
+#include "ctl.h"
+#include "ds.h"
+#include "json.h"
+#include "model.h"
+#include "registry.h"
+#include "validate.h"
+
+#define EXPORT_FORMAT	"acapctl-export"
+#define EXPORT_VERSION	1
+#define IMPORT_MAX	(64u << 20)
+
+static const char *
+attr_str(const struct ds_entry *e, const char *attr)
+{
+	const struct ds_attr *a = ds_entry_get(e, attr);
+
+	return a != NULL ? ds_value_str(&a->value) : NULL;
+}
+
+/* Own settings of one layer, all classes, appended to list. */
+static int
+export_layer(struct ctl *ctl, const struct model_layer *l, struct json *list)
+{
+	struct json *rec, *attrs;
+	struct ds *ds;
+	char *path, *lstr;
+	size_t i, j, k;
+
+	lstr = model_layer_string(l);
+	for (i = 0; i < MODEL_NCLASSES; i++) {
+		path = model_dataset(l, model_classes[i]);
+		if (ctl_read_dataset(ctl, path, CTL_NOINHERIT, NULL,
+		    &ds) == -1) {
+			free(path);
+			free(lstr);
+			return -1;
+		}
+		for (j = 0; j < ds->nentries; j++) {
+			rec = json_array_add(list, json_new_object());
+			json_object_set_str(rec, "layer", lstr);
+			json_object_set_str(rec, "class", model_classes[i]);
+			json_object_set_str(rec, "entry", ds->entries[j].name);
+			attrs = json_object_set(rec, "attributes",
+			    json_new_object());
+			for (k = 0; k < ds->entries[j].nattrs; k++)
+				json_object_set(attrs,
+				    ds->entries[j].attrs[k].name,
+				    ds_value_to_json(
+				    &ds->entries[j].attrs[k].value));
+		}
+		ds_free(&ds);
+		free(path);
+	}
+	free(lstr);
+	return 0;
+}
+
+int
+cmd_io_export(struct ctl *ctl, int argc, char **argv)
+{
+	const char *output = NULL;
+	struct ctl_opt opts[] = {
+		{ "output", CTL_OPT_ARG, &output },
+		{ NULL, CTL_OPT_FLAG, NULL },
+	};
+	struct ds *orgs = NULL, *users = NULL, *devs = NULL;
+	struct json *doc, *list, *o, *settings;
+	struct acap_buf b = ACAP_BUF_INIT;
+	struct model_layer l;
+	char now[15];
+	size_t i;
+	FILE *fp;
+	int rc = CTL_FAIL;
+
+	if (ctl_getopt(ctl, &argc, argv, opts) != 0)
+		return CTL_USAGE;
+	if (argc != 0)
+		return ctl_usage(ctl, "export takes no arguments");
+	if (ctl_read_dataset(ctl, MODEL_ORG_REGISTRY, CTL_NOINHERIT, NULL,
+	    &orgs) == -1 ||
+	    ctl_read_dataset(ctl, MODEL_USER_REGISTRY, CTL_NOINHERIT, NULL,
+	    &users) == -1 ||
+	    ctl_read_dataset(ctl, MODEL_DEVICE_INDEX, CTL_NOINHERIT, NULL,
+	    &devs) == -1)
+		goto out;
+	doc = json_new_object();
+	model_time_now(now);
+	json_object_set_str(doc, "format", EXPORT_FORMAT);
+	json_object_set_int(doc, "version", EXPORT_VERSION);
+	json_object_set_str(doc, "exported", now);
+	list = json_object_set(doc, "orgs", json_new_array());
+	for (i = 0; i < orgs->nentries; i++) {
+		o = json_array_add(list, json_new_object());
+		json_object_set_str(o, "name", orgs->entries[i].name);
+		if (attr_str(&orgs->entries[i], MODEL_A_ORG_DESC) != NULL)
+			json_object_set_str(o, "description",
+			    attr_str(&orgs->entries[i], MODEL_A_ORG_DESC));
+	}
+	list = json_object_set(doc, "users", json_new_array());
+	for (i = 0; i < users->nentries; i++) {
+		o = json_array_add(list, json_new_object());
+		json_object_set_str(o, "name", users->entries[i].name);
+		json_object_set_str(o, "org",
+		    attr_str(&users->entries[i], MODEL_A_USER_ORG));
+	}
+	list = json_object_set(doc, "devices", json_new_array());
+	for (i = 0; i < devs->nentries; i++) {
+		struct ds_entry reg;
+		char *rpath;
+		const char *u = attr_str(&devs->entries[i], MODEL_A_DEV_USER);
+
+		o = json_array_add(list, json_new_object());
+		json_object_set_str(o, "id", devs->entries[i].name);
+		json_object_set_str(o, "user", u);
+		if (u == NULL)
+			continue;
+		rpath = model_device_registry(u);
+		if (registry_get(ctl, rpath, devs->entries[i].name,
+		    &reg) == 1) {
+			if (attr_str(&reg, MODEL_A_DEV_NAME) != NULL)
+				json_object_set_str(o, "name",
+				    attr_str(&reg, MODEL_A_DEV_NAME));
+			ds_entry_clear(&reg);
+		}
+		free(rpath);
+	}
+	settings = json_object_set(doc, "settings", json_new_array());
+	l.kind = MODEL_SITE;
+	l.name = NULL;
+	if (export_layer(ctl, &l, settings) == -1)
+		goto fail;
+	for (i = 0; i < orgs->nentries; i++) {
+		l.kind = MODEL_ORG;
+		l.name = orgs->entries[i].name;
+		if (export_layer(ctl, &l, settings) == -1)
+			goto fail;
+	}
+	for (i = 0; i < users->nentries; i++) {
+		l.kind = MODEL_USER;
+		l.name = users->entries[i].name;
+		if (export_layer(ctl, &l, settings) == -1)
+			goto fail;
+	}
+	for (i = 0; i < devs->nentries; i++) {
+		l.kind = MODEL_DEVICE;
+		l.name = devs->entries[i].name;
+		if (export_layer(ctl, &l, settings) == -1)
+			goto fail;
+	}
+	if (output == NULL && ctl->json) {
+		/* the document is the command's result */
+		json_object_set(ctl_result(ctl), "export", doc);
+		rc = CTL_OK;
+		goto out;
+	}
+	json_write(doc, &b, true);
+	acap_buf_addch(&b, '\n');
+	if (output == NULL || strcmp(output, "-") == 0)
+		fwrite(b.data, 1, b.len, stdout);
+	else {
+		if ((fp = fopen(output, "w")) == NULL) {
+			ctl_error(ctl, "%s: %s", output, strerror(errno));
+			goto fail;
+		}
+		if (fwrite(b.data, 1, b.len, fp) != b.len ||
+		    fclose(fp) != 0) {
+			ctl_error(ctl, "%s: %s", output, strerror(errno));
+			goto fail;
+		}
+		json_object_set_str(ctl_result(ctl), "output", output);
+		fprintf(stderr, "acapctl: exported %zu organisations, %zu "
+		    "users, %zu devices, %zu settings records to %s\n",
+		    orgs->nentries, users->nentries, devs->nentries,
+		    json_count(settings), output);
+	}
+	rc = CTL_OK;
+fail:
+	json_free(&doc);
+out:
+	acap_buf_deinit(&b);
+	ds_free(&orgs);
+	ds_free(&users);
+	ds_free(&devs);
+	return rc;
+}
+
+/* Import. */
+
+struct import {
+	struct ctl *ctl;
+	bool dry_run;
+	struct json *results;
+	size_t created, updated, unchanged, failed;
+};
+
+enum outcome {
+	R_CREATED,
+	R_UPDATED,
+	R_UNCHANGED,
+	R_FAILED,
+};
+
+static void
+result(struct import *im, const char *kind, const char *what,
+    enum outcome oc, const char *detail)
+{
+	static const char *const names[] = { "created", "updated",
+	    "unchanged", "failed" };
+	struct json *o = json_array_add(im->results, json_new_object());
+
+	json_object_set_str(o, "record", kind);
+	json_object_set_str(o, "name", what);
+	json_object_set_str(o, "result", names[oc]);
+	if (detail != NULL)
+		json_object_set_str(o, oc == R_FAILED ? "error" : "detail",
+		    detail);
+	json_object_set_bool(o, "dry_run", im->dry_run);
+	switch (oc) {
+	case R_CREATED: im->created++; break;
+	case R_UPDATED: im->updated++; break;
+	case R_UNCHANGED: im->unchanged++; break;
+	case R_FAILED: im->failed++; break;
+	}
+	ctl_out(im->ctl, "%-9s %s %s%s%s\n", names[oc], kind, what,
+	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+}
+
+/*
+ * Run st for one record, or not (dry run).  Returns 0, or -1 with the
+ * failure reported as the record's result.
+ */
+static int
+apply(struct import *im, struct ds_store *st, const char *kind,
+    const char *what)
+{
+	struct ctl *ctl = im->ctl;
+	int r;
+
+	if (im->dry_run)
+		return 0;
+	r = ctl_store(ctl, st, "storing");
+	if (r == 0)
+		return 0;
+	result(im, kind, what, R_FAILED, ctl->error != NULL ? ctl->error :
+	    "store failed");
+	/* the record failed; the error belongs to it, not the command */
+	free(ctl->error);
+	ctl->error = NULL;
+	return -1;
+}
+
+static const char *
+jstr(const struct json *o, const char *key)
+{
+	const struct json *v = json_object_get(o, key);
+
+	return v != NULL ? json_string(v, NULL) : NULL;
+}
+
+/* Fails the record when a read fails; returns -1 then. */
+static int
+read_failed(struct import *im, const char *kind, const char *what)
+{
+	result(im, kind, what, R_FAILED, im->ctl->error);
+	free(im->ctl->error);
+	im->ctl->error = NULL;
+	return -1;
+}
+
+static void
+import_org(struct import *im, const struct json *o)
+{
+	const char *name = jstr(o, "name"), *desc = jstr(o, "description");
+	const char *err, *cur;
+	struct ds_store *st;
+	struct ds_entry e;
+	char now[15], *ep;
+	int r;
+
+	if (name == NULL || !model_name_ok(name, &err)) {
+		result(im, "org", name != NULL ? name : "?", R_FAILED,
+		    name != NULL ? err : "no \"name\"");
+		return;
+	}
+	if ((r = registry_get(im->ctl, MODEL_ORG_REGISTRY, name, &e)) == -1) {
+		read_failed(im, "org", name);
+		return;
+	}
+	st = ds_store_new();
+	ep = ds_entry_path(MODEL_ORG_REGISTRY, name);
+	if (r == 1) {
+		cur = attr_str(&e, MODEL_A_ORG_DESC);
+		if ((desc == NULL && cur == NULL) || (desc != NULL &&
+		    cur != NULL && strcmp(desc, cur) == 0)) {
+			result(im, "org", name, R_UNCHANGED, NULL);
+		} else {
+			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+			if (apply(im, st, "org", name) == 0)
+				result(im, "org", name, R_UPDATED,
+				    "description");
+		}
+		ds_entry_clear(&e);
+	} else {
+		model_time_now(now);
+		ds_store_modifiers(st, ep, DS_CREATE_ONLY);
+		ds_store_set_str(st, ep, MODEL_A_ORG_CREATED, now);
+		if (desc != NULL)
+			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+		registry_wire(st, MODEL_ORG, name, MODEL_SITE, NULL);
+		if (apply(im, st, "org", name) == 0)
+			result(im, "org", name, R_CREATED, NULL);
+	}
+	free(ep);
+	ds_store_free(&st);
+}
+
+static void
+import_user(struct import *im, const struct json *o)
+{
+	const char *name = jstr(o, "name"), *org = jstr(o, "org"), *err;
+	const char *cur;
+	struct ds_store *st;
+	struct ds_entry e;
+	char now[15], *ep;
+	int r;
+
+	if (name == NULL || !model_name_ok(name, &err)) {
+		result(im, "user", name != NULL ? name : "?", R_FAILED,
+		    name != NULL ? err : "no \"name\"");
+		return;
+	}
+	if (org != NULL && !model_name_ok(org, &err)) {
+		result(im, "user", name, R_FAILED, err);
+		return;
+	}
+	if ((r = registry_get(im->ctl, MODEL_USER_REGISTRY, name, &e)) == -1) {
+		read_failed(im, "user", name);
+		return;
+	}
+	st = ds_store_new();
+	ep = ds_entry_path(MODEL_USER_REGISTRY, name);
+	if (r == 1) {
+		cur = attr_str(&e, MODEL_A_USER_ORG);
+		if ((org == NULL && cur == NULL) || (org != NULL &&
+		    cur != NULL && strcmp(org, cur) == 0))
+			result(im, "user", name, R_UNCHANGED, NULL);
+		else {
+			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+			registry_wire(st, MODEL_USER, name, org != NULL ?
+			    MODEL_ORG : MODEL_SITE, org);
+			if (apply(im, st, "user", name) == 0)
+				result(im, "user", name, R_UPDATED,
+				    org != NULL ? "moved to its organisation" :
+				    "moved to the site");
+		}
+		ds_entry_clear(&e);
+	} else {
+		model_time_now(now);
+		ds_store_modifiers(st, ep, DS_CREATE_ONLY);
+		ds_store_set_str(st, ep, MODEL_A_USER_CREATED, now);
+		if (org != NULL)
+			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+		registry_wire(st, MODEL_USER, name, org != NULL ? MODEL_ORG :
+		    MODEL_SITE, org);
+		if (apply(im, st, "user", name) == 0)
+			result(im, "user", name, R_CREATED, "settings layer "
+			    "only; create the SASL account with user add");
+	}
+	free(ep);
+	ds_store_free(&st);
+}
+
+static void
+import_device(struct import *im, const struct json *o)
+{
+	const char *id = jstr(o, "id"), *user = jstr(o, "user");
+	const char *name = jstr(o, "name"), *err, *cur;
+	struct ds_store *st;
+	struct ds_entry e;
+	char now[15], *owner = NULL, *reg, *ep;
+	int r;
+
+	if (id == NULL || !model_device_id_ok(id, &err)) {
+		result(im, "device", id != NULL ? id : "?", R_FAILED,
+		    id != NULL ? err : "no \"id\"");
+		return;
+	}
+	if (user == NULL || !model_name_ok(user, &err)) {
+		result(im, "device", id, R_FAILED, user != NULL ? err :
+		    "no \"user\"");
+		return;
+	}
+	if ((r = registry_device_user(im->ctl, id, &owner)) == -1) {
+		read_failed(im, "device", id);
+		return;
+	}
+	if (r == 1 && strcmp(owner, user) != 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "the id belongs to user %s", owner);
+		result(im, "device", id, R_FAILED, msg);
+		free(owner);
+		return;
+	}
+	free(owner);
+	reg = model_device_registry(user);
+	st = ds_store_new();
+	ep = ds_entry_path(reg, id);
+	if (r == 1) {
+		if (registry_get(im->ctl, reg, id, &e) == -1) {
+			read_failed(im, "device", id);
+			goto out;
+		}
+		cur = attr_str(&e, MODEL_A_DEV_NAME);
+		if ((name == NULL && cur == NULL) || (name != NULL &&
+		    cur != NULL && strcmp(name, cur) == 0))
+			result(im, "device", id, R_UNCHANGED, NULL);
+		else {
+			ds_store_set_str(st, ep, MODEL_A_DEV_NAME, name);
+			if (apply(im, st, "device", id) == 0)
+				result(im, "device", id, R_UPDATED, "name");
+		}
+		ds_entry_clear(&e);
+	} else {
+		model_time_now(now);
+		free(ep);
+		ep = ds_entry_path(MODEL_DEVICE_INDEX, id);
+		ds_store_modifiers(st, ep, DS_CREATE_ONLY);
+		ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
+		free(ep);
+		ep = ds_entry_path(reg, id);
+		ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
+		ds_store_set_str(st, ep, MODEL_A_DEV_ENROLLED, now);
+		if (name != NULL)
+			ds_store_set_str(st, ep, MODEL_A_DEV_NAME, name);
+		registry_wire(st, MODEL_DEVICE, id, MODEL_USER, user);
+		if (apply(im, st, "device", id) == 0)
+			result(im, "device", id, R_CREATED, NULL);
+	}
+out:
+	free(ep);
+	free(reg);
+	ds_store_free(&st);
+}
+
+static void
+import_setting(struct import *im, const struct json *o)
+{
+	const char *layer = jstr(o, "layer"), *cls = jstr(o, "class");
+	const char *entry = jstr(o, "entry"), *err, *aname;
+	const struct json *attrs = json_object_get(o, "attributes");
+	const struct ds_entry *own_e, *eff_e;
+	const struct ds_attr *cur;
+	struct ds *own = NULL, *eff = NULL;
+	struct model_layer l = { MODEL_SITE, NULL };
+	struct acap_buf what = ACAP_BUF_INIT, changed = ACAP_BUF_INIT;
+	struct ds_store *st = NULL;
+	struct ds_value v;
+	char *path = NULL, *ep = NULL, msg[512];
+	size_t i, nchanged = 0;
+	bool deliberate;
+
+	acap_buf_printf(&what, "%s %s %s", layer != NULL ? layer : "?",
+	    cls != NULL ? cls : "?", entry != NULL ? entry : "?");
+	if (layer == NULL || cls == NULL || entry == NULL || attrs == NULL ||
+	    json_type(attrs) != JSON_OBJECT) {
+		result(im, "setting", what.data, R_FAILED, "needs \"layer\", "
+		    "\"class\", \"entry\" and an \"attributes\" object");
+		goto out;
+	}
+	if (model_layer_from_string(layer, &l, &err) == -1 ||
+	    !model_entry_ok(entry, &err) || cls[0] == '\0' ||
+	    cls[0] == '.' || strchr(cls, '/') != NULL) {
+		result(im, "setting", what.data, R_FAILED, cls[0] == '\0' ||
+		    cls[0] == '.' || strchr(cls, '/') != NULL ?
+		    "bad class" : err);
+		goto out;
+	}
+	path = model_dataset(&l, cls);
+	if (ctl_read_dataset(im->ctl, path, CTL_NOINHERIT, entry,
+	    &own) == -1 ||
+	    ctl_read_dataset(im->ctl, path, 0, entry, &eff) == -1) {
+		read_failed(im, "setting", what.data);
+		goto out;
+	}
+	own_e = ds_find(own, entry);
+	eff_e = ds_find(eff, entry);
+	ep = ds_entry_path(path, entry);
+	st = ds_store_new();
+	for (i = 0; i < json_count(attrs); i++) {
+		aname = json_object_key(attrs, i);
+		if (!model_attr_ok(aname, &err) ||
+		    strncmp(aname, "dataset.", 8) == 0) {
+			snprintf(msg, sizeof(msg), "attribute \"%s\": %s",
+			    aname, strncmp(aname, "dataset.", 8) == 0 ?
+			    "dataset management is not imported" : err);
+			result(im, "setting", what.data, R_FAILED, msg);
+			goto out;
+		}
+		if (ds_value_from_json(json_object_value(attrs, i), &v) == -1) {
+			snprintf(msg, sizeof(msg), "attribute \"%s\": a value "
+			    "is a string, an array of strings, null or "
+			    "{\"default\": true}", aname);
+			result(im, "setting", what.data, R_FAILED, msg);
+			goto out;
+		}
+		if (v.kind == DS_SINGLE) {
+			const struct json *dl = json_object_get(attrs,
+			    MODEL_A_DELIBERATE);
+			size_t k;
+
+			deliberate = false;
+			for (k = 0; dl != NULL && k < json_count(dl); k++)
+				if (json_string(json_array_get(dl, k),
+				    NULL) != NULL && strcmp(json_string(
+				    json_array_get(dl, k), NULL), aname) == 0)
+					deliberate = true;
+			if (validate_value(aname, v.v[0], v.len[0],
+			    deliberate, msg, sizeof(msg)) ==
+			    VALIDATE_REFUSE) {
+				ds_value_free(&v);
+				result(im, "setting", what.data, R_FAILED,
+				    msg);
+				goto out;
+			}
+		}
+		/*
+		 * Compare before storing: a value against the layer's own;
+		 * NIL (masked) and DEFAULT (inherit) against what is seen.
+		 */
+		cur = own_e != NULL ? ds_entry_get(own_e, aname) : NULL;
+		if ((v.kind == DS_SINGLE || v.kind == DS_MULTI) &&
+		    cur != NULL && ds_value_equal(&cur->value, &v)) {
+			ds_value_free(&v);
+			continue;
+		}
+		if (v.kind == DS_NIL && (eff_e == NULL ||
+		    ds_entry_get(eff_e, aname) == NULL)) {
+			ds_value_free(&v);
+			continue;
+		}
+		if (v.kind == DS_DEFAULT && cur == NULL) {
+			ds_value_free(&v);
+			continue;
+		}
+		ds_store_set(st, ep, aname, &v);
+		acap_buf_printf(&changed, "%s%s", nchanged > 0 ? ", " : "",
+		    aname);
+		nchanged++;
+		ds_value_free(&v);
+	}
+	if (nchanged == 0)
+		result(im, "setting", what.data, R_UNCHANGED, NULL);
+	else if (apply(im, st, "setting", what.data) == 0)
+		result(im, "setting", what.data, own_e == NULL ? R_CREATED :
+		    R_UPDATED, changed.data);
+out:
+	model_layer_clear(&l);
+	ds_free(&own);
+	ds_free(&eff);
+	ds_store_free(&st);
+	free(path);
+	free(ep);
+	acap_buf_deinit(&what);
+	acap_buf_deinit(&changed);
+}
+
+static int
+read_file(struct ctl *ctl, const char *path, struct acap_buf *out)
+{
+	char buf[65536];
+	size_t n;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0) {
+		if (ctl->stdin_busy)
+			return ctl_error(ctl, "standard input carries the "
+			    "commands; give a file");
+		fp = stdin;
+	} else if ((fp = fopen(path, "r")) == NULL)
+		return ctl_error(ctl, "%s: %s", path, strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		acap_buf_add(out, buf, n);
+		if (out->len > IMPORT_MAX) {
+			if (fp != stdin)
+				fclose(fp);
+			return ctl_error(ctl, "%s: larger than %u MiB", path,
+			    IMPORT_MAX >> 20);
+		}
+	}
+	if (ferror(fp)) {
+		if (fp != stdin)
+			fclose(fp);
+		return ctl_error(ctl, "%s: %s", path, strerror(errno));
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return CTL_OK;
+}
+
+int
+cmd_io_import(struct ctl *ctl, int argc, char **argv)
+{
+	bool dry_run = false;
+	struct ctl_opt opts[] = {
+		{ "dry-run", CTL_OPT_FLAG, &dry_run },
+		{ NULL, CTL_OPT_FLAG, NULL },
+	};
+	static const char *const sections[] = { "orgs", "users", "devices",
+	    "settings" };
+	struct acap_buf text = ACAP_BUF_INIT;
+	struct json *doc = NULL, *sec, *res;
+	struct import im;
+	const char *fmt;
+	char err[256];
+	size_t s, i;
+	int rc = CTL_FAIL;
+
+	if (ctl_getopt(ctl, &argc, argv, opts) != 0)
+		return CTL_USAGE;
+	if (argc != 1)
+		return ctl_usage(ctl, "import needs one file (\"-\": stdin)");
+	if (read_file(ctl, argv[0], &text) != CTL_OK)
+		goto out;
+	if (json_parse(text.data != NULL ? text.data : "", text.len, &doc, err,
+	    sizeof(err)) == -1) {
+		ctl_error(ctl, "%s: %s", argv[0], err);
+		goto out;
+	}
+	if (json_type(doc) != JSON_OBJECT || (fmt = jstr(doc, "format")) ==
+	    NULL || strcmp(fmt, EXPORT_FORMAT) != 0) {
+		ctl_error(ctl, "%s: not an acapctl export (\"format\": \"%s\" "
+		    "missing)", argv[0], EXPORT_FORMAT);
+		goto out;
+	}
+	if (json_object_get(doc, "version") == NULL ||
+	    json_int(json_object_get(doc, "version")) != EXPORT_VERSION) {
+		ctl_error(ctl, "%s: unsupported version (this acapctl reads "
+		    "version %d)", argv[0], EXPORT_VERSION);
+		goto out;
+	}
+	if (ctl_connect(ctl) == -1)
+		goto out;
+	memset(&im, 0, sizeof(im));
+	im.ctl = ctl;
+	im.dry_run = dry_run;
+	res = ctl_result(ctl);
+	im.results = json_object_set(res, "records", json_new_array());
+	/* in dependency order: orgs before users before devices */
+	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		sec = json_object_get(doc, sections[s]);
+		if (sec == NULL)
+			continue;
+		if (json_type(sec) != JSON_ARRAY) {
+			ctl_error(ctl, "%s: \"%s\" must be an array", argv[0],
+			    sections[s]);
+			goto out;
+		}
+		for (i = 0; i < json_count(sec); i++) {
+			const struct json *o = json_array_get(sec, i);
+
+			if (json_type(o) != JSON_OBJECT) {
+				result(&im, sections[s], "?", R_FAILED,
+				    "not an object");
+				continue;
+			}
+			switch (s) {
+			case 0: import_org(&im, o); break;
+			case 1: import_user(&im, o); break;
+			case 2: import_device(&im, o); break;
+			default: import_setting(&im, o); break;
+			}
+			if (ctl->client == NULL) {
+				ctl_error(ctl, "connection lost");
+				goto out;
+			}
+		}
+	}
+	json_object_set_int(res, "created", (long long)im.created);
+	json_object_set_int(res, "updated", (long long)im.updated);
+	json_object_set_int(res, "unchanged", (long long)im.unchanged);
+	json_object_set_int(res, "failed", (long long)im.failed);
+	ctl_out(ctl, "%s%zu created, %zu updated, %zu unchanged, %zu failed\n",
+	    dry_run ? "dry run: " : "", im.created, im.updated, im.unchanged,
+	    im.failed);
+	if (im.failed > 0)
+		ctl_error(ctl, "%zu record%s failed", im.failed,
+		    im.failed == 1 ? "" : "s");
+	else
+		rc = CTL_OK;
+out:
+	json_free(&doc);
+	acap_buf_deinit(&text);
+	return rc;
+}

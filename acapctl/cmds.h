@@ -1,0 +1,87 @@
+/*
+ * cmds.h -- the table of acapctl commands and their handlers.
+ *
+ * Owns nothing.  Each handler gets the arguments after the command words
+ * (argv[argc] == NULL), returns CTL_OK / CTL_FAIL / CTL_USAGE, and
+ * reports through ctl.h.  Handlers live in cmd-<group>.c.
+ */
+#ifndef ACAPCTL_CMDS_H
+#define ACAPCTL_CMDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ctl;
+
+struct cmds_entry {
+	const char *name;		/* "org" */
+	const char *sub;		/* "add", or NULL */
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+	const char *args;		/* usage after the command words */
+	const char *help;		/* one line */
+	/*
+	 * What each positional argument is, for completion: L layer,
+	 * o organisation, u user, d device id, e entry, a attribute,
+	 * p dataset path, c command, f file, - anything.
+	 */
+	const char *complete;
+	bool shell_only;
+};
+
+extern const struct cmds_entry cmds_table[];
+extern const size_t cmds_count;
+
+/*
+ * The entry for argv ("org add ...", "set ..."); *used_r words were the
+ * command's name.  NULL with *errstr_r (static or thread-unsafe buffer)
+ * for an unknown command.
+ */
+const struct cmds_entry *cmds_find(int argc, char **argv, int *used_r,
+    const char **errstr_r);
+
+/* cmd-help.c */
+int cmd_help(struct ctl *ctl, int argc, char **argv);
+int cmd_info(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-org.c */
+int cmd_org_add(struct ctl *ctl, int argc, char **argv);
+int cmd_org_list(struct ctl *ctl, int argc, char **argv);
+int cmd_org_show(struct ctl *ctl, int argc, char **argv);
+int cmd_org_del(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-user.c */
+int cmd_user_add(struct ctl *ctl, int argc, char **argv);
+int cmd_user_passwd(struct ctl *ctl, int argc, char **argv);
+int cmd_user_list(struct ctl *ctl, int argc, char **argv);
+int cmd_user_show(struct ctl *ctl, int argc, char **argv);
+int cmd_user_move(struct ctl *ctl, int argc, char **argv);
+int cmd_user_del(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-set.c */
+int cmd_set_set(struct ctl *ctl, int argc, char **argv);
+int cmd_set_unset(struct ctl *ctl, int argc, char **argv);
+int cmd_set_reset(struct ctl *ctl, int argc, char **argv);
+int cmd_set_show(struct ctl *ctl, int argc, char **argv);
+int cmd_set_lock(struct ctl *ctl, int argc, char **argv);
+int cmd_set_unlock(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-device.c */
+int cmd_device_enrol(struct ctl *ctl, int argc, char **argv);
+int cmd_device_list(struct ctl *ctl, int argc, char **argv);
+int cmd_device_show(struct ctl *ctl, int argc, char **argv);
+int cmd_device_del(struct ctl *ctl, int argc, char **argv);
+int cmd_device_clone(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-io.c */
+int cmd_io_export(struct ctl *ctl, int argc, char **argv);
+int cmd_io_import(struct ctl *ctl, int argc, char **argv);
+
+/* cmd-misc.c */
+int cmd_misc_lint(struct ctl *ctl, int argc, char **argv);
+int cmd_misc_watch(struct ctl *ctl, int argc, char **argv);
+int cmd_misc_raw(struct ctl *ctl, int argc, char **argv);
+int cmd_misc_ls(struct ctl *ctl, int argc, char **argv);
+int cmd_misc_cd(struct ctl *ctl, int argc, char **argv);
+int cmd_misc_pwd(struct ctl *ctl, int argc, char **argv);
+
+#endif
