@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -71,6 +72,7 @@ struct conn {
 	bool read_paused;	/* output above high-water */
 	bool paused;		/* failed-login delay */
 	bool in_callback;
+	long long close_deadline;	/* ms: free even if output is stuck */
 	char *sasl_tag;		/* tag of a running AUTHENTICATE */
 	unsigned int bad_count;
 	unsigned int auth_failures;
@@ -89,6 +91,17 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_process(struct conn *c);
 static void conn_free(struct conn *c);
 static void conn_check_free(struct conn *c);
+static void conn_arm_timer(struct conn *c, unsigned int ms);
+static size_t conn_output_pending(struct conn *c);
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Hooks other modules install to release per-connection state. */
 void (*conn_sasl_free_hook)(void **slot);
@@ -464,8 +477,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->closing) {
-		/* The peer did not take our last words in time. */
-		conn_free(c);
+		/* Flushed, or the peer did not take our last words in time. */
+		if (conn_output_pending(c) == 0 || now_ms() >= c->close_deadline)
+			conn_free(c);
+		else
+			conn_check_free(c);
 		return;
 	}
 	c->paused = false;
@@ -556,9 +572,22 @@ conn_close(struct conn *c, const char *reason)
 		c->close_reason = strdup(reason);
 	bufferevent_disable(c->bev, EV_READ);
 	/* Give the peer 10 seconds to take the rest of our output. */
+	c->close_deadline = now_ms() + 10000;
 	conn_arm_timer(c, 10000);
 	if (!c->in_callback)
 		conn_check_free(c);
+}
+
+/* Bytes queued for the peer, including inside the TLS filter's socket. */
+static size_t
+conn_output_pending(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
 }
 
 /* Free the connection if it is closing and its output is flushed. */
@@ -567,8 +596,11 @@ conn_check_free(struct conn *c)
 {
 	if (!c->closing || c->freeing)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (conn_output_pending(c) == 0)
 		conn_free(c);
+	else if (c->tls)
+		/* The filter's socket drains without telling us: poll. */
+		conn_arm_timer(c, 20);
 }
 
 static void
@@ -682,8 +714,17 @@ conn_handle(struct conn *c, int r, const struct acap_cmd *cmd)
 	reason = acap_parser_error(c->parser, &tag, &fatal);
 	if (c->sasl_tag != NULL) {
 		/* A malformed SASL response ends the exchange (§6.3.1). */
-		tag = c->sasl_tag;
-		commands_sasl_abort(c);
+		char *sasl_tag = strdup(c->sasl_tag);
+
+		commands_sasl_abort(c);	/* frees c->sasl_tag */
+		if (!fatal)
+			conn_reply_error(c, sasl_tag != NULL ? sasl_tag : "*",
+			    reason);
+		free(sasl_tag);
+		if (!fatal) {
+			conn_count_bad(c);
+			return;
+		}
 	}
 	if (fatal) {
 		struct acap_buf b = ACAP_BUF_INIT;
