@@ -1,0 +1,105 @@
+#!/bin/sh
+# Regenerate the seed corpora under tests/fuzz/corpus/<target>/ from the
+# protocol scenarios: the client lines ("C:" and "R:") of each
+# tests/protocol/*.acap script become parser and writer seeds, the exact
+# server lines ("S:") response-mode seeds, and the quoted dataset names of
+# the scenarios and unit suites dspath seeds.  Run it after adding
+# scenarios and commit the result; the fuzzers only read these files.
+# Usage: tests/fuzz/make-corpus.sh [SRCDIR]
+set -e
+src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+out=$src/tests/fuzz/corpus
+mkdir -p "$out/fuzz-parser" "$out/fuzz-writer" "$out/fuzz-dspath" \
+    "$out/fuzz-comparator"
+
+# The driver's escapes (\0 \r \n \t \\ \xHH) decoded, CRLF after C: lines.
+# $1: which lines (C for client, S for server); prints the raw stream.
+stream() {
+	perl -ne '
+		BEGIN { $want = shift @ARGV; }
+		chomp; s/\r$//;
+		my ($kind, $text);
+		if (/^([CRS]):(?: (.*))?$/) { ($kind, $text) = ($1, $2 // ""); }
+		else { next; }
+		next if $want eq "C" && $kind eq "S";
+		next if $want eq "S" && $kind ne "S";
+		my %e = ("0" => "\0", "r" => "\r", "n" => "\n", "t" => "\t",
+		    "\\" => "\\");
+		$text =~ s/\\(x([0-9A-Fa-f]{2})|[0rnt\\])/
+		    defined $2 ? chr(hex $2) : $e{$1}/ge;
+		print $text;
+		print "\r\n" unless $kind eq "R";
+	' "$1" "$2"
+}
+
+# fuzz-parser header (see fuzz-parser.c): mode/flags octet; limits line
+# 1025, literal 4096, non-sync 1024, command 12289, depth 3, 40 arguments
+# (used by profile 0 only); 4 seed octets.
+header() {
+	printf "\\$(printf '%03o' "$1")"
+	printf '\000\004\000\020\000\004\000\060\003\050'
+	printf '\001\002\003\004'
+}
+
+for script in "$src"/tests/protocol/*.acap; do
+	name=$(basename "$script" .acap)
+	client=$(mktemp)
+	stream C "$script" > "$client"
+	if [ -s "$client" ]; then
+		# COMMAND mode, acapd's pre-auth limits
+		{ header 16; cat "$client"; } > "$out/fuzz-parser/$name-preauth"
+		# COMMAND mode, small limits, switching mode and limits
+		{ header 12; cat "$client"; } > "$out/fuzz-parser/$name-switch"
+		# SASL_LINE mode
+		{ header 18; cat "$client"; } > "$out/fuzz-parser/$name-sasl"
+		# writer: each client line as one string
+		perl -ne 'chomp; s/\r$//; next unless s/^[CR]: ?//;
+		    print pack("v", length), $_;' "$script" \
+		    > "$out/fuzz-writer/$name"
+	fi
+	server=$(mktemp)
+	stream S "$script" > "$server"
+	if [ -s "$server" ]; then
+		# RESPONSE mode, acapd's post-auth limits
+		{ header 33; cat "$server"; } > "$out/fuzz-parser/$name-response"
+	fi
+	rm -f "$client" "$server"
+done
+
+# dataset names quoted in the scenarios and unit suites; the first octet
+# is the user-name length ("fred"), 0xff for none; files are named by
+# content so that regenerating does not rename them
+rm -f "$out"/fuzz-dspath/name-*
+grep -ho '"/[^"\\]*"' "$src"/tests/protocol/*.acap "$src"/tests/unit/*.c \
+    2>/dev/null | sort -u | sed 's/^"//; s/"$//' | while IFS= read -r n; do
+	for u in fred none; do
+		f=$(mktemp)
+		if [ $u = fred ]; then
+			printf '\004fred%s' "$n" > "$f"
+		else
+			printf '\377%s' "$n" > "$f"
+		fi
+		h=$(sha1sum < "$f" | cut -c1-12)
+		mv "$f" "$out/fuzz-dspath/name-$h"
+	done
+done
+
+# comparator: kind, then three length-prefixed values, then a name
+cmp_seed() {
+	perl -e '
+		my ($kind, $a, $b, $c, $name) = @ARGV;
+		print chr($kind);
+		print pack("v", length $_), $_ for ($a, $b, $c);
+		print $name;
+	' "$@"
+}
+cmp_seed 0 "abc" "abd" "ab" "i;octet" > "$out/fuzz-comparator/octet"
+cmp_seed 1 "Fred" "fRED" "fredx" "-I;ASCII-CASEMAP" \
+    > "$out/fuzz-comparator/casemap"
+cmp_seed 2 "0042" "42abc" "x" "+i;ascii-numeric" \
+    > "$out/fuzz-comparator/numeric"
+cmp_seed 2 "123456789012345678901234567890" "99" "" "i;nope" \
+    > "$out/fuzz-comparator/numeric-long"
+cmp_seed 1 "aaaaaaaaab" "aaab" "AAB" "i;octet" \
+    > "$out/fuzz-comparator/substring"
+echo "make-corpus.sh: $(find "$out" -type f | wc -l) seeds in $out"
