@@ -3,8 +3,8 @@
  * modifiers (each at most once) and the criteria into a search query, run
  * it (search.c), then send the tagged ENTRY and REFER responses, the
  * mandatory MODTIME and the completion (TOOMANY, WAYTOOMANY, NOEXIST).
- * Contexts (MAKECONTEXT, searching a context) belong to context.c: until
- * it is wired they are answered NO here.
+ * MAKECONTEXT hands the result to context.c; a context name as the target
+ * searches the context's members.  Rights come from access.c.
  */
 #include "autoconf.h"
 
@@ -15,8 +15,10 @@
 
 #include "acap-arg.h"
 #include "acap-buf.h"
+#include "access.h"
 #include "commands.h"
 #include "conn.h"
+#include "context.h"
 #include "dspath.h"
 #include "search.h"
 #include "store.h"
@@ -296,18 +298,6 @@ parse_modifiers(struct parse *p)
 	return true;
 }
 
-/*
- * The caller's rights.  TODO(acl): return an access that asks acl.c
- * (acl_rights() + acl_implicit_rights() for conn_user/conn_is_admin and
- * the user's groups); until then everything is readable.
- */
-static const struct search_access *
-search_access_for(struct cmd_ctx *cmd)
-{
-	(void)cmd;
-	return NULL;
-}
-
 static enum cmd_status
 reply_err(struct cmd_ctx *cmd, enum store_err r, const char *dataset)
 {
@@ -324,18 +314,59 @@ reply_err(struct cmd_ctx *cmd, enum store_err r, const char *dataset)
 	return CMD_DONE;
 }
 
+/* A context's members, for search_refine(). */
 static void
-send_results(struct cmd_ctx *cmd, const struct search_query *q,
-    const struct search_access *acc, const struct search_result *res,
-    size_t nsend)
+context_row_cb(const void *arg, size_t i, const struct inherit_view **v_r,
+    const struct inherit_entry **e_r)
+{
+	context_row(arg, i, v_r, e_r);
+}
+
+/*
+ * Everything after the parse: HARDLIMIT, LIMIT, the ENTRY and REFER
+ * responses, the mandatory MODTIME (§6.4.3) and the completion.  Takes
+ * q and res; a MAKECONTEXT hands both to the context (§6.4.1: it keeps
+ * every match, LIMIT only bounds what is sent).
+ */
+static enum cmd_status
+finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
+    struct search_result *res, const struct search_access *acc)
 {
 	const struct inherit_view *v;
 	const struct inherit_entry *e;
 	const struct store_str *urls;
-	const char *ds;
+	const char *ds, *ctxname;
 	struct acap_buf *b;
-	size_t i, j, n;
+	char modtime[STORE_MODTIME_LEN + 1], code[40], *name = NULL;
+	uint32_t hard, limit, limit_n;
+	size_t count = search_result_count(res), nsend = count, i, j, n;
+	bool toomany = false, en, no;
+	enum context_err ce;
 
+	if (search_query_hardlimit(q, &hard) && count > hard) {
+		search_result_free(&res);
+		search_query_free(&q);
+		return cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
+		    "more than HARDLIMIT %u", count, hard);
+	}
+	if (search_query_limit(q, &limit, &limit_n) && count > limit) {
+		toomany = true;
+		nsend = limit_n < count ? limit_n : count;
+	}
+	if ((ctxname = search_query_makecontext(q, &en, &no)) != NULL) {
+		if ((name = strdup(ctxname)) == NULL)
+			abort();
+		/* q and res now belong to the context; this handler still
+		   reads them (nothing can change them until it returns) */
+		ce = context_make(cmd->conn, name, path, q, res);
+		if (ce != CONTEXT_OK) {
+			free(name);
+			if (ce == CONTEXT_ELIMIT)
+				return cmd_no(cmd, "TRYFREECONTEXT",
+				    "Too many contexts");
+			return cmd_no(cmd, NULL, "Cannot create the context");
+		}
+	}
 	if (search_query_has_return(q)) {
 		for (i = 0; i < nsend; i++) {
 			search_result_row(res, i, &v, &e);
@@ -357,23 +388,71 @@ send_results(struct cmd_ctx *cmd, const struct search_query *q,
 		}
 		cmd_line_end(cmd);
 	}
+	store_modtime_current(conn_store(cmd->conn), modtime);
+	b = cmd_line_begin(cmd);
+	acap_buf_addstr(b, "MODTIME ");
+	acap_buf_add_cstring(b, modtime);
+	cmd_line_end(cmd);
+	if (name == NULL) {
+		search_result_free(&res);
+		search_query_free(&q);
+	}
+	if (toomany)
+		snprintf(code, sizeof(code), "TOOMANY %zu", count);
+	if (name != NULL) {
+		cmd_ok(cmd, toomany ? code : NULL, "Context '%s' created",
+		    name);
+		free(name);
+		return CMD_DONE;
+	}
+	return cmd_ok(cmd, toomany ? code : NULL, "SEARCH completed");
+}
+
+/*
+ * SEARCH on a context (§6.4.1): its members, filtered, sorted and
+ * returned like a dataset's.  RANGE needs an enumerated context.
+ * XXX RANGE's time is not checked: the answer is the current context
+ * (context.c does not say when a context last changed yet).
+ */
+static enum cmd_status
+search_context(struct cmd_ctx *cmd, const char *ctxname,
+    struct search_query *q, const struct search_access *acc)
+{
+	const struct context *ctx = context_find(cmd->conn, ctxname);
+	struct search_result *res;
+	bool en, no;
+
+	if (ctx == NULL) {
+		search_query_free(&q);
+		return cmd_no(cmd, NULL, "No such context");
+	}
+	if (search_query_uses_range(q) && !context_enumerated(ctx)) {
+		search_query_free(&q);
+		return cmd_bad(cmd, "RANGE needs an enumerated context");
+	}
+	if (search_query_makecontext(q, &en, &no) != NULL) {
+		search_query_free(&q);
+		return cmd_no(cmd, NULL, "MAKECONTEXT needs a dataset");
+	}
+	/* entries are named as the context's own SEARCH named them */
+	(void)search_query_set_depth(q,
+	    search_query_depth(context_query(ctx)));
+	res = search_refine(context_count(ctx), context_row_cb, ctx, q, acc,
+	    context_enumerated(ctx));
+	return finish(cmd, NULL, q, res, acc);
 }
 
 enum cmd_status
 cmd_search(struct cmd_ctx *cmd)
 {
-	struct store *st = conn_store(cmd->conn);
-	const struct search_access *acc = search_access_for(cmd);
+	struct search_access acc;
 	struct search_result *res = NULL;
 	struct search_key *crit;
 	struct parse p;
 	const struct acap_arg *target;
-	struct acap_buf *b;
-	char modtime[STORE_MODTIME_LEN + 1], code[32], *path = NULL;
-	uint32_t hard, limit, limit_n;
-	size_t count, nsend;
-	bool en, no, toomany = false;
+	enum cmd_status status;
 	enum store_err r;
+	char *path = NULL;
 
 	memset(&p, 0, sizeof(p));
 	p.args = cmd->args;
@@ -398,53 +477,20 @@ cmd_search(struct cmd_ctx *cmd)
 		p.bad = "invalid dataset name";
 	if (p.bad != NULL) {
 		search_query_free(&p.q);
-		free(path);
 		return cmd_bad(cmd, "%s", p.bad);
 	}
-	/* TODO(contexts): context.c takes over from here (issue 6) */
-	if (target->str[0] != '/') {
-		search_query_free(&p.q);
-		return cmd_no(cmd, NULL, "No such context");
-	}
-	if (search_query_makecontext(p.q, &en, &no) != NULL) {
-		search_query_free(&p.q);
-		free(path);
-		return cmd_no(cmd, NULL, "MAKECONTEXT is not available yet");
-	}
-
-	r = search_run(st, path, p.q, acc, &res);
+	access_for_conn(cmd->conn, &acc);
+	if (target->str[0] != '/')
+		return search_context(cmd, target->str, p.q, &acc);
+	r = search_run(conn_store(cmd->conn), path, p.q, &acc, &res);
 	if (r != STORE_OK) {
+		/* not found and not readable look the same (§3.5) */
 		reply_err(cmd, r, path);
 		search_query_free(&p.q);
 		free(path);
 		return CMD_DONE;
 	}
-	count = search_result_count(res);
-	if (search_query_hardlimit(p.q, &hard) && count > hard) {
-		search_result_free(&res);
-		search_query_free(&p.q);
-		free(path);
-		return cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
-		    "more than HARDLIMIT %u", count, hard);
-	}
-	nsend = count;
-	if (search_query_limit(p.q, &limit, &limit_n) && count > limit) {
-		toomany = true;
-		nsend = limit_n < count ? limit_n : count;
-	}
-	send_results(cmd, p.q, acc, res, nsend);
-	/* §6.4.3: MODTIME is mandatory on every successful SEARCH */
-	store_modtime_current(st, modtime);
-	b = cmd_line_begin(cmd);
-	acap_buf_addstr(b, "MODTIME ");
-	acap_buf_add_cstring(b, modtime);
-	cmd_line_end(cmd);
-	search_result_free(&res);
-	search_query_free(&p.q);
+	status = finish(cmd, path, p.q, res, &acc);
 	free(path);
-	if (toomany) {
-		snprintf(code, sizeof(code), "TOOMANY %zu", count);
-		return cmd_ok(cmd, code, "SEARCH completed");
-	}
-	return cmd_ok(cmd, NULL, "SEARCH completed");
+	return status;
 }

@@ -996,6 +996,40 @@ search_run(struct store *st, const char *path, const struct search_query *q,
 	return STORE_OK;
 }
 
+struct search_result *
+search_refine(size_t nrows,
+    void (*row)(const void *arg, size_t i, const struct inherit_view **v_r,
+    const struct inherit_entry **e_r), const void *arg,
+    const struct search_query *q, const struct search_access *acc,
+    bool enumerated)
+{
+	struct search_result *res;
+	const struct inherit_view *v;
+	const struct inherit_entry *e;
+	size_t i;
+
+	res = xrealloc(NULL, 1, sizeof(*res));
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < nrows; i++) {
+		row(arg, i, &v, &e);
+		if (!search_visible(acc, v, e) || !search_match(q, acc, v, e,
+		    enumerated ? (uint32_t)(i + 1) : 0))
+			continue;
+		grow((void **)&res->rows, &res->crows, res->nrows + 1,
+		    sizeof(*res->rows));
+		res->rows[res->nrows].v = v;
+		res->rows[res->nrows].e = e;
+		res->nrows++;
+		/* keep the view alive (only its refcount changes) */
+		grow((void **)&res->views, &res->cviews, res->nviews + 1,
+		    sizeof(*res->views));
+		inherit_view_ref((struct inherit_view *)v);
+		res->views[res->nviews++] = (struct inherit_view *)v;
+	}
+	sort_rows(q, acc, res->rows, res->nrows);
+	return res;
+}
+
 void
 search_result_free(struct search_result **res_r)
 {

@@ -195,6 +195,18 @@ enum store_err search_run(struct store *st, const char *path,
     struct search_result **res_r);
 void search_result_free(struct search_result **res_r);	/* sets NULL */
 
+/*
+ * SEARCH on a context (§6.4.1): of the nrows rows that row() yields (the
+ * context's members in context order), those that are visible and match
+ * q, sorted by q's SORT.  With enumerated, row i has position i + 1 for
+ * RANGE.  The new result takes its own references on the rows' views.
+ */
+struct search_result *search_refine(size_t nrows,
+    void (*row)(const void *arg, size_t i, const struct inherit_view **v_r,
+    const struct inherit_entry **e_r), const void *arg,
+    const struct search_query *q, const struct search_access *acc,
+    bool enumerated);
+
 /* Matching rows, in order.  Pointers live as long as the result. */
 size_t search_result_count(const struct search_result *res);
 void search_result_row(const struct search_result *res, size_t i,
