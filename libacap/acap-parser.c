@@ -216,24 +216,30 @@ is_digit(unsigned char c)
 static void *
 arena_alloc(struct acap_parser *p, size_t size)
 {
-	struct block *b = p->arena;
+	struct block *b;
 	size_t cap;
 	void *r;
 
 	size = (size + alignof(max_align_t) - 1) &
 	    ~(alignof(max_align_t) - 1);
-	if (b != NULL && b->cap - b->used >= size) {
+	if (p->first_block == NULL) {
+		/* always small: it is the block kept between commands */
+		b = xmalloc(ARENA_FIRST);
+		b->cap = ARENA_FIRST - sizeof(*b);
+		b->used = 0;
+		b->next = NULL;
+		p->arena = p->first_block = b;
+		p->arena_bytes += ARENA_FIRST;
+	}
+	b = p->arena;
+	if (b->cap - b->used >= size) {
 		r = (char *)b->data + b->used;
 		b->used += size;
 		return r;
 	}
-	if (b == NULL) {
-		cap = ARENA_FIRST - sizeof(*b);
-	} else {
-		cap = p->arena_step;
-		if (p->arena_step < ARENA_STEP_MAX)
-			p->arena_step *= 2;
-	}
+	cap = p->arena_step;
+	if (p->arena_step < ARENA_STEP_MAX)
+		p->arena_step *= 2;
 	if (cap < size)
 		cap = size;
 	b = xmalloc(sizeof(*b) + cap);
@@ -241,8 +247,6 @@ arena_alloc(struct acap_parser *p, size_t size)
 	b->used = size;
 	b->next = p->arena;
 	p->arena = b;
-	if (p->first_block == NULL)
-		p->first_block = b;
 	p->arena_bytes += sizeof(*b) + cap;
 	return b->data;
 }

@@ -1212,6 +1212,20 @@ START_TEST(test_memory)
 	acap_parser_reset(p);
 	ck_assert_uint_lt(acap_parser_memory(p), 1024);
 
+	/* a big first allocation does not become the block kept idle */
+	acap_parser_free(&p);
+	p = acap_parser_new(ACAP_PARSER_SASL_LINE, &lim_big);
+	acap_buf_reset(&b);
+	acap_buf_addstr(&b, "{9000+}\r\n");
+	for (i = 0; i < 9000; i++)
+		acap_buf_addch(&b, 'x');
+	acap_buf_addstr(&b, "\r\n");
+	ck_assert_int_eq(acap_parser_feed(p, b.data, b.len, &used, &cmd), 1);
+	ck_assert_uint_eq(cmd->args[0].len, 9000);
+	acap_parser_reset(p);
+	ck_assert_uint_lt(acap_parser_memory(p), 1024);
+	acap_parser_set_mode(p, ACAP_PARSER_COMMAND);
+
 	/* a line far over max_line never buffers more than max_line */
 	lim.max_line = 2000;
 	acap_parser_set_limits(p, &lim);
