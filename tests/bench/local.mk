@@ -1,1 +1,29 @@
-# placeholder; owned by the module that fills it
+# Benchmarks (issue "Performance"): acap-bench, the load generator, and
+# sqlite-commit, the durable-commit baseline.  "make" builds them;
+# "make check" does not run them (benchmarks are never timed unit tests),
+# it only runs the unit suite of their helpers (check_bench).
+# Scripts: tests/bench/run-*.sh; results: doc/performance.md.
+noinst_PROGRAMS += tests/bench/acap-bench tests/bench/sqlite-commit
+
+tests_bench_acap_bench_SOURCES = \
+	tests/bench/acap-bench.c \
+	tests/bench/bench-client.c tests/bench/bench-client.h \
+	tests/bench/bench-hist.c tests/bench/bench-hist.h \
+	tests/bench/bench-json.c tests/bench/bench-json.h \
+	tests/bench/bench-proc.c tests/bench/bench-proc.h \
+	tests/bench/bench-provision.c tests/bench/bench-provision.h \
+	tests/bench/bench-server.c tests/bench/bench-server.h
+tests_bench_acap_bench_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl
+tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS)
+tests_bench_acap_bench_LDADD = acapd/libsecurity.a libacap/libacap.a \
+	$(OPENSSL_LIBS) $(SASL_LIBS) -lm
+
+tests_bench_sqlite_commit_SOURCES = tests/bench/sqlite-commit.c
+tests_bench_sqlite_commit_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_bench_sqlite_commit_LDADD = $(SQLITE_LIBS)
+
+EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
+	tests/bench/run-store.sh tests/bench/run-fanout.sh \
+	tests/bench/run-mixed.sh tests/bench/run-all.sh \
+	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
+	tests/bench/plot.sh tests/bench/lib.sh

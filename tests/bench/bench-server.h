@@ -1,0 +1,50 @@
+/*
+ * bench-server.h -- the acapd instance a benchmark runs against: writes
+ * its configuration, starts it on 127.0.0.1 with an ephemeral port (read
+ * back from the port file), optionally pinned to one CPU, and stops it.
+ * Owns the child process and nothing in the state directory but the files
+ * it writes (acapd.conf, port, acapd.log).
+ */
+#ifndef BENCH_SERVER_H
+#define BENCH_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct bench_server_opts {
+	const char *acapd;		/* the acapd binary */
+	const char *statedir;		/* must exist */
+	const char *admin;		/* put in "admins" */
+	unsigned int per_ip;		/* max_connections_per_ip; 0: default */
+	const char *const *extra;	/* further acapd.conf lines */
+	size_t nextra;
+	int cpu;			/* pin acapd to this CPU; -1: no */
+	int start_timeout_ms;		/* 0: 30 s */
+};
+
+struct bench_server;
+
+/*
+ * Write <statedir>/acapd.conf and start acapd -d -f on it, with stdout
+ * and stderr going to <statedir>/acapd.log; wait until the port file
+ * names the listening port.  Returns 0 with *srv_r, or -1 with *errstr_r
+ * (static storage).  opts is copied; its strings must outlive the server.
+ */
+int bench_server_start(const struct bench_server_opts *opts,
+    struct bench_server **srv_r, const char **errstr_r);
+
+/*
+ * SIGTERM, wait up to 10 s (then SIGKILL), free; sets *srvp = NULL.
+ * Returns the exit status as waitpid() gives it, or -1.
+ */
+int bench_server_stop(struct bench_server **srvp);
+
+pid_t bench_server_pid(const struct bench_server *srv);
+int bench_server_port(const struct bench_server *srv);
+/* Whether the process is still running (reaps it if not). */
+bool bench_server_alive(struct bench_server *srv);
+/* Path of the log file; owned by srv. */
+const char *bench_server_log(const struct bench_server *srv);
+
+#endif
