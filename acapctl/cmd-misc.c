@@ -317,8 +317,9 @@ watch_cb(const struct acap_client_resp *r, void *arg)
 	if (w->initial) {
 		/* the SEARCH's own ENTRY responses: the starting state */
 		if (!r->tagged || strcmp(r->name, "ENTRY") != 0 ||
-		    r->nargs < 1)
-			return;
+		    r->nargs < 1 || r->args[0].str == NULL ||
+		    r->args[0].str[0] == '\0')
+			return;	/* the "" entry is management (§5) */
 		ev = json_array_add(w->events, resp_json(r));
 		if (!w->ctl->json)
 			printf("entry %s\n", r->args[0].str != NULL ?

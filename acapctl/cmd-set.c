@@ -821,6 +821,7 @@ lock_op(struct ctl *ctl, bool lock, int argc, char **argv)
 	if (lock) {
 		ds_value_init_str(&rv, reason != NULL ? reason :
 		    "locked by the administrator");
+		/* lower overrides would escape the lock: revert them */
 		if (!keep && reset_below(ctl, st, &t, entry, attr,
 		    reset) == -1) {
 			ds_value_free(&rv);
@@ -830,10 +831,8 @@ lock_op(struct ctl *ctl, bool lock, int argc, char **argv)
 		ds_value_init_default(&rv);
 	ds_store_set(st, ep, rattr, &rv);
 	ds_value_free(&rv);
-	if (ctl_store(ctl, st, lock ? "storing the lock reason" :
-	    "removing the lock reason") != 0)
-		goto out;
 
+	/* the ACL first: if the server refuses it, nothing has changed */
 	if (lock) {
 		/*
 		 * SETACL on an attribute without its own ACL creates one that
@@ -861,9 +860,6 @@ lock_op(struct ctl *ctl, bool lock, int argc, char **argv)
 		/* §3.5: a "-" identifier revokes; inherited by lower layers */
 		if (setacl(ctl, &t, entry, attr, "-anyone", "wi") == -1)
 			goto out;
-		ctl_out(ctl, "%s %s: %s locked (%s)\n", t.layer_str, entry,
-		    attr, reason != NULL ? reason : "no reason given");
-		print_reset(ctl, reset);
 	} else {
 		acap_buf_addstr(&b, "DELETEACL ");
 		acl_object(ctl, &b, t.dataset, attr, entry);
@@ -873,9 +869,17 @@ lock_op(struct ctl *ctl, bool lock, int argc, char **argv)
 			ctl_refused(ctl, "DELETEACL");
 		if (r != 0)
 			goto out;
+	}
+	if (ctl_store(ctl, st, lock ? "storing the lock reason" :
+	    "removing the lock reason") != 0)
+		goto out;
+	if (lock) {
+		ctl_out(ctl, "%s %s: %s locked (%s)\n", t.layer_str, entry,
+		    attr, reason != NULL ? reason : "no reason given");
+		print_reset(ctl, reset);
+	} else
 		ctl_out(ctl, "%s %s: %s unlocked\n", t.layer_str, entry,
 		    attr);
-	}
 	rc = CTL_OK;
 out:
 	acap_buf_deinit(&b);
