@@ -198,8 +198,8 @@ parse_attr_store(struct req *rq, const struct acap_arg *v,
 			seen_value = true;
 			if (!parse_value(rq, &v->list[i + 1], op))
 				return false;
-		} else if (acap_arg_is_string(m) && strcmp(m->str, "acl") == 0 &&
-		    m->len == 3) {
+		} else if (acap_arg_is_string(m) &&
+		    strcmp(m->str, "acl") == 0 && m->len == 3) {
 			if (seen_acl) {
 				rq->bad = "metadata \"acl\" given twice";
 				return false;
@@ -318,7 +318,7 @@ validate_entry_attr(struct req *rq, struct req_entry *re,
 		return false;
 	}
 	if (re->nattrs > 1) {
-		rq->bad = "nothing else can be stored in an entry being removed";
+		rq->bad = "nothing else may be stored in an entry removed";
 		return false;
 	}
 	return true;

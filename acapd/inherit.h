@@ -24,8 +24,8 @@
  */
 #define INHERIT_MAX_LAYERS	16
 
-#define INHERIT_F_NOINHERIT	0x01	/* only the dataset's own data (§6.4.1);
-					   virtual datasets do not exist */
+/* NOINHERIT (§6.4.1): the dataset's own data; virtual datasets vanish */
+#define INHERIT_F_NOINHERIT	0x01
 
 struct inherit_view;
 
@@ -41,7 +41,7 @@ struct inherit_attr {
  * inherit_entry_get(). */
 struct inherit_entry {
 	const char *name;
-	const char *modtime;		/* max over the layers that contribute */
+	const char *modtime;		/* max over contributing layers */
 	unsigned int layer;		/* first layer holding the entry */
 	const struct inherit_attr *attrs;	/* sorted by name */
 	size_t nattrs;

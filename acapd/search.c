@@ -622,7 +622,7 @@ search_match(const struct search_query *q, const struct search_access *acc,
 	return key_match(q->criteria, acc, v, e, position);
 }
 
-/* ---- Sorting -------------------------------------------------------------- */
+/* ---- Sorting ---------------------------------------------------------- */
 
 int
 search_compare(const struct search_query *q, const struct search_access *acc,
@@ -932,7 +932,8 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	ents = inherit_view_entries(v, &n);
 	for (i = 0; i < n; i++) {
 		e = &ents[i];
-		if (!search_visible(acc, v, e) || !search_match(q, acc, v, e, 0))
+		if (!search_visible(acc, v, e) ||
+		    !search_match(q, acc, v, e, 0))
 			continue;
 		grow((void **)&res->rows, &res->crows, res->nrows + 1,
 		    sizeof(*res->rows));

@@ -158,16 +158,17 @@ bool search_visible(const struct search_access *acc,
  * visibility.  NIL and multi-values never match COMPARE/COMPARESTRICT
  * (their order is undefined, §3.4).
  */
-bool search_match(const struct search_query *q, const struct search_access *acc,
-    const struct inherit_view *v, const struct inherit_entry *e,
-    uint32_t position);
+bool search_match(const struct search_query *q,
+    const struct search_access *acc, const struct inherit_view *v,
+    const struct inherit_entry *e, uint32_t position);
 /*
  * SORT order of two entries: <0, 0 (a tie: keep the existing order), >0.
  * NIL and multi-values sort after all values, whatever the direction.
  */
-int search_compare(const struct search_query *q, const struct search_access *acc,
-    const struct inherit_view *va, const struct inherit_entry *ea,
-    const struct inherit_view *vb, const struct inherit_entry *eb);
+int search_compare(const struct search_query *q,
+    const struct search_access *acc, const struct inherit_view *va,
+    const struct inherit_entry *ea, const struct inherit_view *vb,
+    const struct inherit_entry *eb);
 /*
  * Append the entry name (the full entry path when DEPTH is not 1) and its
  * RETURN data, as an ENTRY/ADDTO/CHANGE response carries them (§6.4.2):

@@ -883,7 +883,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " VALUES (?1, ?2) ON CONFLICT (user)"
 	    " DO UPDATE SET limit_bytes = excluded.limit_bytes",
 	[ST_DIR_CLASSES] = "SELECT class, MAX(horizon) FROM dataset"
-	    " WHERE is_root AND class IS NOT NULL GROUP BY class ORDER BY class",
+	    " WHERE is_root AND class IS NOT NULL"
+	    " GROUP BY class ORDER BY class",
 	[ST_DIR_KINDS] = "SELECT owner_kind, MAX(horizon) FROM dataset"
 	    " WHERE is_root AND class = ?1 GROUP BY owner_kind"
 	    " ORDER BY owner_kind",
@@ -1526,7 +1527,8 @@ dir_snap(struct store *st, const char *path, const struct path_info *pi,
 		if (dir_entry(sb, (const char *)sqlite3_column_text(s, 0),
 		    (size_t)sqlite3_column_bytes(s, 0),
 		    (const char *)sqlite3_column_text(s, 1), acl,
-		    acl != NULL ? (size_t)sqlite3_column_bytes(s, 2) : 0) == -1) {
+		    acl != NULL ? (size_t)sqlite3_column_bytes(s, 2) : 0) ==
+		    -1) {
 			sqlite3_reset(s);
 			snprintf(st->errbuf, sizeof(st->errbuf),
 			    "corrupt dataset.acl below %s", path);
@@ -2110,7 +2112,8 @@ ds_create(struct store *st, const char *path, int64_t *id_r)
 	}
 	if (mgmt == NULL && !have_inherit && (span_is(pi.okind, "user") ||
 	    span_is(pi.okind, "group"))) {
-		inh = comp != NULL ? path_child("/byowner/site/", comp, complen) :
+		inh = comp != NULL ?
+		    path_child("/byowner/site/", comp, complen) :
 		    xstrdup("/byowner/site/");
 		r = attr_write(st, eid, "dataset.inherit", STORE_V_SINGLE, inh,
 		    strlen(inh), NULL, 0, &bytes);

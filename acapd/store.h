@@ -36,7 +36,7 @@ enum store_err {
 	STORE_EEXIST,		/* rename target exists: NO */
 	STORE_EMODIFIED,	/* UNCHANGEDSINCE failed: NO (MODIFIED path) */
 	STORE_EQUOTA,		/* over quota: NO (QUOTA) */
-	STORE_EINVALID,		/* validated attribute: NO (INVALID path attr) */
+	STORE_EINVALID,		/* validated attr: NO (INVALID path attr) */
 	STORE_EPERM,		/* not permitted: NO (PERMISSION (dataset)) */
 	STORE_ETOOOLD,		/* DELETEDSINCE before the log: NO (TOOOLD) */
 	STORE_ENOQUOTA,		/* GETQUOTA: no resource limit applies: NO */
@@ -71,7 +71,7 @@ void store_err_format_code(enum store_err err,
 /* ---- Opening -------------------------------------------------------- */
 
 struct store_config {
-	const char *path;		/* database file; ":memory:" for tests */
+	const char *path;		/* database file (":memory:" works) */
 	bool integrity_check;		/* PRAGMA integrity_check at open */
 	uint64_t quota_bytes;		/* default per-user quota; 0 = none */
 	uint32_t deleted_retention;	/* seconds DELETEDSINCE reaches back;
@@ -231,7 +231,7 @@ struct store_attr_op {
 	bool multi;			/* SET: a multi-value */
 	const struct store_str *values;	/* SET: 1 item, or nvalues if multi */
 	size_t nvalues;
-	enum store_op acl_op;		/* KEEP, SET, NIL (DEFAULT acts as NIL) */
+	enum store_op acl_op;		/* KEEP, SET, NIL (DEFAULT = NIL) */
 	const struct store_str *acl;
 	size_t nacl;
 };

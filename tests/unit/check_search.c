@@ -207,6 +207,15 @@ kmatch(enum search_op op, const char *attr, const char *cmp, const char *v)
 }
 
 static void
+expect_names(const char *path, const char *expect)
+{
+	char *got = names(path, NULL);
+
+	ck_assert_str_eq(got, expect);
+	free(got);
+}
+
+static void
 check_names(const char *expect)
 {
 	char *got = names("/addressbook/user/fred/", NULL);
@@ -313,13 +322,13 @@ START_TEST(test_compare_modtime)
 	store_modtime_current(st, mt);
 	put("/option/site/", "new", "option.value", "2");
 	criteria(kmatch(SEARCH_COMPARESTRICT, "modtime", "+i;octet", mt));
-	ck_assert_str_eq(names("/option/site/", NULL), "new");
+	expect_names("/option/site/", "new");
 	search_query_free(&q);
 	q = search_query_new();
 	criteria(search_key_logic(q, SEARCH_AND,
 	    kmatch(SEARCH_COMPARE, "modtime", "-i;octet", mt),
 	    search_key_not(q, kmatch(SEARCH_EQUAL, "entry", "i;octet", ""))));
-	ck_assert_str_eq(names("/option/site/", NULL), "old");
+	expect_names("/option/site/", "old");
 }
 END_TEST
 
@@ -442,6 +451,62 @@ START_TEST(test_range)
 }
 END_TEST
 
+static void
+result_row_cb(const void *arg, size_t i, const struct inherit_view **v_r,
+    const struct inherit_entry **e_r)
+{
+	search_result_row(arg, i, v_r, e_r);
+}
+
+START_TEST(test_refine)
+{
+	/* SEARCH on a context: filter, positions for RANGE, re-sort */
+	struct search_query *q2 = search_query_new();
+	struct search_result *ctx, *res;
+	const struct inherit_view *v;
+	const struct inherit_entry *e;
+	const char *err;
+
+	fill_addressbook();
+	criteria(search_key_not(q, kmatch(SEARCH_EQUAL, "entry", "i;octet",
+	    "")));
+	ck_assert_int_eq(search_query_add_sort(q, "addressbook.Alias",
+	    "i;ascii-casemap", &err), 0);
+	ck_assert_int_eq(search_run(st, "/addressbook/user/fred/", q, NULL,
+	    &ctx), STORE_OK);
+	/* context order: Barney, dino, fred, wilma */
+	search_query_set_criteria(q2, search_key_range(q2, 2, 3, "1"));
+	res = search_refine(search_result_count(ctx), result_row_cb, ctx, q2,
+	    NULL, true);
+	/* the context's views may go: the refined result holds its own */
+	search_result_free(&ctx);
+	ck_assert_uint_eq(search_result_count(res), 2);
+	search_result_row(res, 0, &v, &e);
+	ck_assert_str_eq(e->name, "D0003");
+	search_result_row(res, 1, &v, &e);
+	ck_assert_str_eq(e->name, "A0345");
+	search_result_free(&res);
+	/* not enumerated: RANGE matches nothing; SORT applies */
+	ck_assert_int_eq(search_run(st, "/addressbook/user/fred/", q, NULL,
+	    &ctx), STORE_OK);
+	res = search_refine(search_result_count(ctx), result_row_cb, ctx, q2,
+	    NULL, false);
+	ck_assert_uint_eq(search_result_count(res), 0);
+	search_result_free(&res);
+	search_query_set_criteria(q2, search_key_all(q2));
+	ck_assert_int_eq(search_query_add_sort(q2, "entry", "-i;octet", &err),
+	    0);
+	res = search_refine(search_result_count(ctx), result_row_cb, ctx, q2,
+	    NULL, false);
+	ck_assert_uint_eq(search_result_count(res), 4);
+	search_result_row(res, 0, &v, &e);
+	ck_assert_str_eq(e->name, "D0003");
+	search_result_free(&res);
+	search_result_free(&ctx);
+	search_query_free(&q2);
+}
+END_TEST
+
 /* ---- SORT ----------------------------------------------------------- */
 
 START_TEST(test_sort)
@@ -498,11 +563,11 @@ START_TEST(test_sort_multikey_stable)
 	criteria(kmatch(SEARCH_PREFIX, "entry", "i;octet", "e"));
 	ck_assert_int_eq(search_query_add_sort(q, "option.group", "-i;octet",
 	    &err), 0);
-	ck_assert_str_eq(names("/option/site/", NULL),
+	expect_names("/option/site/",
 	    "e02,e05,e08,e11,e01,e04,e07,e10,e00,e03,e06,e09");
 	ck_assert_int_eq(search_query_add_sort(q, "option.flag", "i;octet",
 	    &err), 0);
-	ck_assert_str_eq(names("/option/site/", NULL),
+	expect_names("/option/site/",
 	    "e02,e08,e05,e11,e04,e10,e01,e07,e00,e06,e03,e09");
 }
 END_TEST
@@ -823,6 +888,7 @@ search_suite(void)
 	tcase_add_test(tc, test_bad_comparators);
 	tcase_add_test(tc, test_modifiers_once);
 	tcase_add_test(tc, test_range);
+	tcase_add_test(tc, test_refine);
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_sort_reverse_nil_last);
 	tcase_add_test(tc, test_sort_multikey_stable);

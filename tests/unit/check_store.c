@@ -505,7 +505,7 @@ START_TEST(test_modtime_one_per_store)
 }
 END_TEST
 
-/* ---- Atomicity ------------------------------------------------------------ */
+/* ---- Atomicity ------------------------------------------------------- */
 
 START_TEST(test_atomic_failure_changes_nothing)
 {
@@ -919,7 +919,7 @@ START_TEST(test_rename)
 }
 END_TEST
 
-/* ---- Quotas --------------------------------------------------------------- */
+/* ---- Quotas ---------------------------------------------------------- */
 
 START_TEST(test_quota)
 {
