@@ -196,7 +196,10 @@ dspath_canonical(const char *name, size_t len, const char *user)
 			if (!put_owner(out, &m, in + 1, olen, user))
 				return NULL;
 		} else {
-			/* the same dataset by its normal name */
+			/* the same dataset by its normal name; "byowner"
+			   is no class (§4.1: the name is reserved) */
+			if (comp_is(&in[i], "byowner"))
+				return NULL;
 			out[m++] = in[i++];		/* class */
 			if (!put_owner(out, &m, in + 1, olen, user))
 				return NULL;

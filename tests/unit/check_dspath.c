@@ -145,6 +145,8 @@ static const struct ccase canon[] = {
 	{ "/email/users/fred/", NULL, NULL },
 	{ "/email/Site/", NULL, NULL },
 	{ "/byowner/fred/email/", NULL, NULL },
+	{ "/byowner/~/byowner/x", "fred", NULL },	/* reserved, §4.1 */
+	{ "/byowner/site/byowner/", NULL, NULL },
 	{ "/email/\xff/", NULL, NULL },
 	{ "/email/site/\xc3/", NULL, NULL },
 	{ "/email/~/", "a/b", NULL },		/* unusable user names */
