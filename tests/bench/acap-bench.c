@@ -49,10 +49,12 @@
 /* The query a mail client makes at set-up: all of its effective account
    settings (RFC 2244 §6.4.1; inheritance resolved by the server). */
 #define DEFAULT_QUERY \
-	"SEARCH \"/email/~/\" RETURN (\"*\") ALL"
-/* Each client stores to its own user dataset (RFC 2244 §6.6.1). */
+	"SEARCH \"/email/~/\" RETURN (\"*\") " \
+	"NOT EQUAL \"entry\" \"i;octet\" \"\""
+/* Each client stores to its own user dataset (RFC 2244 §6.6.1); another
+   class than the settings, so that setup queries stay the same. */
 #define DEFAULT_STORE \
-	"STORE (\"/email/user/{user}/bench\" \"vendor.acapd.bench.n\" \"{n}\")"
+	"STORE (\"/option/user/{user}/bench\" \"option.bench.n\" \"{n}\")"
 /* What a phone keeps open: its settings, with change notification. */
 #define DEFAULT_CONTEXT \
 	"SEARCH \"/email/~/\" MAKECONTEXT NOTIFY \"settings\" " \

@@ -27,3 +27,14 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-mixed.sh tests/bench/run-all.sh \
 	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
+
+if HAVE_CHECK
+check_PROGRAMS += tests/bench/check_bench
+TESTS += tests/bench/check_bench
+tests_bench_check_bench_SOURCES = tests/bench/check_bench.c \
+	tests/bench/bench-client.c tests/bench/bench-hist.c \
+	tests/bench/bench-json.c tests/bench/bench-proc.c
+tests_bench_check_bench_CFLAGS = $(UNIT_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_check_bench_LDADD = libacap/libacap.a $(OPENSSL_LIBS) \
+	$(UNIT_LIBS) -lm
+endif
