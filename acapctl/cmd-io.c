@@ -521,16 +521,11 @@ import_setting(struct import *im, const struct json *o)
 			goto out;
 		}
 		if (v.kind == DS_SINGLE) {
-			const struct json *dl = json_object_get(attrs,
-			    MODEL_A_DELIBERATE);
-			size_t k;
+			char marker[512];
 
-			deliberate = false;
-			for (k = 0; dl != NULL && k < json_count(dl); k++)
-				if (json_string(json_array_get(dl, k),
-				    NULL) != NULL && strcmp(json_string(
-				    json_array_get(dl, k), NULL), aname) == 0)
-					deliberate = true;
+			snprintf(marker, sizeof(marker), "%s%s",
+			    MODEL_A_DELIBERATE_PREFIX, aname);
+			deliberate = json_object_get(attrs, marker) != NULL;
 			if (validate_value(aname, v.v[0], v.len[0],
 			    deliberate, msg, sizeof(msg)) ==
 			    VALIDATE_REFUSE) {

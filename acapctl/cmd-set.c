@@ -234,13 +234,10 @@ store_op(struct ctl *ctl, enum op op, int argc, char **argv)
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct json *res, *reset;
-	struct ds_value v, dl;
+	struct ds_value v;
 	struct ds_store *st = NULL;
 	struct target t;
-	const struct ds_entry *cur;
-	const struct ds_attr *cur_dl;
-	struct ds *ds;
-	char msg[512], *ep = NULL;
+	char msg[512], *ep = NULL, *marker = NULL;
 	int i, rc = CTL_FAIL, r;
 
 	ds_value_init_nil(&v);
@@ -291,41 +288,23 @@ store_op(struct ctl *ctl, enum op op, int argc, char **argv)
 	st = ds_store_new();
 	ep = ds_entry_path(t.dataset, entry);
 	ds_store_set(st, ep, attr != NULL ? attr : "entry", &v);
-	if (deliberate) {
-		/* remember it, so that lint reports a note, not a warning */
-		if (ctl_read_dataset(ctl, t.dataset, CTL_NOINHERIT, entry,
-		    &ds) == -1)
-			goto out;
-		cur = ds_find(ds, entry);
-		cur_dl = cur != NULL ? ds_entry_get(cur, MODEL_A_DELIBERATE) :
-		    NULL;
-		if (cur_dl != NULL && cur_dl->value.kind == DS_MULTI)
-			ds_value_copy(&dl, &cur_dl->value);
-		else
-			ds_value_init_multi(&dl, NULL, 0);
-		for (i = 0; (size_t)i < dl.n; i++)
-			if (strcmp(dl.v[i], attr) == 0)
-				break;
-		if ((size_t)i == dl.n) {
-			ds_value_free(&dl);
-			if (cur_dl != NULL && cur_dl->value.kind == DS_MULTI) {
-				const char **vals = calloc(
-				    cur_dl->value.n + 1, sizeof(*vals));
+	if (deliberate || (op == OP_RESET && attr != NULL)) {
+		/*
+		 * The marker that makes lint report a note, not a warning;
+		 * a reset drops it with the value.
+		 */
+		if (asprintf(&marker, "%s%s", MODEL_A_DELIBERATE_PREFIX,
+		    attr) < 0)
+			abort();
+		if (deliberate) {
+			char now[15], who[300];
 
-				if (vals == NULL)
-					abort();
-				for (i = 0; (size_t)i < cur_dl->value.n; i++)
-					vals[i] = cur_dl->value.v[i];
-				vals[i] = attr;
-				ds_value_init_multi(&dl, vals,
-				    cur_dl->value.n + 1);
-				free(vals);
-			} else
-				ds_value_init_multi(&dl, &attr, 1);
-			ds_store_set(st, ep, MODEL_A_DELIBERATE, &dl);
-		}
-		ds_value_free(&dl);
-		ds_free(&ds);
+			model_time_now(now);
+			snprintf(who, sizeof(who), "set deliberately by %s at %s",
+			    ctl->conf.user != NULL ? ctl->conf.user : "?", now);
+			ds_store_set_str(st, ep, marker, who);
+		} else
+			ds_store_set(st, ep, marker, &v);
 	}
 	res = ctl_result(ctl);
 	reset = json_object_set(res, "reset_below", json_new_array());
@@ -362,6 +341,7 @@ usage:
 	rc = CTL_USAGE;
 out:
 	free(ep);
+	free(marker);
 	ds_store_free(&st);
 	ds_value_free(&v);
 	target_clear(&t);

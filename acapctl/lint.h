@@ -48,8 +48,8 @@ struct lint_report {
  *   idle-ceiling-29min   RFC 5383 §4.1 with IMAP's 29-minute IDLE
  *                        (RFC 2177): warn above 1740 s
  *   tcp-keepalive-off    RFC 5383 §4.2: no TCP keep-alive
- * An attribute listed in the entry's vendor.acapd.deliberate turns its
- * warnings and RFC 5383 errors into notes.
+ * An attribute ATTR with a "vendor.acapd.deliberate.ATTR" marker in the
+ * entry has its warnings and RFC 5383 errors turned into notes.
  */
 void lint_run(const struct ds *email, const struct ds *personality,
     struct lint_report *r);

@@ -34,9 +34,13 @@ extern const char *const model_classes[MODEL_NCLASSES];
 #define MODEL_A_DEV_USER	"vendor.acapd.device.user"
 #define MODEL_A_DEV_NAME	"vendor.acapd.device.name"
 #define MODEL_A_DEV_ENROLLED	"vendor.acapd.device.enrolled"
-/* Multi-value on a settings entry: attributes deliberately set against
-   an RFC 5383 recommendation (lint reports them as notes only). */
-#define MODEL_A_DELIBERATE	"vendor.acapd.deliberate"
+/*
+ * "vendor.acapd.deliberate." ATTR on a settings entry: ATTR was set
+ * against an RFC 5383 recommendation on purpose (lint reports it as a
+ * note).  One marker per attribute, so that markers inherit one by one
+ * like the values they qualify (RFC 2244 §5.1).
+ */
+#define MODEL_A_DELIBERATE_PREFIX	"vendor.acapd.deliberate."
 /* Prefix of the lock reason attribute: "vendor.acapd.lock." ATTR. */
 #define MODEL_A_LOCK_PREFIX	"vendor.acapd.lock."
 

@@ -89,9 +89,10 @@ static const struct validate_attr catalogue[] = {
 	  "draft-ietf-acap-pers §8); RFC 5383 §3: port 587" },
 	{ "personality.Signature.Text", "personality", "string", NULL, PERS,
 	  "user", "signature" },
-	{ "vendor.acapd.deliberate", "email", "multi-value", NULL, OURS,
-	  "any", "attributes deliberately set against RFC 5383 (acapctl set "
-	  "--deliberate); lint reports them as notes" },
+	{ "vendor.acapd.deliberate.*", "email", "string", NULL, OURS,
+	  "any", "marks the attribute named by the suffix as deliberately "
+	  "set against RFC 5383 (acapctl set --deliberate); lint reports "
+	  "it as a note" },
 	{ "vendor.acapd.idle-ceiling", "email", "seconds", "1740", OURS
 	  "; RFC 5383 §4.1", "site", "longest silence before the client "
 	  "sends something; under 2 hours, 29 minutes recommended" },
