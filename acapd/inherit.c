@@ -361,7 +361,10 @@ view_open(struct store *st, const char *path, unsigned int flags,
 	memset(v, 0, sizeof(*v));
 	v->refs = 1;
 	v->flags = flags;
-	if ((r = chain_build(st, v, path, nesting)) != STORE_OK) {
+	store_read_begin(st);
+	r = chain_build(st, v, path, nesting);
+	store_read_end(st);
+	if (r != STORE_OK) {
 		inherit_view_free(&v);
 		return r;
 	}

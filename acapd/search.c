@@ -988,7 +988,10 @@ search_run(struct store *st, const char *path, const struct search_query *q,
 	*res_r = NULL;
 	res = xrealloc(NULL, 1, sizeof(*res));
 	memset(res, 0, sizeof(*res));
-	if ((r = run_dataset(st, path, q, acc, res, 1)) != STORE_OK) {
+	store_read_begin(st);
+	r = run_dataset(st, path, q, acc, res, 1);
+	store_read_end(st);
+	if (r != STORE_OK) {
 		search_result_free(&res);
 		return r;
 	}

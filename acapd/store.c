@@ -791,6 +791,7 @@ enum stmt_id {
 	ST_ROLLBACK,
 	ST_META_GET,
 	ST_META_SET,
+	ST_READ_BEGIN,
 	ST_DS_BY_PATH,
 	ST_DS_LOAD,
 	ST_DS_INSERT,
@@ -832,11 +833,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM store_meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO store_meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_READ_BEGIN] = "BEGIN DEFERRED",
 	[ST_DS_BY_PATH] = "SELECT id, horizon FROM dataset WHERE path = ?1",
-	[ST_DS_LOAD] = "SELECT e.id, e.name, e.modtime, e.blocked,"
-	    " a.name, a.kind, a.value, a.acl"
-	    " FROM entry e LEFT JOIN attr a ON a.entry_id = e.id"
-	    " WHERE e.dataset_id = ?1 ORDER BY e.name, a.name",
+	/* one statement per dataset: the hot path of every SEARCH */
+	[ST_DS_LOAD] = "SELECT d.id, e.id, e.name, e.modtime, e.blocked,"
+	    " a.name, a.kind, a.value, a.acl FROM dataset d"
+	    " LEFT JOIN entry e ON e.dataset_id = d.id"
+	    " LEFT JOIN attr a ON a.entry_id = e.id"
+	    " WHERE d.path = ?1 ORDER BY e.name, a.name",
 	[ST_DS_INSERT] = "INSERT INTO dataset (path, class, owner_kind,"
 	    " owner_name, is_root, horizon) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DS_SET_HORIZON] = "UPDATE dataset SET horizon = ?2 WHERE id = ?1",
@@ -927,6 +931,9 @@ struct store {
 	struct snap_builder sb;
 	char errbuf[256];
 	char *quota_user;
+
+	unsigned int reading;		/* store_read_begin() nesting */
+	bool read_txn;			/* a read transaction is open */
 
 	/* the running transaction (store_apply) */
 	bool in_txn;
@@ -1237,7 +1244,8 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	    cfg->busy_timeout_ms : 5000);
 	if (exec_sql(st, "PRAGMA journal_mode = WAL") == -1 ||
 	    exec_sql(st, "PRAGMA synchronous = FULL") == -1 ||
-	    exec_sql(st, "PRAGMA foreign_keys = ON") == -1)
+	    exec_sql(st, "PRAGMA foreign_keys = ON") == -1 ||
+	    exec_sql(st, "PRAGMA mmap_size = 268435456") == -1)
 		goto fail;
 	if (cfg->integrity_check && integrity_check(st) == -1)
 		goto fail;
@@ -1365,41 +1373,44 @@ ds_lookup(struct store *st, const char *path, int64_t *id_r, char *horizon)
 	return STORE_OK;
 }
 
+/* Load a stored dataset by path; STORE_ENOEXIST when there is none. */
 static enum store_err
-snap_load(struct store *st, int64_t id, const char *path,
-    struct store_snap **snap_r)
+snap_load(struct store *st, const char *path, struct store_snap **snap_r)
 {
 	struct snap_builder *sb = &st->sb;
 	sqlite3_stmt *s = stq(st, ST_DS_LOAD);
-	int64_t eid, last = 0;
+	int64_t id = 0, eid, last = 0;
 	const void *acl;
 	int rc;
 
 	sb_reset(sb);
-	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 1, path);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		eid = sqlite3_column_int64(s, 0);
+		id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) == SQLITE_NULL)
+			continue;	/* a dataset without entries */
+		eid = sqlite3_column_int64(s, 1);
 		if (eid != last || sb->ne == 0) {
-			sb_entry(sb, (const char *)sqlite3_column_text(s, 1),
-			    (size_t)sqlite3_column_bytes(s, 1),
-			    (const char *)sqlite3_column_text(s, 2),
-			    sqlite3_column_int(s, 3) != 0);
+			sb_entry(sb, (const char *)sqlite3_column_text(s, 2),
+			    (size_t)sqlite3_column_bytes(s, 2),
+			    (const char *)sqlite3_column_text(s, 3),
+			    sqlite3_column_int(s, 4) != 0);
 			last = eid;
 		}
-		if (sqlite3_column_type(s, 4) == SQLITE_NULL)
+		if (sqlite3_column_type(s, 5) == SQLITE_NULL)
 			continue;
 		acl = NULL;
-		if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
-			acl = sqlite3_column_blob(s, 7);
+		if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+			acl = sqlite3_column_blob(s, 8);
 			if (acl == NULL)
 				acl = "";	/* zero-length blob */
 		}
-		if (sb_attr(sb, (const char *)sqlite3_column_text(s, 4),
-		    (size_t)sqlite3_column_bytes(s, 4),
-		    (enum store_vkind)sqlite3_column_int(s, 5),
-		    sqlite3_column_blob(s, 6),
-		    (size_t)sqlite3_column_bytes(s, 6), acl,
-		    (size_t)sqlite3_column_bytes(s, 7)) == -1) {
+		if (sb_attr(sb, (const char *)sqlite3_column_text(s, 5),
+		    (size_t)sqlite3_column_bytes(s, 5),
+		    (enum store_vkind)sqlite3_column_int(s, 6),
+		    sqlite3_column_blob(s, 7),
+		    (size_t)sqlite3_column_bytes(s, 7), acl,
+		    (size_t)sqlite3_column_bytes(s, 8)) == -1) {
 			sqlite3_reset(s);
 			snprintf(st->errbuf, sizeof(st->errbuf),
 			    "corrupt multi-value in %s", path);
@@ -1409,6 +1420,8 @@ snap_load(struct store *st, int64_t id, const char *path,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, rc);
+	if (id == 0)
+		return STORE_ENOEXIST;
 	*snap_r = sb_finish(sb, path, id, false);
 	return STORE_OK;
 }
@@ -1419,7 +1432,6 @@ stored_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 {
 	struct cache_node *n;
 	enum store_err r;
-	int64_t id;
 
 	*snap_r = NULL;
 	if ((n = cache_find(&st->cache, path)) != NULL) {
@@ -1429,16 +1441,37 @@ stored_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 		*snap_r = n->snap;
 		return STORE_OK;
 	}
-	if ((r = ds_lookup(st, path, &id, NULL)) != STORE_OK)
-		return r;
-	if (id == 0) {
+	if ((r = snap_load(st, path, snap_r)) == STORE_ENOEXIST) {
 		cache_put(&st->cache, path, NULL);
 		return STORE_ENOEXIST;
 	}
-	if ((r = snap_load(st, id, path, snap_r)) != STORE_OK)
+	if (r != STORE_OK)
 		return r;
 	cache_put(&st->cache, path, *snap_r);
 	return STORE_OK;
+}
+
+/*
+ * Read sections.  Outside a transaction every SQLite statement is its own
+ * WAL read transaction (locks, a look at the WAL index); a SEARCH reads
+ * several datasets, so it opens one read transaction for all of them.
+ */
+void
+store_read_begin(struct store *st)
+{
+	if (st->reading++ > 0 || st->in_txn)
+		return;
+	st->read_txn = step_done(st, stq(st, ST_READ_BEGIN)) == STORE_OK;
+}
+
+void
+store_read_end(struct store *st)
+{
+	if (st->reading == 0 || --st->reading > 0 || !st->read_txn)
+		return;
+	st->read_txn = false;
+	if (step_done(st, stq(st, ST_COMMIT)) != STORE_OK)
+		step_done(st, stq(st, ST_ROLLBACK));
 }
 
 static const struct store_str dir_dot = { ".", 1 };
@@ -2569,9 +2602,9 @@ store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
-	if (st->in_txn) {
-		snprintf(st->errbuf, sizeof(st->errbuf),
-		    "store_apply re-entered from a change callback");
+	if (st->in_txn || st->reading > 0) {
+		snprintf(st->errbuf, sizeof(st->errbuf), "store_apply inside "
+		    "a read section or a change callback");
 		return STORE_EIO;
 	}
 	if ((r = step_done(st, stq(st, ST_BEGIN))) != STORE_OK)

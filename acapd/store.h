@@ -185,6 +185,16 @@ enum store_err store_snap_get(struct store *st, const char *path,
 void store_snap_ref(struct store_snap *snap);
 void store_snap_unref(struct store_snap **snap_r);	/* sets NULL */
 
+/*
+ * Group the reads that follow into one database read transaction until
+ * the matching store_read_end() (nestable; a no-op inside store_apply()).
+ * Reads see one consistent state and cost less.  Keep sections short (a
+ * command): an open read transaction holds back WAL checkpoints, and
+ * store_apply() refuses to run inside one.
+ */
+void store_read_begin(struct store *st);
+void store_read_end(struct store *st);
+
 /* Canonical path; lives as long as the snapshot. */
 const char *store_snap_path(const struct store_snap *snap);
 /* Entries (blocked ones included), sorted by name in octet order. */
