@@ -174,6 +174,7 @@ fail:
 
 /* ---- Merge ------------------------------------------------------------ */
 
+/* The view being merged; e and a are sized for the worst case. */
 struct merge {
 	struct inherit_entry *e;
 	size_t ne, ce;
@@ -196,75 +197,99 @@ merge_grow(void **p, size_t *cap, size_t need, size_t size)
 	*cap = n;
 }
 
+/* Append one merged attribute (see merge_attrs()). */
+static void
+merge_put(struct merge *m, const char *name, const struct store_attr *val,
+    unsigned int vlayer, const struct store_attr *acl, unsigned int alayer,
+    unsigned int first)
+{
+	struct inherit_attr *ia;
+
+	if ((val == NULL || val->kind == STORE_V_NIL) && acl == NULL)
+		return;		/* absent, or NIL masks the base */
+	ia = &m->a[m->na++];
+	ia->a.name = name;
+	ia->a.acl = acl != NULL ? acl->acl : NULL;
+	ia->a.nacl = acl != NULL ? acl->nacl : 0;
+	ia->acl_layer = alayer;
+	ia->layer = vlayer;
+	if (val == NULL || val->kind == STORE_V_NIL) {
+		ia->a.kind = STORE_V_NIL;
+		ia->a.values = NULL;
+		ia->a.nvalues = 0;
+		if (val == NULL)
+			ia->layer = first;
+	} else if (vlayer > 0 && strcmp(name, "subdataset") == 0) {
+		/* §5.1: an inherited subdataset is virtual (".") */
+		ia->a.kind = STORE_V_MULTI;
+		ia->a.values = &virtual_dot;
+		ia->a.nvalues = 1;
+	} else {
+		ia->a.kind = val->kind;
+		ia->a.values = val->values;
+		ia->a.nvalues = val->nvalues;
+	}
+}
+
 /*
  * Merge the attributes of one entry present in layers lay[0..n) (in chain
- * order, blocked layers already cut off).
+ * order, blocked layers already cut off): each attribute's value comes
+ * from the first layer that stored one (NIL included), its acl from the
+ * first layer that has an acl on it.
  */
 static void
 merge_attrs(struct merge *m, const struct store_entry *const *ents,
     const unsigned int *lay, size_t n)
 {
-	size_t cur[INHERIT_MAX_LAYERS] = { 0 };
+	size_t cur[INHERIT_MAX_LAYERS] = { 0 }, same[INHERIT_MAX_LAYERS];
 	const struct store_attr *sa, *val, *acl;
-	struct inherit_attr *ia;
 	const char *name;
 	unsigned int vlayer, alayer;
-	size_t i;
+	size_t i, nsame;
+	int c;
 
+	if (n == 1) {
+		/* the common case: nothing to merge */
+		for (i = 0; i < ents[0]->nattrs; i++) {
+			sa = &ents[0]->attrs[i];
+			merge_put(m, sa->name, sa->kind != STORE_V_INHERIT ?
+			    sa : NULL, lay[0], sa->acl != NULL ? sa : NULL,
+			    lay[0], lay[0]);
+		}
+		return;
+	}
 	for (;;) {
+		/* the smallest current name, and the layers holding it */
 		name = NULL;
+		nsame = 0;
 		for (i = 0; i < n; i++) {
 			if (cur[i] >= ents[i]->nattrs)
 				continue;
 			sa = &ents[i]->attrs[cur[i]];
-			if (name == NULL || strcmp(sa->name, name) < 0)
+			c = name == NULL ? -1 : strcmp(sa->name, name);
+			if (c < 0) {
 				name = sa->name;
+				nsame = 0;
+			}
+			if (c <= 0)
+				same[nsame++] = i;
 		}
 		if (name == NULL)
 			return;
 		val = acl = NULL;
 		vlayer = alayer = 0;
-		for (i = 0; i < n; i++) {
-			if (cur[i] >= ents[i]->nattrs)
-				continue;
-			sa = &ents[i]->attrs[cur[i]];
-			if (strcmp(sa->name, name) != 0)
-				continue;
-			cur[i]++;
+		for (i = 0; i < nsame; i++) {
+			sa = &ents[same[i]]->attrs[cur[same[i]]++];
 			if (val == NULL && sa->kind != STORE_V_INHERIT) {
 				val = sa;
-				vlayer = lay[i];
+				vlayer = lay[same[i]];
 			}
 			if (acl == NULL && sa->acl != NULL) {
 				acl = sa;
-				alayer = lay[i];
+				alayer = lay[same[i]];
 			}
 		}
-		if ((val == NULL || val->kind == STORE_V_NIL) && acl == NULL)
-			continue;	/* absent, or NIL masks the base */
-		merge_grow((void **)&m->a, &m->ca, m->na + 1, sizeof(*m->a));
-		ia = &m->a[m->na++];
-		ia->a.name = name;
-		ia->a.acl = acl != NULL ? acl->acl : NULL;
-		ia->a.nacl = acl != NULL ? acl->nacl : 0;
-		ia->acl_layer = alayer;
-		ia->layer = vlayer;
-		if (val == NULL || val->kind == STORE_V_NIL) {
-			ia->a.kind = STORE_V_NIL;
-			ia->a.values = NULL;
-			ia->a.nvalues = 0;
-			if (val == NULL)
-				ia->layer = lay[0];
-		} else if (vlayer > 0 && strcmp(name, "subdataset") == 0) {
-			/* §5.1: an inherited subdataset is virtual (".") */
-			ia->a.kind = STORE_V_MULTI;
-			ia->a.values = &virtual_dot;
-			ia->a.nvalues = 1;
-		} else {
-			ia->a.kind = val->kind;
-			ia->a.values = val->values;
-			ia->a.nvalues = val->nvalues;
-		}
+		merge_put(m, name, val, vlayer, acl, alayer, lay[0]);
 	}
 }
 
@@ -273,37 +298,53 @@ merge_view(struct inherit_view *v)
 {
 	struct merge m = { 0 };
 	size_t cur[INHERIT_MAX_LAYERS] = { 0 }, nents[INHERIT_MAX_LAYERS];
-	size_t attr0cap = 0;
 	const struct store_entry *ents[INHERIT_MAX_LAYERS];
 	const struct store_entry *at[INHERIT_MAX_LAYERS];
 	const struct store_entry *contrib[INHERIT_MAX_LAYERS];
-	unsigned int lay[INHERIT_MAX_LAYERS], l, n = v->nlayers;
+	unsigned int lay[INHERIT_MAX_LAYERS], same[INHERIT_MAX_LAYERS];
+	unsigned int l, n = v->nlayers, nsame;
 	struct inherit_entry *ie;
 	const char *name, *modtime;
-	size_t nc, i;
+	size_t nc, i, j;
+	int c;
 
+	/* one allocation each: at most every entry and attribute of all
+	   layers ends up in the view */
 	for (l = 0; l < n; l++) {
 		ents[l] = NULL;
 		nents[l] = 0;
-		if (v->layers[l].snap != NULL)
-			ents[l] = store_snap_entries(v->layers[l].snap,
-			    &nents[l]);
+		if (v->layers[l].snap == NULL)
+			continue;
+		ents[l] = store_snap_entries(v->layers[l].snap, &nents[l]);
+		m.ce += nents[l];
+		for (j = 0; j < nents[l]; j++)
+			m.ca += ents[l][j].nattrs;
 	}
+	m.e = xrealloc(NULL, m.ce, sizeof(*m.e));
+	m.attr0 = xrealloc(NULL, m.ce, sizeof(*m.attr0));
+	m.a = xrealloc(NULL, m.ca, sizeof(*m.a));
 	for (;;) {
-		/* the next entry name, in octet order, over all layers */
+		/* the next entry name in octet order, and where it is */
 		name = NULL;
-		for (l = 0; l < n; l++)
-			if (cur[l] < nents[l] && (name == NULL ||
-			    strcmp(ents[l][cur[l]].name, name) < 0))
+		nsame = 0;
+		for (l = 0; l < n; l++) {
+			if (cur[l] >= nents[l])
+				continue;
+			c = name == NULL ? -1 :
+			    strcmp(ents[l][cur[l]].name, name);
+			if (c < 0) {
 				name = ents[l][cur[l]].name;
+				nsame = 0;
+			}
+			if (c <= 0)
+				same[nsame++] = l;
+		}
 		if (name == NULL)
 			break;
-		for (l = 0; l < n; l++) {
+		for (l = 0; l < n; l++)
 			at[l] = NULL;
-			if (cur[l] < nents[l] &&
-			    strcmp(ents[l][cur[l]].name, name) == 0)
-				at[l] = &ents[l][cur[l]++];
-		}
+		for (i = 0; i < nsame; i++)
+			at[same[i]] = &ents[same[i]][cur[same[i]]++];
 		/*
 		 * Layers contribute in chain order until a tombstone (NIL
 		 * stored to "entry") hides the rest; the "" entry belongs to
@@ -324,18 +365,12 @@ merge_view(struct inherit_view *v)
 		}
 		if (nc == 0)
 			continue;
-		merge_grow((void **)&m.e, &m.ce, m.ne + 1, sizeof(*m.e));
-		if (attr0cap != m.ce) {
-			m.attr0 = xrealloc(m.attr0, m.ce, sizeof(*m.attr0));
-			attr0cap = m.ce;
-		}
 		ie = &m.e[m.ne];
 		m.attr0[m.ne++] = m.na;
 		ie->name = name;
 		ie->modtime = modtime;	/* §5.1: the greater of the two */
 		ie->layer = lay[0];
 		merge_attrs(&m, contrib, lay, nc);
-		ie = &m.e[m.ne - 1];
 		ie->nattrs = m.na - m.attr0[m.ne - 1];
 	}
 	for (i = 0; i < m.ne; i++)
