@@ -625,9 +625,6 @@ read_quoted(struct acap_parser *p, const char *s, size_t end, size_t *ip)
 				return false;
 			}
 			i += 2;
-		} else if (c == '\0') {
-			set_error(p, "NUL in quoted string");
-			return false;
 		} else if (c == '\r' || c == '\n') {
 			set_error(p, "CR or LF in quoted string");
 			return false;

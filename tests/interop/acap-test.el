@@ -19,7 +19,7 @@
       p)))
 
 (require 'sasl)
-(require 'acap)
+(require (quote acap))
 
 (defvar acap-test-failures 0)
 (defvar acap-test-port (string-to-number (or (getenv "ACAPD_PORT") "674")))
@@ -27,7 +27,8 @@
 (defvar acap-test-pass (or (getenv "ACAP_PASS") "secret"))
 
 ;; Non-interactive password hook: acap.el would prompt on the terminal.
-(defun acap-read-passphrase (_prompt) acap-test-pass)
+;; sasl.el wipes the string it is given after use: hand out a copy.
+(defun acap-read-passphrase (_prompt) (copy-sequence acap-test-pass))
 
 (defun acap-test-check (what ok &optional detail)
   (if ok
@@ -42,8 +43,15 @@
 			      (eq acap-state 'auth))))
     p))
 
+(defun acap-test-kill-buffer ()
+  ;; acap.el reuses one buffer per user@server; a previous session's
+  ;; trailing output would hide the next greeting, so start clean.
+  (let ((b (get-buffer (concat " *acap on " acap-test-user " at 127.0.0.1"))))
+    (when b (kill-buffer b))))
+
 (defun acap-test-logout (p)
-  (acap-test-check "LOGOUT" (acap-close p)))
+  (acap-test-check "LOGOUT" (acap-close p))
+  (acap-test-kill-buffer))
 
 (defun acap-test-login (mech)
   (let ((p (acap-test-open mech)))
@@ -63,16 +71,28 @@
 		     (or (null p)
 			 (not (with-current-buffer (process-buffer p)
 				(eq acap-state 'auth)))))
-    (when (and p (process-live-p p)) (delete-process p))))
+    (when (and p (process-live-p p)) (delete-process p))
+    (acap-test-kill-buffer)))
 
 (defun acap-test-lang ()
   (let* ((p (acap-test-open "CRAM-MD5"))
-	 (r (acap-lang p '("fr" "en"))))
-    (acap-test-check "LANG en" (acap-response-ok-p r) r)
-    (acap-test-check "LANG response names en"
-		     (equal (nth 1 (assq 'lang r)) "en") r)
-    (setq r (acap-lang p '("tlh")))
+	 (r (acap-lang p '("tlh"))))
     (acap-test-check "LANG unknown is NO" (assq 'done-no r) r)
+    ;; acapd sends the LANG intermediate response tagged (RFC 2244 §6.2.2
+    ;; prose and example); acap.el only parses the untagged form of the
+    ;; ABNF and fails in its process filter on the tagged one
+    ;; (doc/interop.md).  Check that exchange on the wire instead, with
+    ;; acap.el's filter set aside for the one command.
+    (let ((filter (process-filter p)) (got ""))
+      (set-process-filter p (lambda (_p s) (setq got (concat got s))))
+      (process-send-string p "L1 LANG \"fr\" \"en\"\r\n")
+      (while (and (not (string-match "^L1 OK " got))
+		  (accept-process-output p 2)))
+      (set-process-filter p filter)
+      (acap-test-check "LANG en answered with a tagged LANG and OK"
+		       (string-match
+			"^L1 LANG \"en\" \"i;octet\".*\r\nL1 OK \"" got)
+		       got))
     (acap-test-logout p)))
 
 (defun acap-test-main ()

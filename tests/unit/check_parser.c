@@ -492,8 +492,12 @@ static const struct pcase bad_commands[] = {
 	  .want = "invalid escape in quoted string", .tag = "A1" },
 	{ .in = "A1 X \"a\\\r\n", .rc = -1,
 	  .want = "unterminated quoted string", .tag = "A1" },
-	{ BIN("A1 X \"a\0b\"\r\n"), .rc = -1, .want = "NUL in quoted string",
-	  .tag = "A1" },
+	/*
+	 * NUL in a quoted string breaks the ABNF, but acap.el sends PLAIN
+	 * initial responses that way; we accept it (doc/interop.md) and the
+	 * string-utf8 getter still refuses it where names are expected.
+	 */
+	{ BIN("A1 X \"a\0b\"\r\n"), .rc = 1, .want = "A1|X \"a\\00b\"" },
 	{ .in = "A1 X \"a\rb\"\r\n", .rc = -1,
 	  .want = "CR or LF in quoted string", .tag = "A1" },
 	{ .in = "A1 X a\"b\"\r\n", .rc = -1,
