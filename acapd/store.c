@@ -937,6 +937,7 @@ struct store {
 
 	/* the running transaction (store_apply) */
 	bool in_txn;
+	bool in_callback;		/* the change callback is running */
 	char txn_modtime[STORE_MODTIME_LEN + 1];
 	struct change_rec *changes;
 	size_t nchanges, cchanges;
@@ -2602,7 +2603,7 @@ store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
-	if (st->in_txn || st->reading > 0) {
+	if (st->in_txn || st->in_callback || st->reading > 0) {
 		snprintf(st->errbuf, sizeof(st->errbuf), "store_apply inside "
 		    "a read section or a change callback");
 		return STORE_EIO;
@@ -2627,8 +2628,11 @@ store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
 		return r;
 	}
 	memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));
-	/* in_txn stays set during the callback: no re-entry */
+	/* the callback may read (NOTIFY re-evaluation), not write */
+	st->in_txn = false;
+	st->in_callback = true;
 	fire_changes(st);
+	st->in_callback = false;
 	txn_reset(st);
 	return STORE_OK;
 }

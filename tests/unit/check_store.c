@@ -1085,6 +1085,8 @@ END_TEST
 struct feed {
 	int calls;
 	struct acap_buf log;
+	struct store *st;
+	bool reentered, saw_commit;
 };
 
 static void
@@ -1094,6 +1096,18 @@ feed_cb(void *arg, const struct store_change *c, size_t n)
 	size_t i;
 
 	f->calls++;
+	if (f->st != NULL) {
+		struct store_snap *snap = NULL;
+
+		/* the callback reads the committed state, and cannot write */
+		f->reentered = put(f->st, "/option/site/", "x", "o.v", "1") !=
+		    STORE_EIO;
+		store_read_begin(f->st);
+		f->saw_commit = store_snap_get(f->st, c[n - 1].dataset,
+		    &snap) == STORE_OK;
+		store_read_end(f->st);
+		store_snap_unref(&snap);
+	}
 	for (i = 0; i < n; i++) {
 		ck_assert_uint_eq(strlen(c[i].modtime), STORE_MODTIME_LEN);
 		acap_buf_printf(&f->log, "%d:%s%s;", (int)c[i].kind,
@@ -1109,8 +1123,12 @@ START_TEST(test_change_feed)
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(put(st, "/option/site/", "a", "o.v", "1"), STORE_OK);
 	store_set_change_cb(st, feed_cb, &f);
+	f.st = st;
 	ck_assert_int_eq(put(st, "/option/site/", "a", "o.v", "2"), STORE_OK);
 	ck_assert_int_eq(f.calls, 1);
+	ck_assert(!f.reentered);
+	ck_assert(f.saw_commit);
+	f.st = NULL;
 	ck_assert_str_eq(f.log.data, "0:/option/site/a;");
 	acap_buf_reset(&f.log);
 	ck_assert_int_eq(put(st, "/option/group/g/", "b", "o.v", "2"),
