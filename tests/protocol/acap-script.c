@@ -19,6 +19,9 @@
  *   S: TEXT             the next server line must equal TEXT (escapes too)
  *   S~ REGEX            the next server line must match the POSIX ERE
  *   skip REGEX          read lines until one matches REGEX
+ *   repeat N TEXT       send N lines TEXT + CRLF, each "%d" in TEXT replaced
+ *                       by the line's number (1..N)
+ *   lines N REGEX       the next N server lines must each match REGEX
  *   eof                 the server must close the connection (no more data)
  *   nothing MS          no data may arrive within MS milliseconds
  *   tls                 TLS handshake on the current connection (the
@@ -817,6 +820,32 @@ directive(char *line)
 	} else if (strcmp(line, "use") == 0 && arg != NULL) {
 		if ((cur = conn_find(arg)) == NULL)
 			fail("no connection named %s", arg);
+	} else if (strcmp(line, "repeat") == 0 && a2 != NULL) {
+		int i, n = atoi(arg);
+
+		for (i = 1; i <= n; i++) {
+			char text[4096], out[8192];
+			const char *t;
+			size_t o = 0;
+
+			snprintf(text, sizeof(text), "%s", a2 + 1);
+			for (t = text; *t != '\0' && o < sizeof(out) - 16; t++) {
+				if (t[0] == '%' && t[1] == 'd') {
+					o += (size_t)snprintf(out + o,
+					    sizeof(out) - o, "%d", i);
+					t++;
+				} else
+					out[o++] = *t;
+			}
+			out[o++] = '\r';
+			out[o++] = '\n';
+			send_bytes(out, o);
+		}
+	} else if (strcmp(line, "lines") == 0 && a2 != NULL) {
+		int i, n = atoi(arg);
+
+		for (i = 0; i < n; i++)
+			expect_line(a2 + 1, true);
 	} else if (strcmp(line, "skip") == 0 && arg != NULL) {
 		skip_until(arg);
 	} else if (strcmp(line, "eof") == 0) {

@@ -24,7 +24,10 @@ PROTOCOL_TESTS = \
 	tests/protocol/robustness.acap \
 	tests/protocol/privdrop.acap \
 	tests/protocol/reload.acap \
-	tests/protocol/idle.acap
+	tests/protocol/idle.acap \
+	tests/protocol/context-notify.acap \
+	tests/protocol/context-inherit.acap \
+	tests/protocol/context-limit.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
