@@ -338,20 +338,17 @@ finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
 	const char *ds, *ctxname;
 	struct acap_buf *b;
 	char modtime[STORE_MODTIME_LEN + 1], code[40], *name = NULL;
-	uint32_t hard, limit, limit_n;
-	size_t count = search_result_count(res), nsend = count, i, j, n;
+	uint32_t hard;
+	size_t count = search_result_count(res), nsend, i, j, n;
 	bool toomany = false, en, no;
 	enum context_err ce;
 
-	if (search_query_hardlimit(q, &hard) && count > hard) {
+	if (!search_limits(q, count, &nsend, &toomany)) {
+		(void)search_query_hardlimit(q, &hard);
 		search_result_free(&res);
 		search_query_free(&q);
 		return cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
 		    "more than HARDLIMIT %u", count, hard);
-	}
-	if (search_query_limit(q, &limit, &limit_n) && count > limit) {
-		toomany = true;
-		nsend = limit_n < count ? limit_n : count;
 	}
 	if ((ctxname = search_query_makecontext(q, &en, &no)) != NULL) {
 		if ((name = strdup(ctxname)) == NULL)

@@ -141,6 +141,13 @@ chain_build(struct store *st, struct inherit_view *v, const char *path,
 		if (chain_has(v, next))
 			break;		/* a cycle: stop where it closes */
 		r = store_snap_get(st, next, &snap);
+		if (r == STORE_OK && v->nlayers > 0 &&
+		    store_snap_is_directory(snap)) {
+			/* a listing ("/byowner/site/") is no base to inherit */
+			store_snap_unref(&snap);
+			v->dangling = xstrdup(next);
+			break;
+		}
 		if (r == STORE_OK) {
 			chain_add(v, next, snap);
 			if ((v->flags & INHERIT_F_NOINHERIT) ||

@@ -1053,6 +1053,22 @@ search_result_free(struct search_result **res_r)
 	free(res);
 }
 
+bool
+search_limits(const struct search_query *q, size_t count, size_t *nsend_r,
+    bool *toomany_r)
+{
+	*nsend_r = count;
+	*toomany_r = false;
+	if (q->has_hardlimit && count > q->hardlimit)
+		return false;
+	if (q->has_limit && count > q->limit) {
+		*toomany_r = true;
+		if (q->limit_n < count)
+			*nsend_r = q->limit_n;
+	}
+	return true;
+}
+
 size_t
 search_result_count(const struct search_result *res)
 {

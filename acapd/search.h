@@ -208,6 +208,15 @@ struct search_result *search_refine(size_t nrows,
     const struct search_query *q, const struct search_access *acc,
     bool enumerated);
 
+/*
+ * HARDLIMIT and LIMIT (§6.4.1) applied to a result of count matches:
+ * returns false when HARDLIMIT is exceeded (NO (WAYTOOMANY), nothing
+ * sent); otherwise *nsend_r is how many ENTRY responses to send and
+ * *toomany_r whether the OK carries (TOOMANY count).
+ */
+bool search_limits(const struct search_query *q, size_t count,
+    size_t *nsend_r, bool *toomany_r);
+
 /* Matching rows, in order.  Pointers live as long as the result. */
 size_t search_result_count(const struct search_result *res);
 void search_result_row(const struct search_result *res, size_t i,

@@ -274,6 +274,13 @@ START_TEST(test_missing_base)
 	ck_assert_uint_eq(inherit_view_layers(v), 1);
 	ck_assert_str_eq(value(v, "e", "option.value"), "1");
 	inherit_view_free(&v);
+	/* a directory listing is no base: its entries are not inherited */
+	put("/option/group/g/", "x", "option.value", "1");
+	put("/option/user/m/", "", "dataset.inherit", "/option/group/");
+	v = view("/option/user/m/", 0);
+	ck_assert_uint_eq(inherit_view_layers(v), 1);
+	ck_assert_ptr_null(inherit_view_find(v, "g"));
+	inherit_view_free(&v);
 }
 END_TEST
 

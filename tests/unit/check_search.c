@@ -507,6 +507,48 @@ START_TEST(test_refine)
 }
 END_TEST
 
+START_TEST(test_limits)
+{
+	size_t n;
+	bool toomany;
+
+	/* no modifiers: everything, no TOOMANY */
+	ck_assert(search_limits(q, 347, &n, &toomany));
+	ck_assert_uint_eq(n, 347);
+	ck_assert(!toomany);
+	/* LIMIT 100 1 with 347 matches: one ENTRY, OK (TOOMANY 347) */
+	ck_assert_int_eq(search_query_set_limit(q, 100, 1), 0);
+	ck_assert(search_limits(q, 347, &n, &toomany));
+	ck_assert_uint_eq(n, 1);
+	ck_assert(toomany);
+	/* at the limit (N) nothing happens, above it (N+1) it does */
+	ck_assert(search_limits(q, 100, &n, &toomany));
+	ck_assert_uint_eq(n, 100);
+	ck_assert(!toomany);
+	ck_assert(search_limits(q, 101, &n, &toomany));
+	ck_assert_uint_eq(n, 1);
+	ck_assert(toomany);
+	/* HARDLIMIT: N passes, N+1 is WAYTOOMANY */
+	ck_assert_int_eq(search_query_set_hardlimit(q, 200), 0);
+	ck_assert(search_limits(q, 200, &n, &toomany));
+	ck_assert(!search_limits(q, 201, &n, &toomany));
+	search_query_free(&q);
+	q = search_query_new();
+	/* LIMIT with a larger second number sends what there is */
+	ck_assert_int_eq(search_query_set_limit(q, 2, 10), 0);
+	ck_assert(search_limits(q, 3, &n, &toomany));
+	ck_assert_uint_eq(n, 3);
+	ck_assert(toomany);
+	/* LIMIT 0 0: nothing sent, but the total reported */
+	search_query_free(&q);
+	q = search_query_new();
+	ck_assert_int_eq(search_query_set_limit(q, 0, 0), 0);
+	ck_assert(search_limits(q, 1, &n, &toomany));
+	ck_assert_uint_eq(n, 0);
+	ck_assert(toomany);
+}
+END_TEST
+
 /* ---- SORT ----------------------------------------------------------- */
 
 START_TEST(test_sort)
@@ -889,6 +931,7 @@ search_suite(void)
 	tcase_add_test(tc, test_modifiers_once);
 	tcase_add_test(tc, test_range);
 	tcase_add_test(tc, test_refine);
+	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_sort_reverse_nil_last);
 	tcase_add_test(tc, test_sort_multikey_stable);
