@@ -2,7 +2,7 @@
  * cmd-deletedsince.c -- DELETEDSINCE (RFC 2244 §6.6.2, §6.6.3): the names
  * of entries deleted from a dataset (and from the datasets it inherits
  * from) after a time, as tagged DELETED responses; NO (TOOOLD) when the
- * log does not reach back that far.
+ * log does not reach back that far.  Needs r on the dataset's entries.
  */
 #include "autoconf.h"
 
@@ -11,6 +11,7 @@
 
 #include "acap-arg.h"
 #include "acap-buf.h"
+#include "access.h"
 #include "commands.h"
 #include "conn.h"
 #include "dspath.h"
@@ -26,6 +27,30 @@ deleted_cb(void *arg, const char *name)
 	acap_buf_addstr(b, "DELETED ");
 	acap_buf_add_cstring(b, name);
 	cmd_line_end(cmd);
+}
+
+/*
+ * Deleted names are entry names: the caller needs r on "entry" by the
+ * dataset's ACL (§3.5).  A dataset it may not read looks like a missing
+ * one (no existence leak).
+ */
+static enum store_err
+readable(struct cmd_ctx *cmd, const char *path)
+{
+	struct inherit_view *v = NULL;
+	const struct store_str *acl;
+	const char *layer;
+	enum store_err r;
+	size_t n;
+
+	if ((r = inherit_view_open(conn_store(cmd->conn), path, 0, &v)) !=
+	    STORE_OK)
+		return r;
+	inherit_dataset_acl(v, "entry", &acl, &n, &layer);
+	if (!(access_rights(cmd->conn, layer, acl, n) & ACL_R_READ))
+		r = STORE_ENOEXIST;
+	inherit_view_free(&v);
+	return r;
 }
 
 enum cmd_status
@@ -50,9 +75,10 @@ cmd_deletedsince(struct cmd_ctx *cmd)
 	if ((path = dspath_canonical(ds->str, ds->len,
 	    conn_user(cmd->conn))) == NULL)
 		return cmd_bad(cmd, "invalid dataset name");
-	/* TODO(acl): needs r on the dataset; answer NOEXIST otherwise */
-	r = inherit_deleted_since(conn_store(cmd->conn), path, t->str,
-	    deleted_cb, cmd);
+	r = readable(cmd, path);
+	if (r == STORE_OK)
+		r = inherit_deleted_since(conn_store(cmd->conn), path, t->str,
+		    deleted_cb, cmd);
 	if (r == STORE_OK) {
 		free(path);
 		return cmd_ok(cmd, NULL, "DELETEDSINCE completed");

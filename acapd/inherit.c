@@ -611,6 +611,24 @@ inherit_acl(const struct inherit_view *v, const struct inherit_entry *e,
 		dataset_acl(v->layers[layer].snap, attr, acl_r, n_r);
 }
 
+void
+inherit_dataset_acl(const struct inherit_view *v, const char *attr,
+    const struct store_str **acl_r, size_t *n_r, const char **path_r)
+{
+	unsigned int l;
+
+	*acl_r = NULL;
+	*n_r = 0;
+	*path_r = v->layers[0].path;
+	for (l = 0; l < v->nlayers; l++) {
+		if (v->layers[l].snap == NULL)
+			continue;	/* virtual: the base decides */
+		*path_r = v->layers[l].path;
+		dataset_acl(v->layers[l].snap, attr, acl_r, n_r);
+		return;
+	}
+}
+
 /* ---- DELETEDSINCE across a chain (§6.6.2) ----------------------------- */
 
 struct names {

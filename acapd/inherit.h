@@ -110,6 +110,15 @@ void inherit_acl(const struct inherit_view *v, const struct inherit_entry *e,
     const char *attr, const struct store_str **acl_r, size_t *n_r);
 
 /*
+ * The dataset-level ACL for attribute attr (dataset.acl.<attr>, else
+ * dataset.acl) of the view's first stored layer, and that layer's path:
+ * what governs entries that are not there (deleted ones, new ones).
+ * *acl_r is NULL when no stored layer has one.
+ */
+void inherit_dataset_acl(const struct inherit_view *v, const char *attr,
+    const struct store_str **acl_r, size_t *n_r, const char **path_r);
+
+/*
  * DELETEDSINCE over a view (RFC 2244 §6.6.2): names deleted after time
  * from any stored layer of path's chain that are not visible now, each
  * once, sorted by name.  cb runs per name; strings live during the call.
