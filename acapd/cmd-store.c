@@ -13,6 +13,7 @@
 
 #include "acap-arg.h"
 #include "acap-buf.h"
+#include "access.h"
 #include "acl.h"
 #include "commands.h"
 #include "conn.h"
@@ -418,8 +419,8 @@ reply_err(struct cmd_ctx *cmd, enum store_err r,
 
 /*
  * §6.6.1, example A345: for attributes set to DEFAULT that now show an
- * inherited non-NIL value, "tag ENTRY <entry-path> attr value ...".
- * TODO(acl): filter by read rights once the acl check is wired here.
+ * inherited non-NIL value the caller may read, "tag ENTRY <entry-path>
+ * attr value ...".
  */
 static void
 report_defaults(struct cmd_ctx *cmd, const struct req_entry *re)
@@ -429,8 +430,9 @@ report_defaults(struct cmd_ctx *cmd, const struct req_entry *re)
 	const struct inherit_attr *ia;
 	struct inherit_tmp tmp;
 	struct acap_buf *b = NULL;
+	const struct store_str *acl;
 	const char *name = re->op.entry;
-	size_t i, j;
+	size_t i, j, nacl;
 
 	for (i = 0; i < re->nattrs; i++)
 		if (strcmp(re->attrs[i].name, "entry") == 0 &&
@@ -448,6 +450,10 @@ report_defaults(struct cmd_ctx *cmd, const struct req_entry *re)
 		    strcmp(re->attrs[i].name, "entry") == 0 ||
 		    (ia = inherit_entry_get(e, re->attrs[i].name, &tmp)) ==
 		    NULL || ia->a.kind == STORE_V_NIL)
+			continue;
+		inherit_acl(v, e, re->attrs[i].name, &acl, &nacl);
+		if (!(access_rights(cmd->conn, inherit_view_layer_path(v,
+		    ia->layer), acl, nacl) & ACL_R_READ))
 			continue;
 		if (b == NULL) {
 			b = cmd_line_begin(cmd);
