@@ -12,6 +12,8 @@
  *   reconfig NAME VALUE add or replace a config line and rewrite the file
  *                       (acapd sees it after "signal HUP" or a restart)
  *   start               start acapd (done implicitly by the first connect)
+ *   rcvbuf BYTES        receive buffer for connections opened from now on
+ *                       (a small one makes a slow reader quickly)
  *   connect [NAME]      open a connection named NAME (default "main") and
  *                       make it current; "use NAME" switches without opening
  *   C: TEXT             send TEXT + CRLF (escapes: \0 \r \n \t \\ \xHH)
@@ -19,8 +21,9 @@
  *   S: TEXT             the next server line must equal TEXT (escapes too)
  *   S~ REGEX            the next server line must match the POSIX ERE
  *   skip REGEX          read lines until one matches REGEX
- *   repeat N TEXT       send N lines TEXT + CRLF, each "%d" in TEXT replaced
- *                       by the line's number (1..N)
+ *   repeat N TEXT       send N lines TEXT + CRLF, each "%d" (or "%0Wd",
+ *                       zero-padded to W digits) in TEXT replaced by the
+ *                       line's number (1..N); escapes as in C:
  *   lines N REGEX       the next N server lines must each match REGEX
  *   eof                 the server must close the connection (no more data)
  *   nothing MS          no data may arrive within MS milliseconds
@@ -102,6 +105,7 @@ static char **extra_config;
 static size_t nextra;
 static SSL_CTX *client_ctx;
 static int tag_seq;
+static int rcvbuf;
 
 static void cleanup_dir(void);
 
@@ -138,7 +142,10 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Decode the escapes \0 \r \n \t \\ \xHH into out; returns the length. */
+/*
+ * Decode the escapes \0 \r \n \t \\ \xHH and \[N]c (N copies of the
+ * octet c) into out; returns the length.
+ */
 static size_t
 unescape(const char *in, char *out, size_t outlen)
 {
@@ -155,6 +162,19 @@ unescape(const char *in, char *out, size_t outlen)
 		case 'r': out[n++] = '\r'; in++; break;
 		case 'n': out[n++] = '\n'; in++; break;
 		case 't': out[n++] = '\t'; in++; break;
+		case '[': {
+			char *end;
+			unsigned long cnt = strtoul(in + 1, &end, 10);
+
+			if (*end == ']' && end[1] != '\0') {
+				while (cnt-- > 0 && n < outlen)
+					out[n++] = end[1];
+				in = end + 2;
+				break;
+			}
+			out[n++] = '\\';
+			break;
+		}
 		case '\\': out[n++] = '\\'; in++; break;
 		case 'x':
 			if (isxdigit((unsigned char)in[1]) &&
@@ -315,6 +335,8 @@ conn_open(const char *name)
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		fail("socket: %s", strerror(errno));
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
@@ -820,6 +842,8 @@ directive(char *line)
 	} else if (strcmp(line, "use") == 0 && arg != NULL) {
 		if ((cur = conn_find(arg)) == NULL)
 			fail("no connection named %s", arg);
+	} else if (strcmp(line, "rcvbuf") == 0 && arg != NULL) {
+		rcvbuf = atoi(arg);
 	} else if (strcmp(line, "repeat") == 0 && a2 != NULL) {
 		int i, n = atoi(arg);
 
@@ -834,12 +858,24 @@ directive(char *line)
 					o += (size_t)snprintf(out + o,
 					    sizeof(out) - o, "%d", i);
 					t++;
+				} else if (t[0] == '%' && t[1] == '0' &&
+				    t[2] >= '1' && t[2] <= '9' && t[3] == 'd') {
+					o += (size_t)snprintf(out + o,
+					    sizeof(out) - o, "%0*d", t[2] - '0',
+					    i);
+					t += 3;
 				} else
 					out[o++] = *t;
 			}
-			out[o++] = '\r';
-			out[o++] = '\n';
-			send_bytes(out, o);
+			out[o] = '\0';
+			{
+				static char raw[1 << 20];
+				size_t rn = unescape(out, raw, sizeof(raw) - 2);
+
+				raw[rn++] = '\r';
+				raw[rn++] = '\n';
+				send_bytes(raw, rn);
+			}
 		}
 	} else if (strcmp(line, "lines") == 0 && a2 != NULL) {
 		int i, n = atoi(arg);

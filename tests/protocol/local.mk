@@ -27,7 +27,8 @@ PROTOCOL_TESTS = \
 	tests/protocol/idle.acap \
 	tests/protocol/context-notify.acap \
 	tests/protocol/context-inherit.acap \
-	tests/protocol/context-limit.acap
+	tests/protocol/context-limit.acap \
+	tests/protocol/slow-reader.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
