@@ -207,20 +207,47 @@ conn_limits(struct conn *c, struct acap_limits *lim)
 	}
 }
 
+/*
+ * Idle timeouts go through libevent's common-timeout queues (one queue per
+ * duration, O(1) to re-arm), so tens of thousands of dormant connections
+ * cost no timer work until one of them actually expires.
+ */
+static const struct timeval *
+conn_common_timeout(unsigned int secs)
+{
+	static struct {
+		unsigned int secs;
+		struct timeval tv;
+	} cache[4];
+	static int next;
+	const struct timeval *tv;
+	struct timeval want;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (cache[i].secs == secs)
+			return &cache[i].tv;
+	want.tv_sec = secs;
+	want.tv_usec = 0;
+	/* libevent keeps at most 256 queues per base: reloads are rare. */
+	tv = event_base_init_common_timeout(srv->base, &want);
+	i = next;
+	next = (next + 1) % 4;
+	cache[i].secs = secs;
+	cache[i].tv = tv != NULL ? *tv : want;
+	return &cache[i].tv;
+}
+
 static void
 conn_set_timeouts(struct conn *c)
 {
-	struct timeval tv;
-
-	tv.tv_sec = c->state == CONN_AUTH ? cfg->idle_timeout :
-	    cfg->preauth_idle_timeout;
-	tv.tv_usec = 0;
 	/*
-	 * RFC 2244 §2.4.3: any command resets the timer; we use the read
-	 * timeout, which libevent keeps in a common-timeout queue, so idle
-	 * connections cost no per-connection timer work until it expires.
+	 * RFC 2244 §2.4.3: any command resets the autologout timer; the read
+	 * timeout is re-armed by every byte received.
 	 */
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_set_timeouts(c->bev, conn_common_timeout(
+	    c->state == CONN_AUTH ? cfg->idle_timeout :
+	    cfg->preauth_idle_timeout), NULL);
 }
 
 void
