@@ -126,13 +126,16 @@ check_arg(struct walk *w, const struct acap_arg *a, unsigned int depth)
 		FUZZ_CHECK(a->str != NULL && a->str[a->len] == '\0',
 		    "string not NUL-terminated");
 		if (!a->literal) {
-			/* §2.6.3: no NUL, CR, LF; escapes counted as sent */
+			/*
+			 * §2.6.3: no CR or LF; at most 1024 octets as sent.
+			 * NUL is tolerated on input since 59cc214 (acap.el
+			 * sends it, doc/interop.md), so it is not checked.
+			 */
 			FUZZ_CHECK(a->len <= QUOTED_MAX, "quoted of %zu",
 			    a->len);
-			FUZZ_CHECK(memchr(a->str, '\0', a->len) == NULL &&
-			    memchr(a->str, '\r', a->len) == NULL &&
+			FUZZ_CHECK(memchr(a->str, '\r', a->len) == NULL &&
 			    memchr(a->str, '\n', a->len) == NULL,
-			    "NUL/CR/LF in a quoted string");
+			    "CR/LF in a quoted string");
 		} else {
 			FUZZ_CHECK(a->len <= w->lim->max_literal ||
 			    a->len <= w->lim->max_nonsync_literal,
