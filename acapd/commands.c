@@ -25,13 +25,17 @@ struct command {
 /* Sorted by name for bsearch(); see commands_find(). */
 static const struct command commands[] = {
 	{ "AUTHENTICATE", cmd_authenticate, CMD_F_NONAUTH },
+	{ "DELETEACL", cmd_deleteacl, CMD_F_AUTH },
 	{ "DELETEDSINCE", cmd_deletedsince, CMD_F_AUTH },
 	{ "FREECONTEXT", cmd_freecontext, CMD_F_AUTH },
 	{ "GETQUOTA", cmd_getquota, CMD_F_AUTH },
 	{ "LANG", cmd_lang, CMD_F_ANY },
+	{ "LISTRIGHTS", cmd_listrights, CMD_F_AUTH },
 	{ "LOGOUT", cmd_logout, CMD_F_ANY },
+	{ "MYRIGHTS", cmd_myrights, CMD_F_AUTH },
 	{ "NOOP", cmd_noop, CMD_F_ANY },
 	{ "SEARCH", cmd_search, CMD_F_AUTH },
+	{ "SETACL", cmd_setacl, CMD_F_AUTH },
 	{ "STARTTLS", cmd_starttls, CMD_F_NONAUTH },
 	{ "STORE", cmd_store, CMD_F_AUTH },
 	{ "UPDATECONTEXT", cmd_updatecontext, CMD_F_AUTH },

@@ -14,7 +14,12 @@ acapd_acapd_SOURCES = \
 	acapd/access.c acapd/access.h \
 	acapd/context.c acapd/context.h \
 	acapd/startup.c acapd/startup.h \
+	acapd/aclobj.c acapd/aclobj.h \
 	acapd/cmd-authenticate.c \
+	acapd/cmd-deleteacl.c \
+	acapd/cmd-listrights.c \
+	acapd/cmd-myrights.c \
+	acapd/cmd-setacl.c \
 	acapd/cmd-freecontext.c \
 	acapd/cmd-updatecontext.c \
 	acapd/cmd-lang.c \
