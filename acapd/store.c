@@ -1228,7 +1228,7 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
 	st->cfg.path = NULL;
-	st->clock_cb = default_clock;
+	st->clock_cb = cfg->clock_cb != NULL ? cfg->clock_cb : default_clock;
 	acap_buf_init(&st->val);
 	acap_buf_init(&st->acl);
 	acap_buf_init(&st->oldval);
@@ -1264,10 +1264,15 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	    meta_get(st, "deleted_horizon", st->deleted_horizon,
 	    sizeof(st->deleted_horizon)) != STORE_OK)
 		goto fail;
-	if (strlen(buf) == STORE_MODTIME_LEN)
+	if (strlen(buf) == STORE_MODTIME_LEN) {
 		memcpy(st->last_modtime, buf, STORE_MODTIME_LEN + 1);
-	else
+	} else {
+		/* SEARCH reports this value before any STORE: keep it, so a
+		   restart with the clock behind never reports less */
 		modtime_now(st, st->last_modtime);
+		if (meta_set(st, "modtime", st->last_modtime) != STORE_OK)
+			goto fail;
+	}
 	if (strlen(st->deleted_horizon) != STORE_MODTIME_LEN)
 		time_normalize("0", st->deleted_horizon);
 	if (store_maintain(st) != STORE_OK)

@@ -78,6 +78,7 @@ struct store_config {
 					   0 = keep forever */
 	size_t cache_datasets;		/* snapshots cached; 0 = no cache */
 	int busy_timeout_ms;		/* sqlite3_busy_timeout(); 0 = 5000 */
+	int (*clock_cb)(struct timespec *);	/* tests; NULL = real clock */
 };
 
 /*

@@ -158,6 +158,16 @@ entry_modtime(struct store *st, const char *ds, const char *entry)
 	return r;
 }
 
+static time_t fake_sec;
+
+static int
+fake_clock(struct timespec *ts)
+{
+	ts->tv_sec = fake_sec;
+	ts->tv_nsec = 0;
+	return 0;
+}
+
 /* ---- Opening and schema --------------------------------------------- */
 
 START_TEST(test_open_migrates)
@@ -187,6 +197,31 @@ START_TEST(test_open_migrates)
 
 	/* a second open finds the schema in place */
 	st = open_store();
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_open_modtime_survives_clock)
+{
+	struct store_config c;
+	struct store *st = NULL;
+	const char *err = NULL;
+	char first[STORE_MODTIME_LEN + 1], again[STORE_MODTIME_LEN + 1];
+
+	/* no STORE ever: the MODTIME a SEARCH reports must not go back
+	   when acapd restarts with the clock behind */
+	memset(&c, 0, sizeof(c));
+	c.path = dbpath;
+	c.clock_cb = fake_clock;
+	fake_sec = 1900000000;
+	ck_assert_int_eq(store_open(&c, &st, &err), 0);
+	store_modtime_current(st, first);
+	ck_assert_str_eq(first, "20300317174640000000");
+	store_free(&st);
+	fake_sec -= 86400 * 365;
+	ck_assert_int_eq(store_open(&c, &st, &err), 0);
+	store_modtime_current(st, again);
+	ck_assert_str_ge(again, first);
 	store_free(&st);
 }
 END_TEST
@@ -404,16 +439,6 @@ START_TEST(test_cache_sees_writes)
 END_TEST
 
 /* ---- Modtimes ------------------------------------------------------------ */
-
-static time_t fake_sec;
-
-static int
-fake_clock(struct timespec *ts)
-{
-	ts->tv_sec = fake_sec;
-	ts->tv_nsec = 0;
-	return 0;
-}
 
 START_TEST(test_modtime_monotonic)
 {
@@ -1190,6 +1215,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_open_migrates);
+	tcase_add_test(tc, test_open_modtime_survives_clock);
 	tcase_add_test(tc, test_open_newer_schema_refused);
 	tcase_add_test(tc, test_open_bad_path);
 	tcase_add_test(tc, test_single_roundtrip);
