@@ -5,10 +5,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "access.h"
 #include "acl.h"
 #include "conn.h"
+#include "store.h"
 
 void
 access_identity(struct conn *c, struct acl_identity *who_r)
@@ -66,4 +68,47 @@ access_for_conn(struct conn *c, struct search_access *acc_r)
 {
 	acc_r->rights = access_cb;
 	acc_r->arg = c;
+}
+
+void
+access_load_groups(struct conn *c)
+{
+	struct store_snap *snap = NULL;
+	const struct store_entry *e;
+	const struct store_attr *a;
+	const char *stack[32];
+	const char **names = stack;
+	char **copies = NULL;
+	size_t i, n = 0;
+
+	conn_set_groups(c, NULL, 0);
+	if (conn_user(c) == NULL ||
+	    store_snap_get(conn_store(c), ACCESS_USERS_DS, &snap) != STORE_OK)
+		return;
+	if ((e = store_snap_find(snap, conn_user(c))) == NULL ||
+	    (a = store_entry_attr(e, ACCESS_GROUPS_ATTR)) == NULL ||
+	    (a->kind != STORE_V_SINGLE && a->kind != STORE_V_MULTI)) {
+		store_snap_unref(&snap);
+		return;
+	}
+	n = a->nvalues;
+	if (n > 32 && (names = calloc(n, sizeof(*names))) == NULL)
+		n = 0;
+	if (n > 0 && (copies = calloc(n, sizeof(*copies))) == NULL)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		/* values may hold NUL: copy to C strings */
+		if ((copies[i] = strndup(a->values[i].s, a->values[i].len)) ==
+		    NULL)
+			copies[i] = strdup("");
+		names[i] = copies[i];
+	}
+	conn_set_groups(c, names, n);
+	conn_log(c, LOG_DEBUG, "member of %zu group(s)", n);
+	for (i = 0; i < n; i++)
+		free(copies[i]);
+	free(copies);
+	if (names != stack)
+		free(names);
+	store_snap_unref(&snap);
 }

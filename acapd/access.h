@@ -20,6 +20,18 @@ struct conn;
  */
 void access_for_conn(struct conn *c, struct search_access *acc_r);
 
+/*
+ * Group membership (ACL identifiers "/group/<name>", acl.h) is
+ * provisioning data: the multi-value attribute ACCESS_GROUPS_ATTR of
+ * the entry named after the user in the site dataset ACCESS_USERS_DS,
+ * which only admins may write.  Read at authentication.
+ */
+#define ACCESS_USERS_DS		"/vendor.acapd.user/site/"
+#define ACCESS_GROUPS_ATTR	"vendor.acapd.user.groups"
+
+/* Load c's groups from the store (none when there is no entry). */
+void access_load_groups(struct conn *c);
+
 /* The identity of c (user, groups, admin), for direct acl_rights() use. */
 void access_identity(struct conn *c, struct acl_identity *who_r);
 

@@ -14,6 +14,7 @@
 
 #include "acap-arg.h"
 #include "acap-buf.h"
+#include "access.h"
 #include "commands.h"
 #include "config.h"
 #include "conn.h"
@@ -74,6 +75,7 @@ auth_result(struct cmd_ctx *cmd, struct sasl_session *s, int r,
 		user = sasl_session_user(s);
 		mech = strdup(sasl_session_mech(s));
 		conn_set_user(c, user, auth_is_admin(user));
+		access_load_groups(c);
 		if (out != NULL) {
 			/* Final server data goes in (SASL ...) (§6.3.1). */
 			acap_buf_addstr(&code, "SASL ");
