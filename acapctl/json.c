@@ -767,7 +767,7 @@ parse_value(struct jparser *p, int depth)
 {
 	char c;
 
-	if (depth > JSON_MAX_DEPTH) {
+	if (depth >= JSON_MAX_DEPTH) {
 		perr(p, "nested too deeply");
 		return NULL;
 	}

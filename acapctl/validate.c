@@ -313,7 +313,8 @@ validate_value(const char *attr, const char *value, size_t len,
 	msg[0] = '\0';
 	if (memchr(value, '\0', len) != NULL) {
 		/* binary values are only legal for .bin attributes */
-		if (len >= 4 && strcmp(attr + strlen(attr) - 4, ".bin") == 0)
+		if (strlen(attr) >= 4 &&
+		    strcmp(attr + strlen(attr) - 4, ".bin") == 0)
 			return VALIDATE_OK;
 		return say(VALIDATE_REFUSE, msg, msglen, "%s: the value "
 		    "contains a NUL octet; only \".bin\" attributes hold "

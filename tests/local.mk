@@ -14,5 +14,6 @@ include tests/unit/codec.mk
 include tests/unit/store.mk
 include tests/unit/security.mk
 include tests/unit/lead.mk
+include tests/unit/ctl.mk
 include tests/protocol/local.mk
 include tests/interop/local.mk
