@@ -114,6 +114,7 @@ static const struct option options[] = {
 	{ "tombstone_days", OPT_UINT, O(tombstone_days), "30", 1, 36500 },
 	{ "integrity_check", OPT_BOOL, O(integrity_check), "no", 0, 0 },
 	{ "seed_site", OPT_BOOL, O(seed_site), "yes", 0, 0 },
+	{ "cache_datasets", OPT_UINT, O(cache_datasets), "16384", 0, UMAX },
 };
 
 static const struct option *

@@ -74,6 +74,7 @@ struct config {
 	unsigned int tombstone_days;
 	bool integrity_check;
 	bool seed_site;			/* seed the site layer on first start */
+	unsigned int cache_datasets;	/* dataset snapshots kept in memory */
 };
 
 /* The configuration in force.  Never NULL after config_init(). */

@@ -20,6 +20,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -193,9 +194,24 @@ startup_open(void)
 	startup_bootstrap_admin();
 }
 
+static struct event *maintain_ev;
+
+static void
+maintain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	enum store_err err;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if ((err = store_maintain(srv->store)) != STORE_OK)
+		log_warn("store maintenance: %s", store_err_text(err));
+}
+
 static void
 startup_store(void)
 {
+	static const struct timeval hour = { 3600, 0 };
 	struct store_config sc;
 	const char *err;
 
@@ -204,11 +220,15 @@ startup_store(void)
 	sc.integrity_check = cfg->integrity_check;
 	sc.quota_bytes = cfg->quota;
 	sc.deleted_retention = cfg->tombstone_days * 86400u;
-	sc.cache_datasets = 4096;
+	sc.cache_datasets = cfg->cache_datasets;
 	if (store_open(&sc, &srv->store, &err) == -1)
 		fatal("database %s: %s", cfg->database, err);
 	log_info("database %s open", cfg->database);
 	context_init(srv->store);
+	/* Prune the DELETEDSINCE log every hour, not only at start-up. */
+	if ((maintain_ev = event_new(srv->base, -1, EV_PERSIST, maintain_cb,
+	    NULL)) == NULL || event_add(maintain_ev, &hour) == -1)
+		fatal("cannot schedule store maintenance");
 }
 
 static void
@@ -327,6 +347,9 @@ startup_close(void)
 {
 	if (srv->tls != NULL)
 		tls_ctx_free(&srv->tls);
+	if (maintain_ev != NULL)
+		event_free(maintain_ev);
+	maintain_ev = NULL;
 	if (srv->store != NULL)
 		store_free(&srv->store);
 	if (sasl_module_active())
