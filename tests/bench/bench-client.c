@@ -659,7 +659,9 @@ bconn_response(struct bconn *c, const struct acap_cmd *cmd, uint64_t now)
 	case 'R':
 		if (!arg_atom_is(cmd, "OK") && !arg_atom_is(cmd, "NO") &&
 		    !arg_atom_is(cmd, "BAD")) {
-			c->role->entries++;
+			if (w->measuring && now >= w->start_ns &&
+			    now < w->end_ns)
+				c->role->entries++;
 			return 1;
 		}
 		bconn_completion(c, cmd, now);
