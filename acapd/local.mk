@@ -12,6 +12,7 @@ acapd_acapd_SOURCES = \
 	acapd/greeting.c \
 	acapd/acl.c acapd/acl.h \
 	acapd/access.c acapd/access.h \
+	acapd/seed.c acapd/seed.h \
 	acapd/context.c acapd/context.h \
 	acapd/startup.c acapd/startup.h \
 	acapd/aclobj.c acapd/aclobj.h \

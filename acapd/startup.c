@@ -29,6 +29,7 @@
 #include "context.h"
 #include "log.h"
 #include "sasl.h"
+#include "seed.h"
 #include "server.h"
 #include "startup.h"
 #include "store.h"
@@ -224,6 +225,15 @@ startup_store(void)
 	if (store_open(&sc, &srv->store, &err) == -1)
 		fatal("database %s: %s", cfg->database, err);
 	log_info("database %s open", cfg->database);
+	if (cfg->seed_site) {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) == -1)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		if (seed_site(srv->store, host, &err) == -1)
+			fatal("seeding the site layer: %s", err);
+	}
 	context_init(srv->store);
 	/* Prune the DELETEDSINCE log every hour, not only at start-up. */
 	if ((maintain_ev = event_new(srv->base, -1, EV_PERSIST, maintain_cb,

@@ -30,7 +30,8 @@ PROTOCOL_TESTS = \
 	tests/protocol/context-limit.acap \
 	tests/protocol/slow-reader.acap \
 	tests/protocol/acl-commands.acap \
-	tests/protocol/acl-groups.acap
+	tests/protocol/acl-groups.acap \
+	tests/protocol/seed.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
