@@ -50,6 +50,7 @@ struct context {
 	struct member *m;
 	size_t nm;
 	char **watch;		/* dataset paths this context is indexed under */
+	char changed[STORE_MODTIME_LEN + 1];	/* last change that showed */
 	size_t nwatch;
 };
 
@@ -451,6 +452,12 @@ context_notify(const struct context *ctx)
 	return ctx->notify;
 }
 
+const char *
+context_changed_modtime(const struct context *ctx)
+{
+	return ctx->changed;
+}
+
 const struct search_query *
 context_query(const struct context *ctx)
 {
@@ -680,6 +687,7 @@ context_reevaluate(struct context *ctx, const char *modtime)
 	if (context_diff(ctx, res, nm, nn)) {
 		struct acap_buf b = ACAP_BUF_INIT;
 
+		snprintf(ctx->changed, sizeof(ctx->changed), "%s", modtime);
 		/* §6.5.6: the client has every change up to this modtime. */
 		acap_buf_addstr(&b, "* MODTIME ");
 		acap_buf_add_cstring(&b, ctx->name);

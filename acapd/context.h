@@ -55,6 +55,14 @@ bool context_notify(const struct context *ctx);
 /* The query that made the context (its DEPTH decides entry naming). */
 const struct search_query *context_query(const struct context *ctx);
 
+/*
+ * The modtime of the last change that altered the context's rows or
+ * their RETURN data ("" when none since it was made).  SEARCH ... RANGE
+ * compares it with the client's time (§6.4.1: NO (MODIFIED) when the
+ * context changed after it).
+ */
+const char *context_changed_modtime(const struct context *ctx);
+
 /* FREECONTEXT (§6.5.1). */
 enum context_err context_free_named(struct conn *c, const char *name);
 
