@@ -48,6 +48,7 @@ struct ipcount {
 };
 
 #define IPTABLE_SIZE 4096
+#define CONN_INPUT_HIWAT (256 * 1024)
 static struct ipcount *iptable[IPTABLE_SIZE];
 
 struct conn {
@@ -328,6 +329,11 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	srv->nconns_unauth++;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
+	/*
+	 * Input waits in the bufferevent only while commands are not being
+	 * processed (failed-login delay, output back-pressure): bound it.
+	 */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
 	conn_set_timeouts(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_log(c, LOG_INFO, "connect from %s", c->peer);
@@ -719,6 +725,7 @@ conn_begin_tls(struct conn *c)
 	c->tls = true;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
 	conn_set_timeouts(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_log(c, LOG_INFO, "starting TLS");
