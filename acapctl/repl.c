@@ -69,7 +69,7 @@ names_clear(struct names *nm)
 
 /* Quietly read a dataset for completion; NULL when it cannot be. */
 static struct ds *
-quiet_read(struct repl *r, const char *path, const char *entry)
+quiet_read(struct repl *r, const char *path, unsigned int flags)
 {
 	struct ctl *ctl = r->ctl;
 	struct ds *ds = NULL;
@@ -83,7 +83,7 @@ quiet_read(struct repl *r, const char *path, const char *entry)
 		ctl->error = NULL;
 		return NULL;
 	}
-	if (ctl_read_dataset(ctl, path, CTL_NOINHERIT, entry, &ds) == -1) {
+	if (ctl_read_dataset(ctl, path, flags, NULL, &ds) == -1) {
 		free(ctl->error);
 		ctl->error = NULL;
 		return NULL;
@@ -100,7 +100,7 @@ load_registry(struct repl *r, struct names *nm, const char *path)
 	if (nm->loaded)
 		return;
 	nm->loaded = true;
-	if ((ds = quiet_read(r, path, NULL)) == NULL)
+	if ((ds = quiet_read(r, path, CTL_NOINHERIT)) == NULL)
 		return;
 	for (i = 0; i < ds->nentries; i++)
 		names_add(nm, ds->entries[i].name);
@@ -151,7 +151,10 @@ add_paths(struct repl *r, struct names *out)
 	names_add(out, MODEL_DEVICE_INDEX);
 }
 
-/* Entries (and their attributes into attrs) of a layer, all classes. */
+/*
+ * Entries (and their attributes into attrs) of a layer, all classes, as
+ * the layer sees them (inherited ones included).
+ */
 static void
 add_entries(struct repl *r, const struct model_layer *l, struct names *out,
     struct names *attrs)
@@ -162,7 +165,7 @@ add_entries(struct repl *r, const struct model_layer *l, struct names *out,
 
 	for (i = 0; i < MODEL_NCLASSES; i++) {
 		path = model_dataset(l, model_classes[i]);
-		ds = quiet_read(r, path, NULL);
+		ds = quiet_read(r, path, 0);
 		free(path);
 		if (ds == NULL)
 			continue;
@@ -182,8 +185,45 @@ add_entries(struct repl *r, const struct model_layer *l, struct names *out,
 /*
  * Candidates for word number idx of argv (the words before the cursor).
  */
+/* "--name" options named in a usage string. */
 static void
-candidates(struct repl *r, int argc, char **argv, int idx, struct names *out)
+add_options(const char *usage, struct names *out)
+{
+	const char *p = usage, *e;
+	char opt[64];
+
+	while ((p = strstr(p, "--")) != NULL) {
+		e = p + 2;
+		while ((*e >= 'a' && *e <= 'z') || *e == '-')
+			e++;
+		if ((size_t)(e - p) < sizeof(opt) && e > p + 2) {
+			memcpy(opt, p, (size_t)(e - p));
+			opt[e - p] = '\0';
+			names_add(out, opt);
+		}
+		p = e;
+	}
+	names_add(out, "--json");
+}
+
+/* Whether the usage string shows option opt ("--org") with a value. */
+static bool
+takes_value(const char *usage, const char *opt)
+{
+	size_t n = strlen(opt);
+	const char *p = usage;
+
+	while ((p = strstr(p, opt)) != NULL) {
+		p += n;
+		if (*p == ' ' && p[1] >= 'A' && p[1] <= 'Z')
+			return true;
+	}
+	return false;
+}
+
+static void
+candidates(struct repl *r, int argc, char **argv, int idx, const char *word,
+    struct names *out)
 {
 	const struct cmds_entry *ce;
 	struct model_layer layer = { MODEL_SITE, NULL };
@@ -211,17 +251,25 @@ candidates(struct repl *r, int argc, char **argv, int idx, struct names *out)
 	}
 	if ((ce = cmds_find(argc, argv, &used, &err)) == NULL)
 		return;
-	/* positional words so far, options left out */
+	if (strncmp(word, "--", 2) == 0 || strcmp(word, "-") == 0) {
+		add_options(ce->args, out);
+		return;
+	}
+	/* positional words so far, options (and their values) left out */
 	if ((pos = calloc((size_t)argc + 1, sizeof(*pos))) == NULL)
 		abort();
 	for (i = used; i < idx && i < argc; i++) {
-		if (strncmp(argv[i], "--", 2) == 0)
+		if (strncmp(argv[i], "--", 2) == 0) {
+			if (takes_value(ce->args, argv[i]) && i + 1 < idx)
+				i++;
 			continue;
+		}
 		pos[npos++] = argv[i];
 	}
 	if (idx > 0 && idx <= argc && argv[idx - 1] != NULL &&
-	    strncmp(argv[idx - 1], "--", 2) == 0) {
-		/* the value of an option: only --org and --user complete */
+	    strncmp(argv[idx - 1], "--", 2) == 0 &&
+	    takes_value(ce->args, argv[idx - 1])) {
+		/* the value of an option: --org, --user, --class complete */
 		if (strcmp(argv[idx - 1], "--org") == 0) {
 			load_registry(r, &r->orgs, MODEL_ORG_REGISTRY);
 			for (k = 0; k < r->orgs.n; k++)
@@ -343,7 +391,7 @@ complete_cb(EditLine *el, int ch)
 	}
 	idx = open ? argc - 1 : argc;
 	word = open ? argv[argc - 1] : "";
-	candidates(r, argc, argv, idx, &cands);
+	candidates(r, argc, argv, idx, word, &cands);
 	wl = strlen(word);
 	for (i = 0; i < cands.n; i++)
 		if (strncmp(cands.v[i], word, wl) == 0)

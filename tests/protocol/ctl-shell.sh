@@ -1,0 +1,71 @@
+#!/bin/sh
+# The interactive shell on a pseudo-terminal: prompt with user@host and
+# the current dataset, Tab completion of commands, subcommands, names
+# fetched from the server, attribute names and options, "help", and the
+# persistent history file.  Needs python3 for the pty (else skipped).
+. "${top_srcdir:-.}/tests/protocol/ctl-lib.sh"
+
+command -v python3 >/dev/null 2>&1 || skip "no python3 for the pty"
+ctl_start
+ctl_admin
+ok org add acme
+ok user add bob --org acme
+ok set site corp email.server.IMAP imap://mail.example.com/
+
+cat > "$CTL_DIR/drive.py" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+def read(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return
+            if not d:
+                return
+            out += d
+def send(s, t=0.7):
+    os.write(fd, s.encode())
+    read(t)
+read(2)
+send("help org\n")
+send("org l\t")             # -> "org list "
+send("\n")
+send("show us\t")           # -> "show user "
+send("b\t")                 # -> "show user bob "
+send("--eff\t")             # -> "--effective "
+send("\n")
+send("set org acme co\t")   # inherited entry -> "corp "
+send("email.server.I\t")    # catalogue -> "email.server.IMAP "
+send("\x15")                # kill the line
+send("cd user bob\n")
+send("pwd\n")
+send("frobnicate\n")
+send("quit\n", 1.5)
+sys.stdout.write(out.decode('utf-8', 'replace').replace('\r', ''))
+PY
+CTL_OUT=$(python3 "$CTL_DIR/drive.py" "$ACAPCTL" -H 127.0.0.1 \
+    -p "$CTL_PORT" -u admin --password-file "$CTL_DIR/admin.pw" \
+    --cafile "$CTL_DIR/cert.pem" 2>&1) || fail "the shell failed"
+has 'admin@127.0.0.1> '
+has 'org add +NAME'
+has 'org l.*ist'
+has '^acme'
+has 'chain: user:bob -> org:acme -> site'
+has 'email.server.IMAP = "imap://mail.example.com/".*\(site\)'
+has 'set org acme co.*rp'
+has 'email.server.I.*MAP'
+has 'admin@127.0.0.1:/email/user/bob/> '
+has '^/email/user/bob/$'
+has 'unknown command "frobnicate"'
+hist="$XDG_DATA_HOME/acapctl/history"
+[ -f "$hist" ] || fail "no history file $hist"
+grep -q 'cd\\040user\\040bob' "$hist" || fail "history lacks the cd line"
+exit 0
