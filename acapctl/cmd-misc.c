@@ -374,8 +374,8 @@ cmd_misc_watch(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_getopt(ctl, &argc, argv, opts) != 0)
 		return CTL_USAGE;
-	if (timeout_s != NULL && ((timeout = strtol(timeout_s, &end, 10)) <= 0 ||
-	    *end != '\0'))
+	if (timeout_s != NULL &&
+	    ((timeout = strtol(timeout_s, &end, 10)) <= 0 || *end != '\0'))
 		return ctl_usage(ctl, "--timeout is a number of seconds");
 	if (count_s != NULL && ((count = strtol(count_s, &end, 10)) <= 0 ||
 	    *end != '\0'))

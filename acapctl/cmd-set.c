@@ -300,7 +300,8 @@ store_op(struct ctl *ctl, enum op op, int argc, char **argv)
 			char now[15], who[300];
 
 			model_time_now(now);
-			snprintf(who, sizeof(who), "set deliberately by %s at %s",
+			snprintf(who, sizeof(who),
+			    "set deliberately by %s at %s",
 			    ctl->conf.user != NULL ? ctl->conf.user : "?", now);
 			ds_store_set_str(st, ep, marker, who);
 		} else

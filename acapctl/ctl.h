@@ -34,7 +34,8 @@ struct ctl {
 	bool keep_going;	/* -k: batches go on after a failure */
 	bool verbose;		/* -v: protocol trace on stderr */
 	bool interactive;	/* the libedit shell is running */
-	bool stdin_busy;	/* stdin carries commands (no --password-stdin) */
+	bool stdin_busy;	/* stdin carries commands: no
+				   --password-stdin */
 	struct acap_client *client;
 	char *password;		/* login password, once known */
 	char *cwd;		/* shell: current dataset, or NULL */

@@ -398,7 +398,8 @@ model_entry_ok(const char *name, const char **errstr_r)
 		return false;
 	}
 	if (!acap_utf8_valid(name, len)) {
-		*errstr_r = "an entry name must be valid UTF-8 (RFC 2244 §3.1)";
+		*errstr_r = "an entry name must be valid UTF-8 "
+		    "(RFC 2244 §3.1)";
 		return false;
 	}
 	return true;

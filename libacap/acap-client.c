@@ -1409,8 +1409,8 @@ sasl_prepare(struct acap_client *c)
 	c->sasl_cbs[3].id = SASL_CB_LIST_END;
 	c->sasl_cbs[3].proc = NULL;
 	c->sasl_cbs[3].context = NULL;
-	r = sasl_client_new(ACAP_SASL_SERVICE, c->host, NULL, NULL, c->sasl_cbs, 0,
-	    &c->sasl);
+	r = sasl_client_new(ACAP_SASL_SERVICE, c->host, NULL, NULL,
+	    c->sasl_cbs, 0, &c->sasl);
 	if (r != SASL_OK) {
 		set_err("SASL: %s", sasl_errstring(r, NULL, NULL));
 		return -1;

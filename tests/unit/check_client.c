@@ -464,7 +464,8 @@ START_TEST(test_runner_idle_and_bye)
 {
 	static const char *const script[] = {
 		">* ACAP (SASL \"CRAM-MD5\")",
-		"<a1 SEARCH \"/e/\" MAKECONTEXT NOTIFY \"w\" RETURN (\"*\") ALL",
+		"<a1 SEARCH \"/e/\" MAKECONTEXT NOTIFY \"w\" RETURN (\"*\") "
+		"ALL",
 		">a1 MODTIME \"20260101000000\"",
 		">a1 OK \"done\"",
 		">* ADDTO \"w\" \"n\" 0 ((\"entry\" \"n\"))",
@@ -529,8 +530,8 @@ START_TEST(test_runner_bad_responses)
 	static const char *const too_long[] = {
 		">* ACAP (SASL \"CRAM-MD5\")",
 		"<a1 NOOP",
-		">* OK \"0123456789012345678901234567890123456789012345678901234"
-		"567890123456789\"",
+		">* OK \"012345678901234567890123456789012345678901234567890"
+		"1234567890123456789\"",
 		">a1 OK \"x\"",
 		NULL,
 	};
