@@ -10,7 +10,7 @@ set -e
 src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=$src/tests/fuzz/corpus
 mkdir -p "$out/fuzz-parser" "$out/fuzz-writer" "$out/fuzz-dspath" \
-    "$out/fuzz-comparator"
+    "$out/fuzz-comparator" "$out/fuzz-command"
 
 # The driver's escapes (\0 \r \n \t \\ \xHH) decoded, CRLF after C: lines.
 # $1: which lines (C for client, S for server); prints the raw stream.
@@ -57,6 +57,36 @@ for script in "$src"/tests/protocol/*.acap; do
 		    print pack("v", length), $_;' "$script" \
 		    > "$out/fuzz-writer/$name"
 	fi
+	# fuzz-command ops (see fuzz-command.c): each client line is sent
+	# (op 0, at most 256 octets a time) and acapd run until idle (op
+	# 3); "login" is op 4 (admin: 12), "tls" op 5; all connections of
+	# the script are played on one
+	perl -ne '
+		BEGIN { my %e; }
+		chomp; s/\r$//;
+		sub send_ops {
+			my ($t) = @_;
+			while (length $t) {
+				my $c = substr($t, 0, 256, "");
+				print "\0", chr(length($c) - 1), $c;
+			}
+		}
+		if (/^([CR]):(?: (.*))?$/) {
+			my ($k, $t) = ($1, $2 // "");
+			$t =~ s/\\(x([0-9A-Fa-f]{2})|[0rnt\\])/
+			    defined $2 ? chr(hex $2) : {"0" => "\0",
+			    "r" => "\r", "n" => "\n", "t" => "\t",
+			    "\\" => "\\"}->{$1}/ge;
+			$t .= "\r\n" if $k eq "C";
+			send_ops($t);
+			print "\3";
+		} elsif (/^login (\S+)/) {
+			print $1 =~ /admin/ ? "\014" : "\4";
+		} elsif (/^tls\b/) {
+			print "\5";
+		}
+	' "$script" > "$out/fuzz-command/$name"
+	[ -s "$out/fuzz-command/$name" ] || rm -f "$out/fuzz-command/$name"
 	server=$(mktemp)
 	stream S "$script" > "$server"
 	if [ -s "$server" ]; then

@@ -18,6 +18,9 @@
 
 static size_t replayed;
 
+/* Optional one-time set-up, as libFuzzer calls it before the first input. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+
 /* Read path whole; returns 0, or -1 with errno set. */
 static int
 slurp(const char *path, uint8_t **data_r, size_t *len_r)
@@ -128,6 +131,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: %s FILE|DIR ...\n", argv[0]);
 		return 2;
 	}
+	if (LLVMFuzzerInitialize != NULL)
+		LLVMFuzzerInitialize(&argc, &argv);
 	for (i = 1; i < argc; i++) {
 		if (stat(argv[i], &st) == -1) {
 			fprintf(stderr, "replay: %s: %s\n", argv[i],

@@ -16,7 +16,7 @@ seconds=${1:-60}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-/tmp/acapd-fuzz-build}
 cc=${CLANG:-clang}
-targets=${*:-fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator}
+targets=${*:-fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator fuzz-command}
 
 if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "run.sh: $cc not found; libFuzzer targets need clang" >&2
