@@ -1,0 +1,8 @@
+# Dataset scenarios (RFC 2244 §3-§6: STORE, SEARCH, DELETEDSINCE,
+# GETQUOTA, inheritance, persistence): each runs against a fresh acapd.
+# tests/protocol/ds-known-bugs.acap (RFC-correct expectations the server
+# does not meet yet) and ds-lib.sh (sourced) are not tests.
+PROTOCOL_TESTS += \
+	tests/protocol/ds-model.acap \
+	tests/protocol/ds-store.acap
+EXTRA_DIST += tests/protocol/ds-known-bugs.acap
