@@ -173,6 +173,7 @@ struct results {
 };
 
 static struct options opt;
+static char loadavg_start[64];
 static struct worker workers[BENCH_MAX_WORKERS];
 static unsigned int nworkers;
 static struct bench_server *server;
@@ -751,6 +752,28 @@ instance_finish(void)
 		remove_tree(statedir_buf);
 	else if (statedir_temp)
 		fprintf(stderr, "acap-bench: kept %s\n", statedir_buf);
+}
+
+/* The first three fields of /proc/loadavg (other work on the machine). */
+static void
+read_loadavg(char *buf, size_t size)
+{
+	FILE *fp;
+	int n = 0;
+
+	buf[0] = '\0';
+	if ((fp = fopen("/proc/loadavg", "r")) == NULL)
+		return;
+	if (fgets(buf, (int)size, fp) != NULL) {
+		char *p = buf;
+
+		while (*p != '\0' && n < 3)
+			if (*p++ == ' ')
+				n++;
+		if (n == 3)
+			p[-1] = '\0';
+	}
+	fclose(fp);
 }
 
 static bool
@@ -1363,6 +1386,7 @@ print_json(void)
 {
 	struct bench_json *j = bench_json_new();
 	double srv_cpu = cpu_of(&res.run1) - cpu_of(&res.run0);
+	char la[64];
 	size_t i;
 
 	bench_json_open(j, NULL);
@@ -1386,6 +1410,9 @@ print_json(void)
 	bench_json_bool(j, "pinned", opt.pin);
 	bench_json_uint(j, "cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 	bench_json_close(j);
+	bench_json_str(j, "loadavg_start", loadavg_start);
+	read_loadavg(la, sizeof(la));
+	bench_json_str(j, "loadavg_end", la);
 	bench_json_open(j, "setup");
 	bench_json_uint(j, "ready", res.ready);
 	bench_json_uint(j, "failed", res.failed);
@@ -1526,6 +1553,7 @@ print_text(void)
 	    opt.per_source ? "es" : "");
 	if (opt.label != NULL)
 		printf("  label: %s\n", opt.label);
+	printf("  load average at the start: %s\n", loadavg_start);
 	printf("  set-up: %u ready, %u failed in %.1f s (%.0f/s)\n",
 	    res.ready, res.failed, res.setup_s, res.setup_s > 0 ?
 	    res.ready / res.setup_s : 0);
@@ -1633,6 +1661,7 @@ main(int argc, char *argv[])
 	}
 	res.setup_hist = bench_hist_new();
 	res.fanout_hist = bench_hist_new();
+	read_loadavg(loadavg_start, sizeof(loadavg_start));
 	instance_prepare(argv[0]);
 	switch (opt.scen) {
 	case SCEN_IDLE:
