@@ -4,5 +4,8 @@
 # does not meet yet) and ds-lib.sh (sourced) are not tests.
 PROTOCOL_TESTS += \
 	tests/protocol/ds-model.acap \
-	tests/protocol/ds-store.acap
+	tests/protocol/ds-store.acap \
+	tests/protocol/ds-dataset.acap \
+	tests/protocol/ds-persist.acap \
+	tests/protocol/ds-modtime.acap
 EXTRA_DIST += tests/protocol/ds-known-bugs.acap
