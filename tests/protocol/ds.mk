@@ -7,5 +7,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-store.acap \
 	tests/protocol/ds-dataset.acap \
 	tests/protocol/ds-persist.acap \
-	tests/protocol/ds-modtime.acap
+	tests/protocol/ds-modtime.acap \
+	tests/protocol/ds-search.acap \
+	tests/protocol/ds-compare.acap
 EXTRA_DIST += tests/protocol/ds-known-bugs.acap
