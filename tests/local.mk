@@ -17,3 +17,4 @@ include tests/unit/lead.mk
 include tests/unit/ctl.mk
 include tests/protocol/local.mk
 include tests/interop/local.mk
+include tests/reliability/local.mk

@@ -1,0 +1,23 @@
+# lib.sh -- shared by the tests/reliability wrappers.  Sourced, not run.
+#
+# Finds python3 (3.7 or newer) and runs one of the Python tests next to
+# this file with the suite's environment ($top_builddir, $top_srcdir);
+# exits 77 (skip) when python3 is missing, as Debian may lack it.
+: "${top_builddir:=.}"
+: "${top_srcdir:=.}"
+export top_builddir top_srcdir
+REL_DIR=$top_srcdir/tests/reliability
+
+rel_python() {	# SCRIPT ARGS...
+	py=$(command -v python3) || {
+		echo "$1: SKIP: python3 not found" >&2
+		exit 77
+	}
+	"$py" -c 'import sys; sys.exit(sys.version_info < (3, 7))' || {
+		echo "$1: SKIP: python3 older than 3.7" >&2
+		exit 77
+	}
+	script=$1
+	shift
+	exec "$py" "$REL_DIR/$script" "$@"
+}

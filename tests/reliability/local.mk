@@ -1,0 +1,15 @@
+# Reliability tests (issue "Reliability and security hardening", parts 3
+# and 4): crash safety, full disk, overload and abuse against a live acapd
+# on 127.0.0.1.  Python 3 helpers behind sh wrappers (skip 77 without
+# python3).  The *-known-bug* files reproduce open bugs and are not in
+# TESTS; soak.sh MINUTES is the long mixed load, run by hand.  Method and
+# figures: doc/reliability.md.
+RELIABILITY_TESTS = \
+	tests/reliability/crash.sh \
+	tests/reliability/diskfull.sh
+TESTS += $(RELIABILITY_TESTS)
+EXTRA_DIST += $(RELIABILITY_TESTS) \
+	tests/reliability/lib.sh \
+	tests/reliability/acaprel.py \
+	tests/reliability/crash.py \
+	tests/reliability/diskfull.py
