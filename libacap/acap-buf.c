@@ -43,18 +43,13 @@ acap_buf_reset(struct acap_buf *b)
 		b->data[0] = '\0';
 }
 
-/* Room for n more octets plus the terminating NUL; aborts on OOM. */
+/* Slow path of buf_grow(): reallocate to fit need octets. */
 static void
-buf_grow(struct acap_buf *b, size_t n)
+buf_grow_slow(struct acap_buf *b, size_t need)
 {
-	size_t need, ncap;
+	size_t ncap;
 	char *p;
 
-	if (n > SIZE_MAX - b->len - 1)
-		abort();
-	need = b->len + n + 1;
-	if (need <= b->cap)
-		return;
 	ncap = b->cap == 0 ? 64 : b->cap;
 	while (ncap < need)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
@@ -62,6 +57,16 @@ buf_grow(struct acap_buf *b, size_t n)
 		abort();
 	b->data = p;
 	b->cap = ncap;
+}
+
+/* Room for n more octets plus the terminating NUL; aborts on OOM. */
+static inline void
+buf_grow(struct acap_buf *b, size_t n)
+{
+	if (n > SIZE_MAX - b->len - 1)
+		abort();
+	if (b->len + n + 1 > b->cap)
+		buf_grow_slow(b, b->len + n + 1);
 }
 
 void
@@ -83,7 +88,9 @@ acap_buf_addstr(struct acap_buf *b, const char *s)
 void
 acap_buf_addch(struct acap_buf *b, char c)
 {
-	acap_buf_add(b, &c, 1);
+	buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
 void
@@ -141,34 +148,49 @@ acap_string_needs_literal(const char *s, size_t len)
 	return 0;
 }
 
-/* s holds no NUL, CR or LF and fits a quoted string once escaped. */
-static void
-buf_add_quoted(struct acap_buf *b, const char *s, size_t len)
-{
-	size_t i, start = 0;
-
-	acap_buf_addch(b, '"');
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\') {
-			acap_buf_add(b, s + start, i - start);
-			acap_buf_addch(b, '\\');
-			start = i;
-		}
-	}
-	acap_buf_add(b, s + start, len - start);
-	acap_buf_addch(b, '"');
-}
-
+/*
+ * The hot path of every ENTRY response: one scan decides quoted or
+ * literal and counts the escapes, then one allocation and (usually) one
+ * memcpy.
+ */
 void
 acap_buf_add_string(struct acap_buf *b, const char *s, size_t len)
 {
-	if (acap_string_needs_literal(s, len)) {
+	size_t i, esc = 0;
+	char *o;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c > '\\')
+			continue;	/* the common case: plain text */
+		if (c == '\0' || c == '\r' || c == '\n')
+			break;
+		if (c == '"' || c == '\\')
+			esc++;
+	}
+	if (i < len || len + esc > QUOTED_MAX) {
 		/* server to client: no "+" and no wait (RFC 2244 §2.6.3) */
 		acap_buf_printf(b, "{%zu}\r\n", len);
 		acap_buf_add(b, s, len);
-	} else {
-		buf_add_quoted(b, s, len);
+		return;
 	}
+	buf_grow(b, len + esc + 2);
+	o = b->data + b->len;
+	*o++ = '"';
+	if (esc == 0) {
+		memcpy(o, s, len);
+		o += len;
+	} else {
+		for (i = 0; i < len; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				*o++ = '\\';
+			*o++ = s[i];
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }
 
 void
