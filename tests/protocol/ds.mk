@@ -9,5 +9,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-persist.acap \
 	tests/protocol/ds-modtime.acap \
 	tests/protocol/ds-search.acap \
-	tests/protocol/ds-compare.acap
+	tests/protocol/ds-compare.acap \
+	tests/protocol/ds-virtual.acap \
+	tests/protocol/ds-inherit.acap
 EXTRA_DIST += tests/protocol/ds-known-bugs.acap
