@@ -14,6 +14,8 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-virtual.acap \
 	tests/protocol/ds-inherit.acap \
 	tests/protocol/ds-quota.acap \
+	tests/protocol/ds-rfc-examples.acap \
+	tests/protocol/ds-edge.acap \
 	tests/protocol/ds-deletedsince.sh \
 	tests/protocol/ds-modtime.sh \
 	tests/protocol/ds-crash.sh
