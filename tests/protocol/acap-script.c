@@ -33,6 +33,9 @@
  *   useradd USER PASS   create a SASL user in the instance's sasldb
  *   login USER PASS     AUTHENTICATE "PLAIN" (needs TLS or allow_plaintext)
  *   cram USER PASS      AUTHENTICATE "CRAM-MD5", computed by the driver
+ *   sasl MECH USER PASS AUTHENTICATE with any mechanism, through the
+ *                       libsasl2 client (SCRAM-SHA-256, DIGEST-MD5, ...);
+ *                       must end in OK
  *   sleep MS
  *   signal NAME         send TERM, HUP or KILL to acapd
  *   wait-exit CODE      acapd must exit with CODE within 10 s
@@ -78,6 +81,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/ssl.h>
+#include <sasl/sasl.h>
 
 #define MAX_CONNS 64
 #define READ_TIMEOUT_MS 5000
@@ -647,6 +651,132 @@ do_cram(const char *user, const char *pass)
 	expect_line(out, true);
 }
 
+static const char *sasl_user, *sasl_pass;
+
+static int
+sasl_simple_cb(void *ctx, int id, const char **result, unsigned *len)
+{
+	(void)ctx;
+	*result = sasl_user;
+	if (len != NULL)
+		*len = (unsigned)strlen(sasl_user);
+	(void)id;
+	return SASL_OK;
+}
+
+static int
+sasl_pass_cb(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+	static union {
+		sasl_secret_t s;
+		char buf[sizeof(sasl_secret_t) + 1024];
+	} u;
+	size_t n = strlen(sasl_pass);
+
+	(void)conn;
+	(void)ctx;
+	(void)id;
+	if (n > 1000)
+		return SASL_FAIL;
+	u.s.len = n;
+	memcpy(u.s.data, sasl_pass, n + 1);
+	*psecret = &u.s;
+	return SASL_OK;
+}
+
+/* Send SASL client data as a non-synchronizing literal line. */
+static void
+sasl_send(const char *prefix, const char *data, unsigned len)
+{
+	static char buf[8192];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s{%u+}\r\n", prefix, len);
+	if (n < 0 || (size_t)n + len + 2 > sizeof(buf))
+		fail("SASL data too long");
+	memcpy(buf + n, data, len);
+	memcpy(buf + n + len, "\r\n", 2);
+	send_bytes(buf, (size_t)n + len + 2);
+}
+
+/* Decode a quoted string at s (ACAP escapes) into out; returns length. */
+static size_t
+unquote(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (*s++ != '"')
+		fail("expected a quoted string: %s", s - 1);
+	while (*s != '\0' && *s != '"' && n < outlen) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		out[n++] = *s++;
+	}
+	return n;
+}
+
+static void
+do_sasl(const char *mech, const char *user, const char *pass)
+{
+	static sasl_callback_t cbs[] = {
+		{ SASL_CB_USER, (sasl_callback_ft)(void (*)(void))sasl_simple_cb, NULL },
+		{ SASL_CB_AUTHNAME, (sasl_callback_ft)(void (*)(void))sasl_simple_cb, NULL },
+		{ SASL_CB_PASS, (sasl_callback_ft)(void (*)(void))sasl_pass_cb, NULL },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	static bool inited;
+	static char line[8192], in[8192];
+	sasl_conn_t *conn;
+	const char *out, *chosen;
+	unsigned outlen;
+	char prefix[128], tag[32];
+	size_t len, inlen;
+	int r;
+
+	sasl_user = user;
+	sasl_pass = pass;
+	if (!inited) {
+		if (sasl_client_init(NULL) != SASL_OK)
+			fail("sasl_client_init failed");
+		inited = true;
+	}
+	if (sasl_client_new("acap", "localhost", NULL, NULL, cbs, 0,
+	    &conn) != SASL_OK)
+		fail("sasl_client_new failed");
+	r = sasl_client_start(conn, mech, NULL, &out, &outlen, &chosen);
+	if (r != SASL_OK && r != SASL_CONTINUE)
+		fail("sasl_client_start(%s): %s", mech, sasl_errdetail(conn));
+	snprintf(tag, sizeof(tag), "S%d", ++tag_seq);
+	if (out != NULL) {
+		snprintf(prefix, sizeof(prefix), "%s AUTHENTICATE \"%s\" ", tag,
+		    mech);
+		sasl_send(prefix, out, outlen);
+	} else {
+		len = (size_t)snprintf(line, sizeof(line),
+		    "%s AUTHENTICATE \"%s\"\r\n", tag, mech);
+		send_bytes(line, len);
+	}
+	for (;;) {
+		if (read_line(line, sizeof(line), &len, READ_TIMEOUT_MS) != 1)
+			fail("no answer during %s authentication", mech);
+		if (strncmp(line, "+ ", 2) == 0) {
+			inlen = unquote(line + 2, in, sizeof(in));
+			r = sasl_client_step(conn, in, (unsigned)inlen, NULL,
+			    &out, &outlen);
+			if (r != SASL_OK && r != SASL_CONTINUE)
+				fail("%s step: %s", mech, sasl_errdetail(conn));
+			sasl_send("", out != NULL ? out : "", out != NULL ?
+			    outlen : 0);
+			continue;
+		}
+		if (strncmp(line, tag, strlen(tag)) == 0 &&
+		    strncmp(line + strlen(tag), " OK", 3) == 0)
+			break;
+		fail("%s authentication: %s", mech, line);
+	}
+	sasl_dispose(&conn);
+}
+
 static void
 run_shell(const char *cmd)
 {
@@ -893,6 +1023,14 @@ directive(char *line)
 	} else if (strcmp(line, "close") == 0) {
 		if (cur != NULL)
 			conn_drop(cur);
+	} else if (strcmp(line, "sasl") == 0 && a2 != NULL) {
+		char *user = a2 + 1, *pass = strchr(user, ' ');
+
+		*a2 = '\0';
+		if (pass == NULL)
+			fail("usage: sasl MECH USER PASS");
+		*pass++ = '\0';
+		do_sasl(arg, user, pass);
 	} else if ((strcmp(line, "login") == 0 || strcmp(line, "cram") == 0 ||
 	    strcmp(line, "useradd") == 0) && a2 != NULL) {
 		*a2++ = '\0';

@@ -2,8 +2,8 @@
 # 127.0.0.1 (ephemeral port) through tests/protocol/acap-script.
 check_PROGRAMS += tests/protocol/acap-script
 tests_protocol_acap_script_SOURCES = tests/protocol/acap-script.c
-tests_protocol_acap_script_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
-tests_protocol_acap_script_LDADD = $(OPENSSL_LIBS)
+tests_protocol_acap_script_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS)
+tests_protocol_acap_script_LDADD = $(OPENSSL_LIBS) $(SASL_LIBS)
 
 ACAP_LOG_COMPILER = $(top_builddir)/tests/protocol/acap-script
 PROTOCOL_TESTS = \
@@ -31,7 +31,8 @@ PROTOCOL_TESTS = \
 	tests/protocol/slow-reader.acap \
 	tests/protocol/acl-commands.acap \
 	tests/protocol/acl-groups.acap \
-	tests/protocol/seed.acap
+	tests/protocol/seed.acap \
+	tests/protocol/auth-mechs.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
