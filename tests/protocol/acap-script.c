@@ -719,9 +719,9 @@ static void
 do_sasl(const char *mech, const char *user, const char *pass)
 {
 	static sasl_callback_t cbs[] = {
-		{ SASL_CB_USER, (sasl_callback_ft)(void (*)(void))sasl_simple_cb, NULL },
-		{ SASL_CB_AUTHNAME, (sasl_callback_ft)(void (*)(void))sasl_simple_cb, NULL },
-		{ SASL_CB_PASS, (sasl_callback_ft)(void (*)(void))sasl_pass_cb, NULL },
+		{ SASL_CB_USER, (int (*)(void))(void (*)(void))sasl_simple_cb, NULL },
+		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))sasl_simple_cb, NULL },
+		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))sasl_pass_cb, NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 	static bool inited;
