@@ -154,7 +154,7 @@ struct results {
 	struct bench_proc_sample base, connected, held, end, run0, run1;
 	uint64_t tcp_base_kb, tcp_conn_kb, tcp_held_kb;
 	uint64_t slab_base_kb, slab_held_kb;
-	unsigned int alive, dead;
+	unsigned int alive, dead, lost_idle;
 	bool pinged;
 	/* load */
 	size_t nroles;
@@ -1125,6 +1125,7 @@ on_pong(unsigned int wi, const void *msg, size_t len)
 	memcpy(&m, msg, sizeof(m));
 	res.alive += m.alive;
 	res.dead += m.dead;
+	res.lost_idle += m.lost;
 }
 
 static void
@@ -1150,11 +1151,16 @@ scen_idle(void)
 	server_sample(&res.held);
 	(void)bench_proc_tcp_mem(&res.tcp_held_kb, &inuse);
 	(void)bench_proc_slab(&res.slab_held_kb);
+	/* every connection answers a NOOP: the held ones are real */
 	workers_send(&t, sizeof(t));
 	res.pinged = true;
 	if (workers_gather(BENCH_MSG_PONG, 60000, on_pong) != nworkers)
 		die("workers did not answer the liveness check");
 	server_sample(&res.end);
+	if (res.lost_idle > 0)
+		fprintf(stderr, "acap-bench: warning: the server closed %u "
+		    "connections during the hold (see %s)\n", res.lost_idle,
+		    server != NULL ? bench_server_log(server) : "its log");
 }
 
 static void
@@ -1313,6 +1319,13 @@ scen_mixed(void)
 
 /* ---- Output --------------------------------------------------------- */
 
+/* Connections open when the "held" sample was taken. */
+static unsigned int
+held_conns(void)
+{
+	return res.ready > res.lost_idle ? res.ready - res.lost_idle : 0;
+}
+
 static double
 kib_per(uint64_t after_kb, uint64_t before_kb, unsigned int n)
 {
@@ -1444,18 +1457,20 @@ print_json(void)
 		bench_json_open(j, "idle");
 		bench_json_num(j, "hold_s", opt.hold);
 		bench_json_num(j, "rss_kib_per_conn",
-		    kib_per(h->rss_kb, res.base.rss_kb, res.ready));
+		    kib_per(h->rss_kb, res.base.rss_kb, held_conns()));
 		bench_json_num(j, "anon_kib_per_conn",
-		    kib_per(h->rss_anon_kb, res.base.rss_anon_kb, res.ready));
+		    kib_per(h->rss_anon_kb, res.base.rss_anon_kb, held_conns()));
 		bench_json_num(j, "pss_kib_per_conn",
-		    kib_per(h->pss_kb, res.base.pss_kb, res.ready));
+		    kib_per(h->pss_kb, res.base.pss_kb, held_conns()));
 		bench_json_num(j, "kernel_tcp_kib_per_socket",
 		    kib_per(res.tcp_held_kb, res.tcp_base_kb,
-		    2 * res.ready));
+		    2 * held_conns()));
 		bench_json_num(j, "kernel_slab_kib_per_conn",
-		    kib_per(res.slab_held_kb, res.slab_base_kb, res.ready));
+		    kib_per(res.slab_held_kb, res.slab_base_kb, held_conns()));
+		bench_json_uint(j, "held", held_conns());
 		bench_json_uint(j, "alive", res.alive);
 		bench_json_uint(j, "dead", res.dead);
+		bench_json_uint(j, "closed_by_server", res.lost_idle);
 		bench_json_close(j);
 	}
 	if (res.nroles > 0 && opt.scen != SCEN_IDLE &&
@@ -1576,17 +1591,19 @@ print_text(void)
 			    h->hwm_kb / 1024.0);
 			printf("  per connection: %.2f KiB RSS, %.2f KiB "
 			    "anonymous, %.2f KiB PSS\n",
-			    kib_per(h->rss_kb, res.base.rss_kb, res.ready),
+			    kib_per(h->rss_kb, res.base.rss_kb, held_conns()),
 			    kib_per(h->rss_anon_kb, res.base.rss_anon_kb,
-			    res.ready), kib_per(h->pss_kb, res.base.pss_kb,
-			    res.ready));
+			    held_conns()), kib_per(h->pss_kb, res.base.pss_kb,
+			    held_conns()));
 		}
 		printf("  kernel: TCP buffers %.2f KiB per socket; slab %.2f "
 		    "KiB per connection (both ends, whole machine)\n",
-		    kib_per(res.tcp_held_kb, res.tcp_base_kb, 2 * res.ready),
-		    kib_per(res.slab_held_kb, res.slab_base_kb, res.ready));
-		printf("  liveness: %u answered NOOP, %u did not\n",
-		    res.alive, res.dead);
+		    kib_per(res.tcp_held_kb, res.tcp_base_kb,
+		    2 * held_conns()), kib_per(res.slab_held_kb,
+		    res.slab_base_kb, held_conns()));
+		printf("  liveness: %u answered NOOP, %u did not, %u closed "
+		    "by the server during the hold\n", res.alive, res.dead,
+		    res.lost_idle);
 	}
 	if (opt.scen == SCEN_SETUP || opt.scen == SCEN_STORE ||
 	    opt.scen == SCEN_MIXED) {

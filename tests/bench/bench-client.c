@@ -1079,6 +1079,7 @@ client_finish_ping(struct client *w)
 	m.type = BENCH_MSG_PONG;
 	m.alive = w->ping_alive;
 	m.dead = w->ready - w->ping_alive;
+	m.lost = (uint32_t)w->lost;
 	w->pinging = false;
 	client_send_msg(w, &m, sizeof(m));
 }

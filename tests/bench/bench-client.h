@@ -126,8 +126,8 @@ struct bench_msg_fanout {
 struct bench_msg_pong {
 	uint32_t type;
 	uint32_t alive;		/* connections that answered the NOOP */
-	uint32_t dead;		/* ready connections that did not */
-	uint32_t pad;
+	uint32_t dead;		/* open connections that did not */
+	uint32_t lost;		/* closed by the server since set-up */
 };
 
 /*

@@ -31,7 +31,9 @@ for v in $variants; do
 		i=$((i + 1))
 	done
 	files=$(ls "$OUT"/idle-$v-*.json)
-	say "idle $v: $(median_of .setup.ready $files) of $N ready;" \
+	say "idle $v: $(median_of .setup.ready $files) of $N ready," \
+	    "$(median_of .idle.closed_by_server $files) closed by acapd" \
+	    "during the hold;" \
 	    "acapd $(median_of .idle.rss_kib_per_conn $files) KiB RSS" \
 	    "per connection (median of $REPEAT; anon" \
 	    "$(median_of .idle.anon_kib_per_conn $files) KiB);" \
