@@ -17,7 +17,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-rfc-examples.acap \
 	tests/protocol/ds-edge.acap \
 	tests/protocol/ds-deletedsince.sh \
-	tests/protocol/ds-modtime.sh \
+	tests/protocol/ds-concurrent.sh \
 	tests/protocol/ds-crash.sh
 EXTRA_DIST += \
 	tests/protocol/ds-lib.sh \

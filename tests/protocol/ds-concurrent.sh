@@ -1,9 +1,10 @@
 #!/bin/sh
-# modtime with real values (RFC 2244 §3.1.1, §6.4.3, §6.6.1): STOREs from
-# four connections at once all get distinct modtimes, each connection's in
-# increasing order; the entries of one STORE share one; every value is 20
-# digits and a current UTC time; SEARCH's MODTIME covers every entry;
-# UNCHANGEDSINCE passes at the entry's modtime and fails one unit before.
+# Concurrent STOREs and modtime values (RFC 2244 §3.1.1, §6.4.3, §6.6.1):
+# STOREs pipelined on four connections at once all get distinct modtimes,
+# each connection's in increasing order; the entries of one STORE share
+# one; every value is 20 digits and a current UTC time; SEARCH's MODTIME
+# covers every entry; UNCHANGEDSINCE passes at the entry's modtime and
+# fails one unit before.
 . "${top_srcdir:-.}/tests/protocol/ds-lib.sh"
 
 ds_useradd fred pw
