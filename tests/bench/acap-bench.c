@@ -80,6 +80,7 @@ struct options {
 	unsigned int users;
 	unsigned int groups;
 	unsigned int attrs;
+	unsigned int depth;
 	bool tls;
 	bool cram;
 	int context;			/* -1: scenario default */
@@ -278,6 +279,7 @@ usage(int status)
 "  -u, --users N         provisioned users (default: N connections)\n"
 "      --groups N        organisations (default: users / 1000, >= 1)\n"
 "      --attrs N         extra attributes on the site entry (default 8)\n"
+"      --depth N         organisation layers between user and site (1)\n"
 "      --tls, --no-tls   STARTTLS on every connection (default on)\n"
 "      --cram            AUTHENTICATE CRAM-MD5 instead of PLAIN\n"
 "      --context, --no-context\n"
@@ -357,7 +359,7 @@ enum {
 	OPT_MIX, OPT_QUERY, OPT_STORE, OPT_CTX, OPT_PER_SOURCE,
 	OPT_CONCURRENCY, OPT_STATEDIR, OPT_KEEP, OPT_ACAPD, OPT_CONFIG,
 	OPT_CONNECT, OPT_SERVER_PID, OPT_ADMIN, OPT_PIN, OPT_JSON, OPT_LABEL,
-	OPT_SETUP_TIMEOUT,
+	OPT_SETUP_TIMEOUT, OPT_DEPTH,
 };
 
 static const struct option long_options[] = {
@@ -366,6 +368,7 @@ static const struct option long_options[] = {
 	{ "users", required_argument, NULL, 'u' },
 	{ "groups", required_argument, NULL, OPT_GROUPS },
 	{ "attrs", required_argument, NULL, OPT_ATTRS },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 	{ "cram", no_argument, NULL, OPT_CRAM },
@@ -413,6 +416,7 @@ parse_options(int argc, char *argv[])
 
 	opt.conns = 100;
 	opt.attrs = 8;
+	opt.depth = 1;
 	opt.tls = true;
 	opt.context = -1;
 	opt.duration = 30;
@@ -452,6 +456,11 @@ parse_options(int argc, char *argv[])
 			break;
 		case OPT_ATTRS:
 			opt.attrs = parse_uint(optarg, "attrs");
+			break;
+		case OPT_DEPTH:
+			opt.depth = parse_uint(optarg, "depth");
+			if (opt.depth < 1 || opt.depth > 16)
+				die("--depth must be 1..16");
 			break;
 		case OPT_TLS:
 			opt.tls = true;
@@ -693,6 +702,7 @@ instance_prepare(const char *argv0)
 	prov.users = opt.users;
 	prov.groups = opt.groups;
 	prov.attrs = opt.attrs;
+	prov.depth = opt.depth;
 	prov.user_prefix = "u";
 	prov.pass_prefix = "pw-";
 	prov.admin = opt.admin;
@@ -1412,6 +1422,7 @@ print_json(void)
 	bench_json_uint(j, "users", opt.users);
 	bench_json_uint(j, "groups", opt.groups);
 	bench_json_uint(j, "attrs", opt.attrs);
+	bench_json_uint(j, "depth", opt.depth);
 	bench_json_bool(j, "tls", opt.tls);
 	bench_json_str(j, "mech", opt.cram ? "CRAM-MD5" : "PLAIN");
 	bench_json_bool(j, "context", opt.context);

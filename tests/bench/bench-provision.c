@@ -276,33 +276,59 @@ store_site(const struct bench_provision *p, const char **errstr_r)
 	return r;
 }
 
+/* Dataset of organisation g at layer k of depth (the last one is what
+   users inherit from). */
+static void
+group_dataset(char *buf, size_t size, unsigned int g, unsigned int k,
+    unsigned int depth)
+{
+	if (k >= depth)
+		snprintf(buf, size, "/email/group/org%u/", g);
+	else
+		snprintf(buf, size, "/email/group/org%u-l%u/", g, k);
+}
+
 static int
 store_groups(const struct bench_provision *p, const char **errstr_r)
 {
 	struct acap_buf b = ACAP_BUF_INIT;
-	char ds[128], path[160], imap[128];
-	const char *av[2];
-	unsigned int g;
+	char ds[128], base[128], path[160], imap[128], attr[64];
+	const char *av[4];
+	unsigned int g, k, n = 0, depth = p->depth > 1 ? p->depth : 1;
 	int r = 0;
 
 	for (g = 1; g <= p->groups && r == 0; g++) {
-		if (b.len == 0)
-			acap_buf_addstr(&b, "STORE");
-		snprintf(ds, sizeof(ds), "/email/group/org%u/", g);
-		av[0] = "dataset.inherit";
-		av[1] = BENCH_SITE_DATASET;
-		add_store_entry(&b, ds, av, 2);
-		snprintf(path, sizeof(path), "%s%s", ds, BENCH_ENTRY);
-		snprintf(imap, sizeof(imap), "imap://imap.org%u.example.com/",
-		    g);
-		av[0] = "email.server.IMAP";
-		av[1] = imap;
-		add_store_entry(&b, path, av, 2);
-		if (g % PROVISION_BATCH == 0 || g == p->groups) {
-			r = admin_run(&b, errstr_r);
-			acap_buf_reset(&b);
+		for (k = 1; k <= depth && r == 0; k++) {
+			if (b.len == 0)
+				acap_buf_addstr(&b, "STORE");
+			group_dataset(ds, sizeof(ds), g, k, depth);
+			if (k == 1)
+				snprintf(base, sizeof(base), "%s",
+				    BENCH_SITE_DATASET);
+			else
+				group_dataset(base, sizeof(base), g, k - 1,
+				    depth);
+			av[0] = "dataset.inherit";
+			av[1] = base;
+			add_store_entry(&b, ds, av, 2);
+			snprintf(path, sizeof(path), "%s%s", ds, BENCH_ENTRY);
+			snprintf(imap, sizeof(imap),
+			    "imap://imap%u.org%u.example.com/", k, g);
+			av[0] = "email.server.IMAP";
+			av[1] = imap;
+			snprintf(attr, sizeof(attr), "vendor.acapd.bench.l%u",
+			    k);
+			av[2] = attr;
+			av[3] = ds;
+			add_store_entry(&b, path, av, depth > 1 ? 4 : 2);
+			if (++n % PROVISION_BATCH == 0) {
+				r = admin_run(&b, errstr_r);
+				acap_buf_reset(&b);
+			}
 		}
 	}
+	if (r == 0 && b.len > 0)
+		r = admin_run(&b, errstr_r);
 	acap_buf_deinit(&b);
 	return r;
 }
@@ -354,6 +380,9 @@ bench_provision_settings(const struct bench_provision *p, int port,
 
 	snprintf(want, sizeof(want), "%u %u %u", p->users, p->groups,
 	    p->attrs);
+	if (p->depth > 1)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+		    " %u", p->depth);
 	if (marker_read(p->statedir, "bench-settings", have,
 	    sizeof(have)) == 0 && strcmp(have, want) == 0)
 		return 0;

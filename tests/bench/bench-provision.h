@@ -24,6 +24,8 @@ struct bench_provision {
 	unsigned int groups;	/* organisations 1..groups; user i is in
 				   organisation (i - 1) % groups + 1 */
 	unsigned int attrs;	/* extra attributes on the site entry */
+	unsigned int depth;	/* organisation layers between user and
+				   site; 0 or 1: one (see below) */
 	const char *user_prefix; /* user n is <user_prefix><n> */
 	const char *pass_prefix; /* with password <pass_prefix><n> */
 	const char *admin;	/* admin identity (in "admins") */
@@ -49,6 +51,10 @@ int bench_provision_users(const struct bench_provision *p,
  *                                  corp overriding the IMAP server
  *   /email/user/<user>/            dataset.inherit "/email/group/org<g>/",
  *                                  corp adding the user's address
+ * With depth d > 1 the organisation is a chain of d datasets,
+ * /email/group/org<g>-l1/ (inheriting the site) ... -l<d-1>/ and finally
+ * /email/group/org<g>/, each overriding the IMAP server and adding one
+ * attribute, so a user's chain is d + 2 datasets long.
  * unless <statedir>/bench-settings says the same tree is there already.
  * Returns 0, or -1 with *errstr_r (static storage).
  */
