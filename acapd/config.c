@@ -44,6 +44,8 @@ static const struct option options[] = {
 	    XSTR(LIM_MAX_CONNECTIONS), 0, UMAX },
 	{ "max_connections_per_ip", OPT_UINT, O(max_connections_per_ip),
 	    XSTR(LIM_MAX_CONNECTIONS_PER_IP), 1, UMAX },
+	{ "max_unauth_connections", OPT_UINT, O(max_unauth_connections),
+	    XSTR(LIM_MAX_UNAUTH_CONNECTIONS), 1, UMAX },
 	{ "idle_timeout", OPT_UINT, O(idle_timeout), XSTR(LIM_IDLE_TIMEOUT),
 	    LIM_IDLE_TIMEOUT_MIN, UMAX },
 	{ "preauth_idle_timeout", OPT_UINT, O(preauth_idle_timeout),

@@ -269,6 +269,8 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		refuse = "Too many connections, try again later";
 	else if (ic == NULL || ic->count >= cfg->max_connections_per_ip)
 		refuse = "Too many connections from your address";
+	else if (srv->nconns_unauth >= cfg->max_unauth_connections)
+		refuse = "Too many connections waiting to authenticate";
 	if (refuse != NULL) {
 		char line[128];
 		int n;

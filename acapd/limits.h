@@ -37,6 +37,8 @@
 
 #define LIM_MAX_CONNECTIONS		0	/* 0: derived from RLIMIT_NOFILE */
 #define LIM_MAX_CONNECTIONS_PER_IP	1000
+/* Connections that have not authenticated yet, all addresses together. */
+#define LIM_MAX_UNAUTH_CONNECTIONS	10000
 #define LIM_FD_RESERVE			64	/* fds kept for DB, logs, listeners */
 
 #define LIM_MAX_AUTH_FAILURES		5

@@ -32,7 +32,9 @@ PROTOCOL_TESTS = \
 	tests/protocol/acl-commands.acap \
 	tests/protocol/acl-groups.acap \
 	tests/protocol/seed.acap \
-	tests/protocol/auth-mechs.acap
+	tests/protocol/auth-mechs.acap \
+	tests/protocol/conn-caps.acap \
+	tests/protocol/conn-unauth.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
