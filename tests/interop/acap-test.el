@@ -1,4 +1,4 @@
-;;; acap-test.el --- drive acapd with Wanderlust's acap.el  -*- lexical-binding: t -*-
+;;; acap-test.el --- drive acapd with acap.el  -*- lexical-binding: t -*-
 ;;
 ;; Run as: emacs --batch -Q -l acap-test.el -f acap-test-main TEST...
 ;; Environment: ACAPD_PORT; ACAP_USER/ACAP_PASS (default fred/secret)
@@ -412,15 +412,18 @@
 		       '(("" ("fred\txrwia")))
 		       (acap-test-search-one p ds "" '("dataset.acl")))
       ;; Search keys with comparators (§6.4.1).
-      (dolist (c '(("PREFIX \"addressbook.Email\" \"i;octet\" \"b@\"" ("b"))
+      (dolist (c `(("PREFIX \"addressbook.Email\" \"i;octet\" \"b@\"" ("b"))
 		   ("SUBSTRING \"addressbook.Alias\" \"i;ascii-casemap\" \"HAR\""
 		    ("c"))
 		   ("EQUAL \"addressbook.Alias\" \"i;ascii-casemap\" \"ALPHA\""
 		    ("a"))
 		   ("EQUAL \"addressbook.Alias\" \"i;octet\" NIL" ("" "d"))
-		   ("AND COMPARE \"entry\" \"i;octet\" \"b\" NOT SUBSTRING \"addressbook.Email\" \"i;octet\" \".net\""
+		   (,(concat "AND COMPARE \"entry\" \"i;octet\" \"b\" "
+			     "NOT SUBSTRING \"addressbook.Email\" \"i;octet\" "
+			     "\".net\"")
 		    ("b" "d"))
-		   ("OR EQUAL \"entry\" \"i;octet\" \"a\" COMPARESTRICT \"entry\" \"i;octet\" \"c\""
+		   (,(concat "OR EQUAL \"entry\" \"i;octet\" \"a\" "
+			     "COMPARESTRICT \"entry\" \"i;octet\" \"c\"")
 		    ("a" "d"))))
 	(acap-test-equal (format "SEARCH %s" (car c)) (nth 1 c)
 			 (acap-test-names

@@ -1,4 +1,4 @@
-# Sourced by the interop tests (tests/interop/NAME.sh): skip, counted as
+# Sourced by the interop tests (tests/interop/run-NAME.sh): skip, counted as
 # skipped (exit 77), unless emacs and Wanderlust's acap.el are installed
 # (Debian packages emacs-nox and wl; tools/deps.sh installs them), then
 # run tests/interop/NAME.acap through the scenario driver, which starts
