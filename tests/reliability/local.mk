@@ -6,10 +6,14 @@
 # figures: doc/reliability.md.
 RELIABILITY_TESTS = \
 	tests/reliability/crash.sh \
-	tests/reliability/diskfull.sh
+	tests/reliability/diskfull.sh \
+	tests/reliability/overload.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
 	tests/reliability/acaprel.py \
 	tests/reliability/crash.py \
-	tests/reliability/diskfull.py
+	tests/reliability/diskfull.py \
+	tests/reliability/overload.py \
+	tests/reliability/diskfull-known-bug.sh \
+	tests/reliability/diskfull-known-bug.py

@@ -1,0 +1,385 @@
+# overload.py -- connection caps, pipelining and per-connection state under
+# load, against a live acapd (issue "Reliability and security hardening",
+# part 4).  The single-connection limits already have scenarios in
+# tests/protocol (limits-preauth, bad-limit, slow-reader, robustness,
+# auth-limits, context-limit, idle); this file covers what needs many
+# connections, several client addresses or memory figures:
+#   total     max_connections: the excess waits in the listen backlog
+#             without a greeting and is greeted as slots free up
+#   fdlimit   the cap derived from RLIMIT_NOFILE (128 -> 64 connections):
+#             150 clients at once, no crash, fds back to the baseline
+#   perip     max_connections_per_ip from 127.0.0.2/.3/.4: BYE for the
+#             excess, other addresses unaffected, the count follows
+#             server-side closes and refusals exactly
+#   pipeline  20,000 pipelined SEARCHes and 2,000 that each return 60 KB,
+#             sent without reading: memory stays bounded (output_hiwat
+#             back-pressure), every command answered, in order
+#   contexts  10 rounds of 10 connections x context_limit NOTIFY contexts
+#             with a STORE fanned out to all of them: memory flat
+#   churn     1,000 connect/login/STORE/SEARCH/LOGOUT sessions, 25 at a
+#             time: memory and fds flat
+# Usage: overload.py [PART...]  (default all)
+
+import asyncio
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import acaprel  # noqa: E402
+from acaprel import Client, Failure, check, log  # noqa: E402
+
+NAME = "overload"
+FIGURES = []
+
+
+def figure(fmt, *args):
+    FIGURES.append(fmt % args)
+
+
+def raw_connect(port, source):
+    """A connected socket that has read nothing yet."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def first_line(s, timeout):
+    """The first line the server sent, b"" on EOF, None on silence."""
+    s.settimeout(timeout)
+    buf = b""
+    try:
+        while b"\r\n" not in buf:
+            d = s.recv(4096)
+            if not d:
+                return buf or b""
+            buf += d
+    except socket.timeout:
+        return None if not buf else buf
+    except ConnectionResetError:
+        return b""
+    return buf.split(b"\r\n")[0]
+
+
+def part_total():
+    inst = acaprel.Instance(NAME + "-total", {"max_connections": "40"})
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        held = [raw_connect(inst.port, "127.0.0.%d" % (2 + i % 8))
+                for i in range(40)]
+        for s in held:
+            check((first_line(s, 5) or b"").startswith(b"* ACAP"),
+                  "total: one of the first 40 was not greeted")
+        waiting = [raw_connect(inst.port, "127.0.0.20") for _ in range(10)]
+        time.sleep(0.5)
+        for s in waiting:
+            check(first_line(s, 0.05) is None,
+                  "total: a connection over max_connections was answered")
+        check("connection limit 40 reached" in inst.log_text(),
+              "total: no log line for the limit")
+        # the server still serves the connections it has
+        held[0].sendall(b"a NOOP\r\n")
+        check(first_line(held[0], 5) == b'a OK "NOOP completed"',
+              "total: NOOP on a held connection not answered")
+        for s in held[:5]:
+            s.close()
+        time.sleep(1)
+        greeted = sum(1 for s in waiting
+                      if (first_line(s, 0.05) or b"").startswith(b"* ACAP"))
+        check(greeted == 5, "total: %d waiting connections greeted after "
+              "5 closed (want 5)" % greeted)
+        for s in held[5:] + waiting:
+            s.close()
+        time.sleep(0.3)
+        c = inst.connect()
+        check(acaprel.is_ok(c.login("fred", "pw")), "total: login after")
+        c.close()
+        figure("max_connections 40: 10 more clients waited silently in the "
+               "backlog; closing 5 let exactly 5 in")
+    finally:
+        inst.cleanup()
+
+
+def part_fdlimit():
+    inst = acaprel.Instance(NAME + "-fd", nofile=128)
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        check("up to 64 connections" in inst.log_text(),
+              "fdlimit: cap not derived from RLIMIT_NOFILE 128")
+        fds0 = inst.fds()
+        socks = [raw_connect(inst.port, "127.0.0.%d" % (2 + i % 50))
+                 for i in range(150)]
+        time.sleep(0.5)
+        greeted = silent = 0
+        for s in socks:
+            ln = first_line(s, 0.01)
+            if ln is None:
+                silent += 1
+            elif ln.startswith(b"* ACAP"):
+                greeted += 1
+        check(greeted == 64 and silent == 86,
+              "fdlimit: %d greeted, %d waiting (want 64, 86)" %
+              (greeted, silent))
+        check(inst.alive(), "fdlimit: acapd died")
+        check(inst.fds() <= 128, "fdlimit: %d fds open" % inst.fds())
+        for s in socks:
+            s.close()
+        deadline = time.monotonic() + 10
+        while inst.fds() > fds0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(inst.fds() == fds0, "fdlimit: %d fds after all closed, %d "
+              "before" % (inst.fds(), fds0))
+        c = inst.connect()
+        check(acaprel.is_ok(c.login("fred", "pw")), "fdlimit: login after")
+        c.ok('STORE ("/option/~/a" "option.v" "1")')
+        c.close()
+        figure("RLIMIT_NOFILE 128: 150 clients at once, 64 served, 86 "
+               "waited, fds back to %d afterwards", fds0)
+    finally:
+        inst.cleanup()
+
+
+def part_perip():
+    inst = acaprel.Instance(NAME + "-perip", {
+        "max_connections_per_ip": "5", "max_bad_commands": "1"})
+    try:
+        inst.start()
+        a = [inst.connect(source="127.0.0.2") for _ in range(5)]
+        for c in a:
+            check(c.greeting.startswith(b"* ACAP"), "perip: not greeted")
+        refused = Client(inst.port, source="127.0.0.2")
+        check(refused.greeting ==
+              b'* BYE "Too many connections from your address"',
+              "perip: 6th from 127.0.0.2 got %r" % refused.greeting)
+        check(refused.wait_eof(2), "perip: refused connection left open")
+        b = [inst.connect(source="127.0.0.3") for _ in range(5)]
+        for c in b:
+            check(c.greeting.startswith(b"* ACAP"),
+                  "perip: 127.0.0.3 affected by 127.0.0.2")
+        # 100 more refusals must not leak counts
+        for _ in range(100):
+            r = Client(inst.port, source="127.0.0.2")
+            check(r.greeting.startswith(b"* BYE"), "perip: not refused")
+            r.close()
+        a[0].close()
+        a[1].send(b"x LOGOUT\r\n")
+        check(a[1].wait_eof(2), "perip: LOGOUT did not close")
+        time.sleep(0.2)
+        again = [inst.connect(source="127.0.0.2") for _ in range(2)]
+        for c in again:
+            check(c.greeting.startswith(b"* ACAP"),
+                  "perip: slot not freed after close/LOGOUT")
+        # server-side closes (BYE after a BAD) free slots too
+        c4 = [inst.connect(source="127.0.0.4") for _ in range(5)]
+        for c in c4:
+            c.send(b"x FOO\r\n")
+        for c in c4:
+            check(c.wait_eof(3), "perip: max_bad_commands did not close")
+        time.sleep(0.2)
+        c4 = [inst.connect(source="127.0.0.4") for _ in range(5)]
+        for c in c4:
+            check(c.greeting.startswith(b"* ACAP"),
+                  "perip: server-side close leaked a per-address count")
+        for c in a + b + again + c4:
+            c.close()
+        figure("max_connections_per_ip 5: the 6th from 127.0.0.2 got BYE, "
+               "127.0.0.3 unaffected, 100 refusals and 5 server-side "
+               "closes leaked no count")
+    finally:
+        inst.cleanup()
+
+
+def read_tagged(c, n, prefix):
+    """Read until n tagged OKs; check they come in order 1..n."""
+    want = 1
+    while want <= n:
+        ln = c.line(20)
+        m = re.match(rb"(" + prefix + rb")(\d+) (OK|NO|BAD)", ln)
+        if m is None:
+            continue
+        check(m.group(3) == b"OK", "pipeline: %r" % ln)
+        check(int(m.group(2)) == want, "pipeline: answer %s out of order "
+              "(want %d)" % (m.group(2).decode(), want))
+        want += 1
+
+
+def pipelined(inst, c, data, n, prefix):
+    """Send data from a thread without reading for 2 s; then read the n
+    answers.  Returns (RSS growth in KiB while unread, seconds to read)."""
+    rss0 = inst.rss_kb()
+    th = threading.Thread(target=c.sock.sendall, args=(data,))
+    th.start()
+    time.sleep(2)
+    grew = inst.rss_kb() - rss0
+    t = time.monotonic()
+    read_tagged(c, n, prefix)
+    th.join()
+    return grew, time.monotonic() - t
+
+
+def part_pipeline():
+    inst = acaprel.Instance(NAME + "-pipe")
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        c = inst.connect(timeout=20)
+        c.login("fred", "pw")
+        c.ok('STORE ("/option/~/small" "option.v" "s")')
+        c.ok(b'STORE ("/option/~/big" "option.v" ' +
+             acaprel.quote("b" * 60000) + b")")
+        c.sock.settimeout(None)
+        # 20,000 small SEARCHes, not read for 2 s
+        n = 20000
+        grew_small, small_s = pipelined(inst, c, b"".join(
+            b'p%d SEARCH "/option/~/" RETURN ("option.v") '
+            b'EQUAL "entry" "i;octet" "small"\r\n' % i
+            for i in range(1, n + 1)), n, b"p")
+        # 2,000 SEARCHes of 60 KB each: 120 MB of output, not read for 2 s
+        n2 = 2000
+        grew_big, big_s = pipelined(inst, c, b"".join(
+            b'q%d SEARCH "/option/~/" RETURN ("option.v") '
+            b'EQUAL "entry" "i;octet" "big"\r\n' % i
+            for i in range(1, n2 + 1)), n2, b"q")
+        c.close()
+        check(grew_small < 16384, "pipeline: RSS grew %d KiB with 20,000 "
+              "unread small SEARCHes" % grew_small)
+        check(grew_big < 16384, "pipeline: RSS grew %d KiB with 2,000 "
+              "unread 60 KB SEARCHes" % grew_big)
+        check(inst.alive(), "pipeline: acapd died")
+        figure("pipelining: 20,000 unread SEARCHes grew RSS by %d KiB, all "
+               "answered in order (read in %.1f s); 2,000 unread 60 KB "
+               "SEARCHes (120 MB of output) grew it by %d KiB (read in "
+               "%.1f s)", grew_small, small_s, grew_big, big_s)
+    finally:
+        inst.cleanup()
+
+
+def part_contexts():
+    inst = acaprel.Instance(NAME + "-ctx", {"context_limit": "200"})
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        w = inst.connect()
+        w.login("fred", "pw")
+        w.ok('STORE ("/option/~/x" "option.v" "0")')
+        samples = []
+        for rnd in range(10):
+            conns = []
+            for _ in range(10):
+                c = inst.connect(timeout=20)
+                c.login("fred", "pw")
+                c.send(b"".join(b'm%d SEARCH "/option/~/" RETURN '
+                                b'("option.v") MAKECONTEXT NOTIFY "k%d" ALL'
+                                b'\r\n' % (i, i) for i in range(1, 201)))
+                conns.append(c)
+            for c in conns:
+                read_tagged(c, 200, b"m")
+            w.ok('STORE ("/option/~/x" "option.v" "%d")' % (rnd + 1))
+            for c in conns:
+                got = 0
+                while got < 200:
+                    ln = c.line(20)
+                    if ln.startswith(b"* CHANGE "):
+                        got += 1
+                c.close()
+            time.sleep(0.3)
+            samples.append(inst.rss_kb())
+        grew = samples[-1] - samples[1]
+        check(grew < 2048, "contexts: RSS grew %d KiB over rounds 2-10 (%s)"
+              % (grew, samples))
+        figure("contexts: 10 rounds x 10 connections x 200 NOTIFY contexts "
+               "(2,000 CHANGE notifications a round): RSS %d KiB after "
+               "round 2, %d KiB after round 10", samples[1], samples[-1])
+    finally:
+        inst.cleanup()
+
+
+async def session(port, i):
+    c = await acaprel.AsyncClient.open(port)
+    try:
+        _, fin = await c.login("u%d" % (i % 10), "pw")
+        check(acaprel.is_ok(fin), "churn: login %r" % fin)
+        _, fin = await c.command('STORE ("/option/~/e%d" "option.v" "%d")'
+                                 % (i % 50, i))
+        check(acaprel.is_ok(fin), "churn: STORE %r" % fin)
+        _, fin = await c.command('SEARCH "/option/~/" RETURN ("option.v") '
+                                 'ALL')
+        check(acaprel.is_ok(fin), "churn: SEARCH %r" % fin)
+        _, fin = await c.command("LOGOUT")
+        check(acaprel.is_ok(fin), "churn: LOGOUT %r" % fin)
+        await asyncio.wait_for(c.closed, 5)
+    finally:
+        c.close()
+
+
+async def churn(port, start, n, par):
+    sem = asyncio.Semaphore(par)
+
+    async def one(i):
+        async with sem:
+            await session(port, i)
+    await asyncio.gather(*[one(i) for i in range(start, start + n)])
+
+
+def part_churn():
+    inst = acaprel.Instance(NAME + "-churn")
+    try:
+        for u in range(10):
+            inst.useradd("u%d" % u, "pw")
+        inst.start()
+        fds0 = inst.fds()
+        loop = asyncio.new_event_loop()
+        t = time.monotonic()
+        loop.run_until_complete(churn(inst.port, 0, 200, 25))
+        time.sleep(0.3)
+        rss1 = inst.rss_kb()
+        loop.run_until_complete(churn(inst.port, 200, 800, 25))
+        elapsed = time.monotonic() - t
+        loop.close()
+        time.sleep(0.3)
+        rss2 = inst.rss_kb()
+        check(rss2 - rss1 < 1024, "churn: RSS grew %d KiB over sessions "
+              "200-1000" % (rss2 - rss1))
+        check(inst.fds() == fds0, "churn: %d fds after, %d before" %
+              (inst.fds(), fds0))
+        figure("churn: 1,000 sessions (25 at a time) in %.1f s; RSS %d KiB "
+               "after 200, %d KiB after 1,000; fds back to %d",
+               elapsed, rss1, rss2, fds0)
+    finally:
+        inst.cleanup()
+
+
+PARTS = {
+    "total": part_total,
+    "fdlimit": part_fdlimit,
+    "perip": part_perip,
+    "pipeline": part_pipeline,
+    "contexts": part_contexts,
+    "churn": part_churn,
+}
+
+
+def main():
+    acaprel.python_ok(NAME)
+    names = sys.argv[1:] or list(PARTS)
+    rc = 0
+    for n in names:
+        t = time.monotonic()
+        r = acaprel.run_main(NAME, PARTS[n])
+        log(NAME, "%s %s (%.1f s)" % ("PASS" if r == 0 else "FAIL", n,
+                                      time.monotonic() - t))
+        rc = rc or r
+    for f in FIGURES:
+        log(NAME, f)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
