@@ -52,12 +52,14 @@ def run(user):
             if count[0] == KILL_AFTER:
                 os.kill(int(os.environ['DS_PID']), signal.SIGKILL)
 
-threads = [threading.Thread(target=run, args=(u,)) for u in ('fred', 'joe')]
+threads = [threading.Thread(target=run, args=(u,), daemon=True)
+           for u in ('fred', 'joe')]
 for t in threads:
     t.start()
 for t in threads:
-    t.join(60)
+    t.join(120)
 check(not errors, 'errors: %r' % errors)
+check(not any(t.is_alive() for t in threads), 'clients still running')
 check(len(acked) >= KILL_AFTER, 'only %d STOREs acknowledged' % len(acked))
 with open(os.path.join(os.environ['DS_DIR'], 'acked'), 'w') as f:
     for user, k, v in acked:
