@@ -34,4 +34,6 @@ acapctl_acapctl_LDADD = acapctl/libctl.a acapd/libsecurity.a \
 	libacap/libacap.a $(LIBEDIT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS)
 
 dist_man_MANS += doc/acapctl.1
-EXTRA_DIST += doc/settings.md schema/site-template.json
+# The site-layer seed, in acapctl's import format (doc/settings.md §8).
+dist_pkgdata_DATA += schema/site-template.json
+EXTRA_DIST += doc/settings.md

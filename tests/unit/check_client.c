@@ -1223,6 +1223,7 @@ START_TEST(test_model_layers)
 	ck_assert_int_eq(used, 1);
 	s = model_dataset(&l, "email");
 	ck_assert_str_eq(s, "/email/host/d1/");
+	model_layer_clear(&l);
 	ck_assert_int_eq(model_layer_of_dataset(s, &l, &cls), 0);
 	free(s);
 	ck_assert_int_eq(l.kind, MODEL_DEVICE);
