@@ -27,7 +27,8 @@
  * before asking for a synchronizing literal, as RFC 2244 §2.5 intends.
  *
  * Line ends: CRLF is the protocol's line end (RFC 2244 §2.2).  We also take
- * a bare LF as a line end, because hand-driven test tools often send one;
+ * a bare LF as a line end, because hand-driven test tools often send one,
+ * except inside a quoted string, where it is an (invalid) octet;
  * a CR that is not followed by LF is an ordinary (and, in every token,
  * invalid) octet.
  *
@@ -1073,6 +1074,16 @@ acap_parser_feed(struct acap_parser *p, const char *buf, size_t len,
 		c = (unsigned char)buf[i++];
 		if (++p->total > p->lim.max_command)
 			set_error(p, "command too large");
+		if (c == '\n' && !p->cr && p->in_quote) {
+			/*
+			 * A bare LF inside a quoted string does not end the
+			 * line (RFC 2244 §2.2: lines end in CRLF); it makes
+			 * the string invalid, so the whole line gets one BAD
+			 * and its tail is never run as a command.
+			 */
+			line_octet(p, c);
+			continue;
+		}
 		if (c == '\n') {
 			if ((r = line_end(p)) != 0)
 				break;

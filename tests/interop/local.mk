@@ -5,13 +5,12 @@
 # them.  (A wrapper must not share its base name with a .acap file: make
 # would build NAME.log from NAME.acap, .acap being the first test
 # extension.)
-# tests/interop/bare-lf.acap holds an RFC-correct expectation acapd does
-# not meet yet (doc/interop.md); it is not a test.
 INTEROP_TESTS = \
 	tests/interop/run-login.sh \
 	tests/interop/run-data.sh \
 	tests/interop/run-contexts.sh \
-	tests/interop/run-acl.sh
+	tests/interop/run-acl.sh \
+	tests/interop/run-bare-lf.sh
 TESTS += $(INTEROP_TESTS)
 EXTRA_DIST += $(INTEROP_TESTS) \
 	tests/interop/lib.sh \

@@ -34,9 +34,11 @@ PROTOCOL_TESTS = \
 	tests/protocol/seed.acap \
 	tests/protocol/auth-mechs.acap \
 	tests/protocol/conn-caps.acap \
-	tests/protocol/conn-unauth.acap
+	tests/protocol/conn-unauth.acap \
+	tests/protocol/bare-lf.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
 include tests/protocol/ds.mk
+include tests/protocol/acl.mk

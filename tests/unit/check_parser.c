@@ -500,6 +500,9 @@ static const struct pcase bad_commands[] = {
 	{ BIN("A1 X \"a\0b\"\r\n"), .rc = 1, .want = "A1|X \"a\\00b\"" },
 	{ .in = "A1 X \"a\rb\"\r\n", .rc = -1,
 	  .want = "CR or LF in quoted string", .tag = "A1" },
+	/* a bare LF inside a quoted string is not a line end: one BAD */
+	{ .in = "A1 X \"a\nB2 NOOP\"\r\n", .rc = -1,
+	  .want = "CR or LF in quoted string", .tag = "A1" },
 	{ .in = "A1 X a\"b\"\r\n", .rc = -1,
 	  .want = "invalid character in atom", .tag = "A1" },
 	{ .in = "A1 X a\\b\r\n", .rc = -1,
