@@ -166,6 +166,36 @@ put_owner(struct comp *out, int *np, const struct comp *in, int olen,
 }
 
 /*
+ * dataset-class = name-component / vendor-token (RFC 2244 §4.3, RFC 6075):
+ * name-component = 1*UTF8-CHAR without ".", "/", "%" or "*";
+ * vendor-token = "vendor." name-component.  OUR CALL: after "vendor." we
+ * also accept several dot-separated name-components ("vendor.acapd.user"),
+ * the way vendor attributes are named (§4.2); each must be non-empty.
+ */
+static bool
+class_valid(const struct comp *c)
+{
+	const char *s = c->s;
+	size_t len = c->len, i;
+	bool vendor = false;
+
+	if (len > 7 && memcmp(s, "vendor.", 7) == 0) {
+		s += 7;
+		len -= 7;
+		vendor = true;
+	}
+	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%' || s[i] == '*')
+			return false;
+		if (s[i] == '.' && (!vendor || s[i + 1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+/*
  * dataset-name = byowner / dataset-normal (RFC 2244 §4.3), plus "/<class>/"
  * (the RFC's own examples search it) and "/byowner/" alone.
  */
@@ -198,7 +228,7 @@ dspath_canonical(const char *name, size_t len, const char *user)
 		} else {
 			/* the same dataset by its normal name; "byowner"
 			   is no class (§4.1: the name is reserved) */
-			if (comp_is(&in[i], "byowner"))
+			if (comp_is(&in[i], "byowner") || !class_valid(&in[i]))
 				return NULL;
 			out[m++] = in[i++];		/* class */
 			if (!put_owner(out, &m, in + 1, olen, user))
@@ -206,6 +236,8 @@ dspath_canonical(const char *name, size_t len, const char *user)
 		}
 	} else {
 		/* "/" class "/" [owner-prefix / owner "/" rest] */
+		if (!class_valid(&in[0]))
+			return NULL;
 		out[m++] = in[i++];
 		if (i < n) {
 			if ((olen = owner_len(in + i, n - i)) < 0)

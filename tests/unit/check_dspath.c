@@ -96,6 +96,17 @@ struct ccase {
 
 static const struct ccase canon[] = {
 	{ "/", NULL, "/" },
+	/* dataset-class = name-component / vendor-token (§4.3, RFC 6075) */
+	{ "/vendor.acapd.user/site/", NULL, "/vendor.acapd.user/site/" },
+	{ "/vendor.acapd..user/site/", NULL, NULL },
+	{ "/vendor.acapd./site/", NULL, NULL },
+	{ "/vendor.acapd/site/", NULL, "/vendor.acapd/site/" },
+	{ "/addr*book/", NULL, NULL },
+	{ "/a%b/", NULL, NULL },
+	{ "/addr.book/", NULL, NULL },
+	{ "/vendor./", NULL, NULL },
+	{ "/vendor.a*b/", NULL, NULL },
+	{ "/byowner/site/addr.book/", NULL, NULL },
 	{ "/addressbook", NULL, "/addressbook/" },
 	{ "/addressbook/", NULL, "/addressbook/" },
 	{ "/addressbook/~/", "fred", "/addressbook/user/fred/" },
