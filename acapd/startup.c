@@ -337,6 +337,7 @@ startup_reload(const struct config *next)
 	struct tls_opts o;
 	const char *err;
 
+	store_set_default_quota(srv->store, next->quota);
 	/* Admins and the allow_* policies change; mechanisms need a restart. */
 	sasl_opts_from_cfg(next, &so);
 	if (sasl_module_reload(&so) == -1)

@@ -2757,3 +2757,9 @@ store_quota_set_limit(struct store *st, const char *user, uint64_t bytes)
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)bytes);
 	return step_done(st, s);
 }
+
+void
+store_set_default_quota(struct store *st, uint64_t bytes)
+{
+	st->cfg.quota_bytes = bytes;
+}

@@ -327,6 +327,8 @@ enum store_err store_deleted_since(struct store *st, const char *path,
  */
 enum store_err store_quota_get(struct store *st, const char *path,
     uint64_t *limit_r, uint64_t *usage_r, const char **user_r);
+/* The default per-user limit from now on (SIGHUP); 0 = no quota. */
+void store_set_default_quota(struct store *st, uint64_t bytes);
 /* Per-user override of the default limit; bytes 0 = no quota. */
 enum store_err store_quota_set_limit(struct store *st, const char *user,
     uint64_t bytes);

@@ -35,7 +35,8 @@ PROTOCOL_TESTS = \
 	tests/protocol/auth-mechs.acap \
 	tests/protocol/conn-caps.acap \
 	tests/protocol/conn-unauth.acap \
-	tests/protocol/bare-lf.acap
+	tests/protocol/bare-lf.acap \
+	tests/protocol/reload-quota.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
