@@ -27,6 +27,7 @@ import sqlite3
 import sys
 import time
 
+sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
 from acaprel import Failure, check, log, tokens  # noqa: E402

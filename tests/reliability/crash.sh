@@ -1,4 +1,4 @@
 #!/bin/sh
-# crash.sh -- suite wrapper for crash.py (see its header comment).
+# crash.sh -- wrapper for crash.py (see its header comment).
 . "${top_srcdir:-.}/tests/reliability/lib.sh"
 rel_python crash.py "$@"

@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
 from acaprel import Failure, check, log, quote, tokens  # noqa: E402

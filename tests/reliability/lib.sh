@@ -5,7 +5,8 @@
 # exits 77 (skip) when python3 is missing, as Debian may lack it.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-export top_builddir top_srcdir
+PYTHONDONTWRITEBYTECODE=1
+export top_builddir top_srcdir PYTHONDONTWRITEBYTECODE
 REL_DIR=$top_srcdir/tests/reliability
 
 rel_python() {	# SCRIPT ARGS...

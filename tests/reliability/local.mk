@@ -7,7 +7,8 @@
 RELIABILITY_TESTS = \
 	tests/reliability/crash.sh \
 	tests/reliability/diskfull.sh \
-	tests/reliability/overload.sh
+	tests/reliability/overload.sh \
+	tests/reliability/abuse.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
@@ -15,5 +16,8 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/crash.py \
 	tests/reliability/diskfull.py \
 	tests/reliability/overload.py \
+	tests/reliability/abuse.py \
+	tests/reliability/abuse-known-bug.sh \
+	tests/reliability/abuse-known-bug.py \
 	tests/reliability/diskfull-known-bug.sh \
 	tests/reliability/diskfull-known-bug.py
