@@ -978,6 +978,40 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	return r;
 }
 
+/*
+ * Whether the caller can read dataset v at all (doc/acl.md "Reading a
+ * dataset"): r on "entry" by the dataset-level ACL (dataset.acl.entry,
+ * else dataset.acl, of the first stored layer, implicit rights included)
+ * or at least one entry it may see, inherited ones included even under
+ * NOINHERIT, so that a modifier cannot change the answer.  A dataset that
+ * fails this must look exactly like a missing one (RFC 2244 §3.5).
+ */
+static bool
+dataset_readable(struct store *st, const struct search_query *q,
+    const struct search_access *acc, const struct inherit_view *v)
+{
+	struct inherit_view *full = NULL;
+	const struct inherit_entry *ents;
+	const struct store_str *acl;
+	const char *path;
+	size_t n, i;
+	bool ok = false;
+
+	if (acc == NULL || acc->rights == NULL)
+		return true;
+	inherit_dataset_acl(v, "entry", &acl, &n, &path);
+	if (acc->rights(acc->arg, path, acl, n) & SEARCH_R_READ)
+		return true;
+	if (q->noinherit && inherit_view_open(st, inherit_view_path(v), 0,
+	    &full) == STORE_OK)
+		v = full;
+	ents = inherit_view_entries(v, &n);
+	for (i = 0; i < n && !ok; i++)
+		ok = search_visible(acc, v, &ents[i]);
+	inherit_view_free(&full);
+	return ok;
+}
+
 enum store_err
 search_run(struct store *st, const char *path, const struct search_query *q,
     const struct search_access *acc, struct search_result **res_r)
@@ -990,6 +1024,10 @@ search_run(struct store *st, const char *path, const struct search_query *q,
 	memset(res, 0, sizeof(*res));
 	store_read_begin(st);
 	r = run_dataset(st, path, q, acc, res, 1);
+	/* unreadable looks like missing: no rows, no REFER, NOEXIST */
+	if (r == STORE_OK && res->nviews > 0 &&
+	    !dataset_readable(st, q, acc, res->views[0]))
+		r = STORE_ENOEXIST;
 	store_read_end(st);
 	if (r != STORE_OK) {
 		search_result_free(&res);
