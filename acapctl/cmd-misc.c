@@ -419,9 +419,8 @@ cmd_misc_watch(struct ctl *ctl, int argc, char **argv)
 	}
 	json_object_set_str(ctl_result(ctl), "dataset", path);
 	json_object_set_str(ctl_result(ctl), "context", context);
-	if (!ctl->json)
-		fprintf(stderr, "acapctl: watching %s (Ctrl-C to stop)\n",
-		    path);
+	/* on stderr even with --json: scripts wait for it */
+	fprintf(stderr, "acapctl: watching %s (Ctrl-C to stop)\n", path);
 	w.initial = false;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_sigint;

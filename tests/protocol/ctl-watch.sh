@@ -17,6 +17,7 @@ needs_server 'Unknown command|no NOTIFY context' 'NOTIFY contexts'
 has '^entry corp'
 
 watch_bg() {
+	rm -f "$CTL_DIR/watch.out" "$CTL_DIR/watch.err"
 	"$ACAPCTL" -H 127.0.0.1 -p "$CTL_PORT" -u admin \
 	    --password-file "$CTL_DIR/admin.pw" --cafile "$CTL_DIR/cert.pem" \
 	    "$@" > "$CTL_DIR/watch.out" 2> "$CTL_DIR/watch.err" &
