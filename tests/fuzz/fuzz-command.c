@@ -43,7 +43,7 @@
 
 #define PUMP_ROUNDS	64	/* event-loop passes without news = idle */
 #define FREE_ROUNDS	4096	/* passes allowed for a TLS handshake */
-#define FREE_SLICES	1200	/* 10 ms slices allowed for a close */
+#define FREE_SLICES	12000	/* 1 ms slices allowed for a close */
 #define OUTPUT_MAX	(1u << 22)	/* server output checked per input */
 #define USER		"fred"
 #define ADMIN		"admin"
@@ -398,7 +398,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct acap_limits lim;
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	struct timeval slice = { 0, 10000 };
+	struct timeval slice = { 0, 1000 };
 	int sfd, i;
 
 	memset(&cl, 0, sizeof(cl));
@@ -421,18 +421,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/*
 	 * The client goes away: acapd must free the connection.  A closing
 	 * connection may wait on timers (a TLS filter is polled every 20 ms;
-	 * unsent output is dropped after 10 s, conn.c), so let real time
-	 * pass, in 10 ms slices, up to a little more than that.
+	 * unsent output is dropped after 10 s, conn.c), so after a few quick
+	 * passes let real time pass, in 1 ms slices, up to a little more.
 	 */
 	if (cl.ssl != NULL)
 		SSL_free(cl.ssl);
 	close(cl.fd);
+	for (i = 0; i < PUMP_ROUNDS && srv->nconns > 0; i++)
+		event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	for (i = 0; i < FREE_SLICES && srv->nconns > 0; i++) {
 		event_base_loopexit(srv->base, &slice);
 		event_base_dispatch(srv->base);
 	}
 	FUZZ_CHECK(srv->nconns == 0, "connection not freed %d ms after the "
-	    "client closed (%zu left)", FREE_SLICES * 10, srv->nconns);
+	    "client closed (%zu left)", FREE_SLICES, srv->nconns);
 	acap_parser_free(&cl.resp);
 	return 0;
 }

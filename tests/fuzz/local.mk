@@ -3,8 +3,6 @@
 # same targets are linked with tests/fuzz/replay.c, and "make check" runs
 # every seed and regression input through them (tests/fuzz/replay.sh).
 # tests/fuzz/run.sh does a clang build of its own and fuzzes for a while.
-FUZZ_TARGETS = fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator \
-	fuzz-command
 FUZZ_COMMON = tests/fuzz/fuzz-common.c tests/fuzz/fuzz-common.h
 FUZZ_CODEC_LIBS = libacap/libacap.a
 FUZZ_NAMES_LIBS = acapd/libnames.a libacap/libacap.a
@@ -79,4 +77,5 @@ tests_fuzz_replay_command_LDADD = $(FUZZ_ACAPD_LIBS)
 # Seeds and regression inputs through every target, with either build.
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh \
-	tests/fuzz/make-corpus.sh tests/fuzz/corpus tests/fuzz/regressions
+	tests/fuzz/coverage.sh tests/fuzz/make-corpus.sh tests/fuzz/acap.dict \
+	tests/fuzz/corpus tests/fuzz/regressions

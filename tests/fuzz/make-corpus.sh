@@ -96,6 +96,24 @@ for script in "$src"/tests/protocol/*.acap; do
 	rm -f "$client" "$server"
 done
 
+# fuzz-command: commands no .acap scenario sends yet, after a login
+cmd_seed() {
+	perl -e '
+		print "\4";
+		for my $l (@ARGV) {
+			$l .= "\r\n";
+			print "\0", chr(length($l) - 1), $l, "\3";
+		}
+	' "$@"
+}
+cmd_seed 'a STORE ("/option/~/x" "option.value" "1")' \
+    'b GETQUOTA "/option/~/"' \
+    'c DELETEDSINCE "/option/~/" "19700101000000000000"' \
+    'd STORE ("/option/~/x" "option.value" NIL)' \
+    'e DELETEDSINCE "/option/~/" "19700101000000000000"' \
+    'f SEARCH "/option/~/" RETURN ("*") SORT ("entry" "i;octet") ALL' \
+    > "$out/fuzz-command/hand-quota-deletedsince"
+
 # dataset names quoted in the scenarios and unit suites; the first octet
 # is the user-name length ("fred"), 0xff for none; files are named by
 # content so that regenerating does not rename them

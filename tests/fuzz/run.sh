@@ -49,7 +49,8 @@ for t in $targets; do
 	done
 	dict=""
 	case $t in
-	fuzz-parser|fuzz-writer) dict="-dict=$src/tests/fuzz/acap.dict" ;;
+	fuzz-parser|fuzz-writer|fuzz-command)
+		dict="-dict=$src/tests/fuzz/acap.dict" ;;
 	esac
 	log=$build/$t.log
 	rm -f "$build/artifacts/$t-"*	# only this run's findings count
