@@ -169,11 +169,12 @@ enum acap_status {
 
 /*
  * The tagged completion of the last command (RFC 2244 §6.2.5-7).
- * code is the response code's first atom in upper case ("NOEXIST",
- * "TRYLATER/DBLOCK" stays as sent but upper-cased) or NULL; code_args are
- * its further arguments rendered as strings (lists in ACAP syntax),
- * NULL-terminated; text is the human-readable text.  Owned by the client,
- * valid until the next command or acap_client_free().
+ * code is the response code's first atom in upper case ("NOEXIST";
+ * hierarchical codes such as "TRYLATER/DBLOCK" stay whole) or NULL;
+ * code_args are its further arguments, NULL-terminated: strings as their
+ * contents, atoms, NIL and lists in ACAP syntax; text is the
+ * human-readable text.  Owned by the client, valid until the next command
+ * or acap_client_free().
  */
 struct acap_completion {
 	enum acap_status status;
