@@ -900,6 +900,91 @@ add_refer(struct search_result *res, const char *dataset,
 	r->v = v;
 }
 
+/*
+ * The listings "/" and "/<class>/" (store.c) give their entries no ACL
+ * that says anything about the caller: whether such an entry may be seen
+ * depends on the dataset it names.
+ */
+static bool
+is_listing(const struct inherit_view *v)
+{
+	const char *path = inherit_view_path(v), *slash;
+
+	if (!inherit_view_is_directory(v) || path[0] != '/')
+		return false;
+	if (path[1] == '\0')
+		return true;
+	slash = strchr(path + 1, '/');
+	return slash != NULL && slash[1] == '\0' &&
+	    strcmp(path, "/byowner/") != 0;
+}
+
+static bool dataset_readable(struct store *, bool,
+    const struct search_access *, const struct inherit_view *);
+
+/*
+ * search_visible(), and for an entry of a listing, whether the caller
+ * can read the dataset it names (recursively: "/" -> "/<class>/" ->
+ * "/<class>/<kind>/", whose entries carry their datasets' ACLs).
+ */
+static bool
+entry_visible(struct store *st, const struct search_access *acc,
+    const struct inherit_view *v, const struct inherit_entry *e)
+{
+	struct inherit_view *child = NULL;
+	struct acap_buf path = ACAP_BUF_INIT;
+	bool ok;
+
+	if (!search_visible(acc, v, e))
+		return false;
+	if (acc == NULL || acc->rights == NULL || !is_listing(v))
+		return true;
+	acap_buf_addstr(&path, inherit_view_path(v));
+	acap_buf_addstr(&path, e->name);
+	acap_buf_addch(&path, '/');
+	ok = inherit_view_open(st, path.data, 0, &child) == STORE_OK &&
+	    dataset_readable(st, false, acc, child);
+	inherit_view_free(&child);
+	acap_buf_deinit(&path);
+	return ok;
+}
+
+/*
+ * Whether the caller can read dataset v at all (doc/acl.md "Reading a
+ * dataset"): r on "entry" by the dataset-level ACL (dataset.acl.entry,
+ * else dataset.acl, of the first stored layer, implicit rights included)
+ * or at least one entry it may see, inherited ones included even under
+ * NOINHERIT (v opened with noinherit), so that a modifier cannot change
+ * the answer.  A dataset that fails this must look exactly like a
+ * missing one (RFC 2244 §3.5).
+ */
+static bool
+dataset_readable(struct store *st, bool noinherit,
+    const struct search_access *acc, const struct inherit_view *v)
+{
+	struct inherit_view *full = NULL;
+	const struct inherit_entry *ents;
+	const struct store_str *acl;
+	const char *path;
+	size_t n, i;
+	bool ok = false;
+
+	if (acc == NULL || acc->rights == NULL)
+		return true;
+	inherit_dataset_acl(v, "entry", &acl, &n, &path);
+	if (!is_listing(v) &&
+	    (acc->rights(acc->arg, path, acl, n) & SEARCH_R_READ))
+		return true;
+	if (noinherit && inherit_view_open(st, inherit_view_path(v), 0,
+	    &full) == STORE_OK)
+		v = full;
+	ents = inherit_view_entries(v, &n);
+	for (i = 0; i < n && !ok; i++)
+		ok = entry_visible(st, acc, v, &ents[i]);
+	inherit_view_free(&full);
+	return ok;
+}
+
 static enum store_err
 run_dataset(struct store *st, const char *path, const struct search_query *q,
     const struct search_access *acc, struct search_result *res,
@@ -932,7 +1017,7 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	ents = inherit_view_entries(v, &n);
 	for (i = 0; i < n; i++) {
 		e = &ents[i];
-		if (!search_visible(acc, v, e) ||
+		if (!entry_visible(st, acc, v, e) ||
 		    !search_match(q, acc, v, e, 0))
 			continue;
 		grow((void **)&res->rows, &res->crows, res->nrows + 1,
@@ -946,7 +1031,7 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	/* DEPTH: follow each visible entry's subdataset */
 	for (i = 0; i < n; i++) {
 		e = &ents[i];
-		if (!search_visible(acc, v, e) ||
+		if (!entry_visible(st, acc, v, e) ||
 		    (sub = readable(acc, v, e, "subdataset", SEARCH_R_READ,
 		    &tmp)) == NULL || sub->a.kind != STORE_V_MULTI)
 			continue;
@@ -978,40 +1063,6 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	return r;
 }
 
-/*
- * Whether the caller can read dataset v at all (doc/acl.md "Reading a
- * dataset"): r on "entry" by the dataset-level ACL (dataset.acl.entry,
- * else dataset.acl, of the first stored layer, implicit rights included)
- * or at least one entry it may see, inherited ones included even under
- * NOINHERIT, so that a modifier cannot change the answer.  A dataset that
- * fails this must look exactly like a missing one (RFC 2244 §3.5).
- */
-static bool
-dataset_readable(struct store *st, const struct search_query *q,
-    const struct search_access *acc, const struct inherit_view *v)
-{
-	struct inherit_view *full = NULL;
-	const struct inherit_entry *ents;
-	const struct store_str *acl;
-	const char *path;
-	size_t n, i;
-	bool ok = false;
-
-	if (acc == NULL || acc->rights == NULL)
-		return true;
-	inherit_dataset_acl(v, "entry", &acl, &n, &path);
-	if (acc->rights(acc->arg, path, acl, n) & SEARCH_R_READ)
-		return true;
-	if (q->noinherit && inherit_view_open(st, inherit_view_path(v), 0,
-	    &full) == STORE_OK)
-		v = full;
-	ents = inherit_view_entries(v, &n);
-	for (i = 0; i < n && !ok; i++)
-		ok = search_visible(acc, v, &ents[i]);
-	inherit_view_free(&full);
-	return ok;
-}
-
 enum store_err
 search_run(struct store *st, const char *path, const struct search_query *q,
     const struct search_access *acc, struct search_result **res_r)
@@ -1026,7 +1077,7 @@ search_run(struct store *st, const char *path, const struct search_query *q,
 	r = run_dataset(st, path, q, acc, res, 1);
 	/* unreadable looks like missing: no rows, no REFER, NOEXIST */
 	if (r == STORE_OK && res->nviews > 0 &&
-	    !dataset_readable(st, q, acc, res->views[0]))
+	    !dataset_readable(st, q->noinherit, acc, res->views[0]))
 		r = STORE_ENOEXIST;
 	store_read_end(st);
 	if (r != STORE_OK) {
