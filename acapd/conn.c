@@ -78,6 +78,7 @@ struct conn {
 	unsigned int bad_count;
 	unsigned int auth_failures;
 	struct event *timer;	/* pause / close timer, created lazily */
+	struct event *idle_ev;	/* autologout / login grace timer */
 	void *sasl;		/* owned by sasl.c via conn_sasl_slot() */
 	void *contexts;		/* owned by context.c via conn_context_slot() */
 	char *close_reason;
@@ -239,16 +240,43 @@ conn_common_timeout(unsigned int secs)
 	return &cache[i].tv;
 }
 
+/*
+ * The autologout timer.  After authentication it restarts at every
+ * complete command (RFC 2244 §2.4.3: "any command"), not at every byte,
+ * so a client trickling a partial line cannot hold a session open.
+ * Before authentication it is not restarted at all: preauth_idle_timeout
+ * is a login grace period counted from the connect.
+ */
 static void
 conn_set_timeouts(struct conn *c)
 {
-	/*
-	 * RFC 2244 §2.4.3: any command resets the autologout timer; the read
-	 * timeout is re-armed by every byte received.
-	 */
-	bufferevent_set_timeouts(c->bev, conn_common_timeout(
+	if (c->idle_ev == NULL)
+		return;
+	evtimer_add(c->idle_ev, conn_common_timeout(
 	    c->state == CONN_AUTH ? cfg->idle_timeout :
-	    cfg->preauth_idle_timeout), NULL);
+	    cfg->preauth_idle_timeout));
+}
+
+static void
+conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct acap_buf b = ACAP_BUF_INIT;
+
+	(void)fd;
+	(void)what;
+	if (c->closing)
+		return;
+	/* RFC 2244 §2.4.3 / §6.2.8: BYE before closing. */
+	acap_buf_addstr(&b, "* BYE ");
+	acap_buf_add_text(&b, c->state == CONN_AUTH ?
+	    "Autologout; idle for too long" :
+	    "Autologout; authentication took too long");
+	acap_buf_addstr(&b, "\r\n");
+	conn_write(c, b.data, b.len);
+	acap_buf_deinit(&b);
+	conn_close(c, c->state == CONN_AUTH ? "idle timeout" :
+	    "login grace period over");
 }
 
 void
@@ -326,6 +354,12 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	}
 	conn_limits(c, &lim);
 	/* The parser is created on the first input byte (idle conns). */
+	if ((c->idle_ev = evtimer_new(srv->base, conn_idle_cb, c)) == NULL) {
+		bufferevent_free(c->bev);
+		ip_put(ic);
+		free(c);
+		return;
+	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	srv->nconns_unauth++;
@@ -657,6 +691,8 @@ conn_free(struct conn *c)
 	ip_put(c->ip);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->idle_ev != NULL)
+		event_free(c->idle_ev);
 	/* Frees the TLS filter and, through it, the socket bufferevent. */
 	bufferevent_free(c->bev);
 	acap_parser_free(&c->parser);
@@ -728,7 +764,6 @@ conn_begin_tls(struct conn *c)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
-	conn_set_timeouts(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_log(c, LOG_INFO, "starting TLS");
 	/* The greeting follows the handshake: see conn_event_cb(). */
@@ -740,6 +775,8 @@ conn_handle(struct conn *c, int r, const struct acap_cmd *cmd)
 	const char *reason, *tag;
 	bool fatal;
 
+	if (c->state == CONN_AUTH)
+		conn_set_timeouts(c);	/* a command: restart autologout */
 	if (r == 1) {
 		if (c->sasl_tag != NULL)
 			commands_sasl_line(c, c->sasl_tag, cmd);
@@ -877,18 +914,6 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		/* RFC 2595 §5.1: a fresh session and the greeting again. */
 		startup_tls_ready(c, ssl);
 		conn_send_greeting(c);
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		static const char bye[] =
-		    "* BYE \"Autologout; idle for too long\"\r\n";
-
-		if (!c->closing) {
-			/* RFC 2244 §2.4.3 / §6.2.8: BYE before closing. */
-			conn_write(c, bye, sizeof(bye) - 1);
-			bufferevent_enable(c->bev, EV_WRITE);
-			conn_close(c, "idle timeout");
-		}
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
