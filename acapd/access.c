@@ -70,45 +70,50 @@ access_for_conn(struct conn *c, struct search_access *acc_r)
 	acc_r->arg = c;
 }
 
+/* Append the values of attribute name of e to the list (C strings). */
+static void
+groups_add(const struct store_entry *e, const char *name, char ***v,
+    size_t *n)
+{
+	const struct store_attr *a = store_entry_attr(e, name);
+	size_t i;
+	char **nv;
+
+	if (a == NULL || (a->kind != STORE_V_SINGLE &&
+	    a->kind != STORE_V_MULTI))
+		return;
+	for (i = 0; i < a->nvalues; i++) {
+		if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
+			return;
+		*v = nv;
+		/* values may hold NUL: copy up to it */
+		if (((*v)[*n] = strndup(a->values[i].s, a->values[i].len)) !=
+		    NULL)
+			(*n)++;
+	}
+}
+
 void
 access_load_groups(struct conn *c)
 {
 	struct store_snap *snap = NULL;
 	const struct store_entry *e;
-	const struct store_attr *a;
-	const char *stack[32];
-	const char **names = stack;
-	char **copies = NULL;
+	char **v = NULL;
 	size_t i, n = 0;
 
 	conn_set_groups(c, NULL, 0);
 	if (conn_user(c) == NULL ||
 	    store_snap_get(conn_store(c), ACCESS_USERS_DS, &snap) != STORE_OK)
 		return;
-	if ((e = store_snap_find(snap, conn_user(c))) == NULL ||
-	    (a = store_entry_attr(e, ACCESS_GROUPS_ATTR)) == NULL ||
-	    (a->kind != STORE_V_SINGLE && a->kind != STORE_V_MULTI)) {
-		store_snap_unref(&snap);
-		return;
+	if ((e = store_snap_find(snap, conn_user(c))) != NULL) {
+		/* the organisation is a group; others may be listed too */
+		groups_add(e, ACCESS_ORG_ATTR, &v, &n);
+		groups_add(e, ACCESS_GROUPS_ATTR, &v, &n);
 	}
-	n = a->nvalues;
-	if (n > 32 && (names = calloc(n, sizeof(*names))) == NULL)
-		n = 0;
-	if (n > 0 && (copies = calloc(n, sizeof(*copies))) == NULL)
-		n = 0;
-	for (i = 0; i < n; i++) {
-		/* values may hold NUL: copy to C strings */
-		if ((copies[i] = strndup(a->values[i].s, a->values[i].len)) ==
-		    NULL)
-			copies[i] = strdup("");
-		names[i] = copies[i];
-	}
-	conn_set_groups(c, names, n);
+	store_snap_unref(&snap);
+	conn_set_groups(c, (const char *const *)v, n);
 	conn_log(c, LOG_DEBUG, "member of %zu group(s)", n);
 	for (i = 0; i < n; i++)
-		free(copies[i]);
-	free(copies);
-	if (names != stack)
-		free(names);
-	store_snap_unref(&snap);
+		free(v[i]);
+	free(v);
 }

@@ -22,11 +22,13 @@ void access_for_conn(struct conn *c, struct search_access *acc_r);
 
 /*
  * Group membership (ACL identifiers "/group/<name>", acl.h) is
- * provisioning data: the multi-value attribute ACCESS_GROUPS_ATTR of
- * the entry named after the user in the site dataset ACCESS_USERS_DS,
- * which only admins may write.  Read at authentication.
+ * provisioning data in the entry named after the user in the site
+ * dataset ACCESS_USERS_DS (acapctl's user registry): the user's
+ * organisation (ACCESS_ORG_ATTR, single value) and any further groups
+ * (ACCESS_GROUPS_ATTR, multi-value).  Read at authentication.
  */
 #define ACCESS_USERS_DS		"/vendor.acapd.user/site/"
+#define ACCESS_ORG_ATTR		"vendor.acapd.user.org"
 #define ACCESS_GROUPS_ATTR	"vendor.acapd.user.groups"
 
 /* Load c's groups from the store (none when there is no entry). */

@@ -1131,6 +1131,8 @@ main(int argc, char *argv[])
 	setenv("ACAPD_DIR", dir, 1);
 	setenv("ACAPD_CONF", conf_path, 1);
 	setenv("ACAPCTL", acapctl_path, 1);
+	/* A tester's ~/.config/acapctl.conf must not point acapctl elsewhere. */
+	setenv("ACAPCTL_CONFIG", "/dev/null", 1);
 	setenv("ACAPD", acapd_path, 1);
 	if ((fp = fopen(script_path, "r")) == NULL) {
 		perror(script_path);

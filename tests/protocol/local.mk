@@ -38,6 +38,17 @@ PROTOCOL_TESTS = \
 	tests/protocol/bare-lf.acap \
 	tests/protocol/reload-quota.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
+# acapctl end to end against a live acapd (tests/protocol/ctl-lib.sh)
+PROTOCOL_TESTS += \
+	tests/protocol/ctl-basic.sh \
+	tests/protocol/ctl-model.sh \
+	tests/protocol/ctl-device.sh \
+	tests/protocol/ctl-import.sh \
+	tests/protocol/ctl-lint.sh \
+	tests/protocol/ctl-watch.sh \
+	tests/protocol/ctl-lock.sh \
+	tests/protocol/ctl-shell.sh
+EXTRA_DIST += tests/protocol/ctl-lib.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
