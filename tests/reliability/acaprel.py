@@ -235,7 +235,7 @@ class Instance:
         self.write_config()
         logfp = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
-            [self.acapd, "-d", "-f", self.conf], stdout=logfp,
+            [self.acapd, "-f", self.conf], stdout=logfp,
             stderr=logfp, stdin=subprocess.DEVNULL,
             preexec_fn=self._limit)
         logfp.close()
@@ -580,6 +580,18 @@ class AsyncClient:
             pass
         if self.task is not None:
             self.task.cancel()
+
+
+def close_loop(loop):
+    """Cancel what is left on an asyncio loop (read loops of closed
+    clients), let it finish, and close the loop."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending,
+                                               return_exceptions=True))
+    loop.close()
 
 
 def is_ok(final):

@@ -323,7 +323,7 @@ class Crash:
         text = self.inst.log_text()
         for bad in ("corrupt", "malformed", "disk image"):
             check(bad not in text.lower(), "acapd log mentions %r" % bad)
-        loop.close()
+        acaprel.close_loop(loop)
         r = self.stats["ready_ms"]
         log(NAME, "%d cycles (%d kills during start-up) in %.1f s "
             "(%.2f s/cycle); %d STOREs acknowledged, all present; "

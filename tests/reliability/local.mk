@@ -19,5 +19,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/abuse.py \
 	tests/reliability/abuse-known-bug.sh \
 	tests/reliability/abuse-known-bug.py \
+	tests/reliability/soak.sh \
+	tests/reliability/soak.py \
 	tests/reliability/diskfull-known-bug.sh \
 	tests/reliability/diskfull-known-bug.py

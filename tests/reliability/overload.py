@@ -343,7 +343,7 @@ def part_churn():
         rss1 = inst.rss_kb()
         loop.run_until_complete(churn(inst.port, 200, 800, 25))
         elapsed = time.monotonic() - t
-        loop.close()
+        acaprel.close_loop(loop)
         time.sleep(0.3)
         rss2 = inst.rss_kb()
         check(rss2 - rss1 < 1024, "churn: RSS grew %d KiB over sessions "
