@@ -132,6 +132,12 @@ cmd_authenticate(struct cmd_ctx *cmd)
 	    !(cfg->require_tls_exempt_loopback && conn_is_loopback(c)))
 		return cmd_no(cmd, "ENCRYPT-NEEDED",
 		    "Use STARTTLS before authenticating");
+	if (conn_auth_throttled(c)) {
+		/* Guessing over many connections from one address. */
+		conn_pause(c, cfg->auth_fail_delay_ms);
+		return cmd_no(cmd, "TRYLATER", "Too many failed logins from "
+		    "your address; try again later");
+	}
 	if ((s = auth_session(c)) == NULL)
 		return cmd_no(cmd, "TRYLATER", "Authentication unavailable");
 	r = sasl_session_start(s, cmd->args[0].str, ir, irlen, &out, &outlen);

@@ -85,6 +85,10 @@ static const struct option options[] = {
 	{ "bootstrap_admin", OPT_STR, O(bootstrap_admin), "", 0, 0 },
 	{ "max_auth_failures", OPT_UINT, O(max_auth_failures),
 	    XSTR(LIM_MAX_AUTH_FAILURES), 1, 1000 },
+	{ "max_auth_failures_per_ip", OPT_UINT, O(max_auth_failures_per_ip),
+	    "30", 1, UMAX },
+	{ "auth_fail_window", OPT_UINT, O(auth_fail_window), "300", 1,
+	    86400 },
 	{ "auth_fail_delay_ms", OPT_UINT, O(auth_fail_delay_ms),
 	    XSTR(LIM_AUTH_FAIL_DELAY_MS), 0, 60000 },
 

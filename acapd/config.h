@@ -53,6 +53,8 @@ struct config {
 	char *admins;			/* space-separated identities */
 	char *bootstrap_admin;		/* create this admin on first start */
 	unsigned int max_auth_failures;
+	unsigned int max_auth_failures_per_ip;	/* per auth_fail_window */
+	unsigned int auth_fail_window;		/* seconds */
 	unsigned int auth_fail_delay_ms;
 
 	/* limits (limits.h) */

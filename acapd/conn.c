@@ -51,6 +51,21 @@ struct ipcount {
 #define CONN_INPUT_HIWAT (256 * 1024)
 static struct ipcount *iptable[IPTABLE_SIZE];
 
+/*
+ * Failed logins per address, kept after the connections go: a fixed-size
+ * table (bounded memory whatever the number of addresses), each slot a
+ * counting window.  A full probe run evicts the oldest window.
+ */
+#define AUTHFAIL_SLOTS IPTABLE_SIZE
+#define AUTHFAIL_PROBE 8
+struct authfail {
+	unsigned char addr[16];
+	unsigned int count;
+	time_t start;
+	bool used;
+};
+static struct authfail authfail_table[AUTHFAIL_SLOTS];
+
 struct conn {
 	TAILQ_ENTRY(conn) entry;
 	uint64_t id;
@@ -77,6 +92,7 @@ struct conn {
 	char *sasl_tag;		/* tag of a running AUTHENTICATE */
 	unsigned int bad_count;
 	unsigned int auth_failures;
+	unsigned char addr[16];		/* peer address, v4-mapped */
 	struct event *timer;	/* pause / close timer, created lazily */
 	struct event *idle_ev;	/* autologout / login grace timer */
 	void *sasl;		/* owned by sasl.c via conn_sasl_slot() */
@@ -320,6 +336,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	}
 	c->id = conn_next_id++;
 	c->fd = fd;
+	memcpy(c->addr, key, 16);
 	c->ip = ic;
 	ic->count++;
 	c->state = CONN_NONAUTH;
@@ -584,10 +601,53 @@ conn_pause(struct conn *c, unsigned int ms)
 	conn_arm_timer(c, ms);
 }
 
+static struct authfail *
+authfail_slot(const unsigned char addr[16], bool create)
+{
+	unsigned int h = ip_hash(addr) % AUTHFAIL_SLOTS, i;
+	struct authfail *a, *oldest = NULL;
+	time_t now = time(NULL);
+
+	for (i = 0; i < AUTHFAIL_PROBE; i++) {
+		a = &authfail_table[(h + i) % AUTHFAIL_SLOTS];
+		if (a->used && memcmp(a->addr, addr, 16) == 0) {
+			if (now - a->start >= (time_t)cfg->auth_fail_window) {
+				a->start = now;	/* a new window */
+				a->count = 0;
+			}
+			return a;
+		}
+		if (!a->used || now - a->start >= (time_t)cfg->auth_fail_window)
+			oldest = a;	/* free or expired: reusable */
+		else if (oldest == NULL || (oldest->used &&
+		    a->start < oldest->start))
+			oldest = a;
+	}
+	if (!create || oldest == NULL)
+		return NULL;
+	memcpy(oldest->addr, addr, 16);
+	oldest->count = 0;
+	oldest->start = now;
+	oldest->used = true;
+	return oldest;
+}
+
 unsigned int
 conn_auth_failed(struct conn *c)
 {
+	struct authfail *a = authfail_slot(c->addr, true);
+
+	if (a != NULL)
+		a->count++;
 	return ++c->auth_failures;
+}
+
+bool
+conn_auth_throttled(const struct conn *c)
+{
+	struct authfail *a = authfail_slot(c->addr, false);
+
+	return a != NULL && a->count >= cfg->max_auth_failures_per_ip;
 }
 
 void

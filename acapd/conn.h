@@ -76,8 +76,16 @@ bool conn_in_sasl(const struct conn *c);
 
 /* Stop reading commands for ms milliseconds (failed-login delay). */
 void conn_pause(struct conn *c, unsigned int ms);
-/* Count a failed AUTHENTICATE; returns the count so far. */
+/*
+ * Count a failed AUTHENTICATE on the connection and for its address;
+ * returns the connection's count so far.
+ */
 unsigned int conn_auth_failed(struct conn *c);
+/*
+ * Whether the peer's address has failed max_auth_failures_per_ip logins
+ * within auth_fail_window seconds (over all its connections).
+ */
+bool conn_auth_throttled(const struct conn *c);
 
 /* Count a BAD reply; says BYE and closes at the configured limit. */
 void conn_count_bad(struct conn *c);

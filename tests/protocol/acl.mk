@@ -7,3 +7,5 @@ PROTOCOL_TESTS += \
 	tests/protocol/acl-leaks.acap \
 	tests/protocol/acl-notify.acap \
 	tests/protocol/acl-deletedsince.sh
+# acl-deletedsince.sh drives acapctl through the ctl scenarios' helpers
+EXTRA_DIST += tests/protocol/ctl-lib.sh

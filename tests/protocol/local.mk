@@ -36,7 +36,8 @@ PROTOCOL_TESTS = \
 	tests/protocol/conn-caps.acap \
 	tests/protocol/conn-unauth.acap \
 	tests/protocol/bare-lf.acap \
-	tests/protocol/reload-quota.acap
+	tests/protocol/reload-quota.acap \
+	tests/protocol/auth-per-ip.acap
 PROTOCOL_TESTS += tests/protocol/config-check.sh
 # acapctl end to end against a live acapd (tests/protocol/ctl-lib.sh)
 PROTOCOL_TESTS += \
