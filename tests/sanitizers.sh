@@ -17,7 +17,9 @@ build=${SAN_BUILD:-/tmp/acapd-sanitizers-build}
 jobs=${SAN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # halt on the first report; keep stacks readable; leaks are errors
-ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
+asan=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1
+asan=$asan:strict_string_checks=1:check_initialization_order=1
+ASAN_OPTIONS=${ASAN_OPTIONS:-$asan}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 # sanitized code runs 2-3 times slower: give Check's per-test timeouts
 # (e.g. the linear-time comparator test) room

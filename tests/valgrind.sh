@@ -100,8 +100,9 @@ for script in "$@"; do
 		failed=$((failed + 1))
 		failures="$failures $name"
 	fi
-	printf '%s: %s (driver %d; %d acapd run(s), %d without summary; %d errors; %d bytes still reachable)\n' \
-	    "$status" "$name" "$rc" "$logs" "$nosum" "$errors" "$reach"
+	printf '%s: %s (driver %d; %d acapd run(s), %d without summary; ' \
+	    "$status" "$name" "$rc" "$logs" "$nosum"
+	printf '%d errors; %d bytes still reachable)\n' "$errors" "$reach"
 done
 for name in $failures; do
 	echo "--- $name"
@@ -112,5 +113,6 @@ for name in $failures; do
 		    grep -v '^==[0-9]*== *$' "$log" | head -n 80
 	done
 done
-echo "valgrind: $passed passed, $failed failed, $skipped skipped (logs in $logdir)"
+echo "valgrind: $passed passed, $failed failed, $skipped skipped" \
+    "(logs in $logdir)"
 [ $failed -eq 0 ]

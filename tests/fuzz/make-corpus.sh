@@ -91,7 +91,8 @@ for script in "$src"/tests/protocol/*.acap; do
 	stream S "$script" > "$server"
 	if [ -s "$server" ]; then
 		# RESPONSE mode, acapd's post-auth limits
-		{ header 33; cat "$server"; } > "$out/fuzz-parser/$name-response"
+		{ header 33; cat "$server"; } \
+		    > "$out/fuzz-parser/$name-response"
 	fi
 	rm -f "$client" "$server"
 done

@@ -30,8 +30,8 @@ if [ ! -f Makefile ]; then
 	# all code under test gets coverage instrumentation and sanitizers;
 	# only the targets link libFuzzer's main (tests/fuzz/local.mk)
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	"$src/configure" -q --enable-fuzzer CC="$cc" \
-	    CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $san" \
+	cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link"
+	"$src/configure" -q --enable-fuzzer CC="$cc" CFLAGS="$cflags $san" \
 	    LDFLAGS="$san"
 fi
 for t in $targets; do
@@ -44,7 +44,8 @@ for t in $targets; do
 	corpus=$build/corpus/$t
 	mkdir -p "$corpus"
 	seeds=""
-	for d in "$src/tests/fuzz/corpus/$t" "$src/tests/fuzz/regressions/$t"; do
+	for d in "$src/tests/fuzz/corpus/$t" \
+	    "$src/tests/fuzz/regressions/$t"; do
 		[ -d "$d" ] && seeds="$seeds $d"
 	done
 	dict=""
@@ -72,9 +73,9 @@ for t in $targets; do
 	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
 	units=$(find "$corpus" -type f | wc -l)
 	crashes=$(find "$build/artifacts" -name "$t-*" -type f | wc -l)
-	printf '%-16s %s: %s runs in %ss, cov %s, ft %s, %s new inputs, %s artifacts\n' \
-	    "$t" "$result" "${runs:-?}" "$seconds" "${cov:-?}" "${ft:-?}" \
-	    "$units" "$crashes"
+	printf '%-16s %s: %s runs in %ss, cov %s, ft %s, ' "$t" "$result" \
+	    "${runs:-?}" "$seconds" "${cov:-?}" "${ft:-?}"
+	printf '%s new inputs, %s artifacts\n' "$units" "$crashes"
 	if [ $result = FAILED ]; then
 		grep -E 'ERROR|invariant failed|SUMMARY|Test unit written' \
 		    "$log" | head -n 5 | sed 's/^/    /'
