@@ -124,14 +124,20 @@ aclobj_open(struct cmd_ctx *cmd, const struct acap_arg *arg,
 	}
 	access_for_conn(cmd->conn, &acc);
 	if (o->entry != NULL) {
+		const struct inherit_attr *ia;
+		struct inherit_tmp tmp;
+
 		/* §3.5: an entry the caller cannot read does not exist. */
 		e = inherit_view_find(v, o->entry);
 		if (e == NULL || !search_visible(&acc, v, e)) {
 			noexist(cmd, o->dataset);
 			goto fail;
 		}
+		/* the layer the value comes from governs it (§5.1) */
 		inherit_acl(v, e, o->attr, &acl, &n);
-		path = inherit_view_layer_path(v, e->layer);
+		ia = inherit_entry_get(e, o->attr, &tmp);
+		path = inherit_view_layer_path(v, ia != NULL ? ia->layer :
+		    e->layer);
 	} else if (o->attr != NULL) {
 		inherit_dataset_acl(v, o->attr, &acl, &n, &path);
 	} else {
@@ -139,6 +145,14 @@ aclobj_open(struct cmd_ctx *cmd, const struct acap_arg *arg,
 	}
 	o->rights = access_rights(cmd->conn, path != NULL ? path :
 	    o->dataset, acl, n);
+	/*
+	 * A dataset the caller can neither read nor has any right on does
+	 * not exist for them (doc/acl.md); "a" alone still administers.
+	 */
+	if (o->rights == 0 && !search_dataset_readable(st, &acc, v)) {
+		noexist(cmd, o->dataset);
+		goto fail;
+	}
 
 	/* The object's own ACL, in the stored dataset (layer 0). */
 	if (store_snap_get(st, o->dataset, &snap) != STORE_OK) {

@@ -670,10 +670,13 @@ context_reevaluate(struct context *ctx, const char *modtime)
 	access_for_conn(ctx->conn, &acc);
 	err = search_run(ctx_store, ctx->path, ctx->q, &acc, &res);
 	if (err == STORE_ENOEXIST) {
-		/* The dataset went away: every row leaves. */
+		/*
+		 * The dataset went away (or became unreadable): every row
+		 * leaves, and the context is empty from now on.
+		 */
 		nm = calloc(1, sizeof(*nm));
 		nn = 0;
-		res = NULL;
+		res = search_refine(0, NULL, NULL, ctx->q, &acc, false);
 	} else if (err != STORE_OK) {
 		conn_log(ctx->conn, LOG_ERR, "context %s: re-evaluation "
 		    "failed: %s", ctx->name, store_err_text(err));

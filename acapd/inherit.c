@@ -288,10 +288,17 @@ merge_attrs(struct merge *m, const struct store_entry *const *ents,
 		for (i = 0; i < nsame; i++) {
 			sa = &ents[same[i]]->attrs[cur[same[i]]++];
 			if (val == NULL && sa->kind != STORE_V_INHERIT) {
+				/*
+				 * The value's own layer decides its ACL: acl
+				 * metadata put over an inherited value in a
+				 * lower layer must not govern it (§3.5, §5.1).
+				 */
 				val = sa;
 				vlayer = lay[same[i]];
-			}
-			if (acl == NULL && sa->acl != NULL) {
+				acl = sa->acl != NULL ? sa : NULL;
+				alayer = vlayer;
+			} else if (val == NULL && acl == NULL &&
+			    sa->acl != NULL) {
 				acl = sa;
 				alayer = lay[same[i]];
 			}

@@ -1186,3 +1186,10 @@ search_result_refer(const struct search_result *res, size_t i,
 	*urls_r = res->refers[i].urls;
 	*n_r = res->refers[i].nurls;
 }
+
+bool
+search_dataset_readable(struct store *st, const struct search_access *acc,
+    const struct inherit_view *v)
+{
+	return dataset_readable(st, false, acc, v);
+}

@@ -149,6 +149,14 @@ bool search_query_uses_range(const struct search_query *q);
 
 /* ---- Pure evaluation (also what NOTIFY contexts re-run) --------------- */
 
+/*
+ * Whether the caller may read dataset view v at all: r on "entry" by the
+ * dataset-level ACL, or at least one visible entry.  A dataset that fails
+ * this answers exactly like a missing one (RFC 2244 §3.5, doc/acl.md).
+ */
+bool search_dataset_readable(struct store *st,
+    const struct search_access *acc, const struct inherit_view *v);
+
 /* Whether the caller may see entry e at all (r on "entry"). */
 bool search_visible(const struct search_access *acc,
     const struct inherit_view *v, const struct inherit_entry *e);
