@@ -258,7 +258,7 @@ member_key(const struct context *ctx, const struct inherit_view *v,
     const struct inherit_entry *e, struct acap_buf *b)
 {
 	acap_buf_reset(b);
-	if (search_query_depth(ctx->q) != 1)
+	if (search_query_has_depth(ctx->q))	/* §6.4.2: entry path */
 		acap_buf_addstr(b, inherit_view_path(v));
 	acap_buf_addstr(b, e->name);
 }

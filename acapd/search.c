@@ -858,8 +858,12 @@ search_format_entry(struct acap_buf *out, const struct search_query *q,
 	unsigned int rights;
 	size_t i;
 
-	if (q->depth != 1) {
-		/* §6.4.1 DEPTH: ENTRY carries the full entry path */
+	if (q->has_depth) {
+		/*
+		 * §6.4.2: the entry name only for a SEARCH without the DEPTH
+		 * modifier, the entry path in every other case (DEPTH 1
+		 * included).
+		 */
 		acap_buf_addstr(&path, inherit_view_path(v));
 		acap_buf_addstr(&path, e->name);
 		acap_buf_add_string(out, path.data, path.len);
@@ -1192,4 +1196,10 @@ search_dataset_readable(struct store *st, const struct search_access *acc,
     const struct inherit_view *v)
 {
 	return dataset_readable(st, false, acc, v);
+}
+
+bool
+search_query_has_depth(const struct search_query *q)
+{
+	return q->has_depth;
 }

@@ -135,6 +135,8 @@ struct search_key *search_key_range(struct search_query *q, uint32_t lo,
 void search_query_set_criteria(struct search_query *q, struct search_key *k);
 
 /* What was asked (for the command handler and contexts). */
+/* Whether DEPTH was given: then rows are named by entry path (§6.4.2). */
+bool search_query_has_depth(const struct search_query *q);
 uint32_t search_query_depth(const struct search_query *q);
 bool search_query_hardlimit(const struct search_query *q, uint32_t *n_r);
 bool search_query_limit(const struct search_query *q, uint32_t *limit_r,
