@@ -268,9 +268,14 @@ validate_attr(struct req *rq, struct req_entry *re, struct store_attr_op *op,
 			return true;
 		if (!op->multi || op->nvalues == 0)
 			return false;
-		for (i = 0; i < op->nvalues; i++)
+		for (i = 0; i < op->nvalues; i++) {
 			if (!url_valid(&op->values[i]))
 				return false;
+			/* the "" entry has no child: "." names nothing */
+			if (re->op.entry != NULL && re->op.entry[0] == '\0' &&
+			    op->values[i].len == 1 && op->values[i].s[0] == '.')
+				return false;
+		}
 		return true;
 	}
 	if (strncmp(op->name, "dataset.acl", 11) == 0 &&

@@ -16,6 +16,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-quota.acap \
 	tests/protocol/ds-rfc-examples.acap \
 	tests/protocol/ds-edge.acap \
+	tests/protocol/ds-subdataset-root.acap \
 	tests/protocol/ds-deletedsince.sh \
 	tests/protocol/ds-concurrent.sh \
 	tests/protocol/ds-crash.sh
