@@ -8,12 +8,14 @@
 # tools/test.sh.
 #
 # Usage: tests/sanitizers.sh
-#   SAN_BUILD   build directory (default /tmp/acapd-sanitizers-build)
+#   SAN_BUILD   build directory (default /tmp/acapd-sanitizers-build-<N>,
+#               N a checksum of the source directory)
 #   CC          compiler (default: configure's choice)
 #   SAN_JOBS    make -j (default: number of CPUs)
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${SAN_BUILD:-/tmp/acapd-sanitizers-build}
+tag=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
+build=${SAN_BUILD:-/tmp/acapd-sanitizers-build-$tag}
 jobs=${SAN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # halt on the first report; keep stacks readable; leaks are errors

@@ -7,14 +7,16 @@
 # about.  Used for the figures in doc/fuzzing.md.
 #
 # Usage: tests/fuzz/coverage.sh [TARGET...]
-#   COV_BUILD   build directory (default /tmp/acapd-cov-build)
-#   FUZZ_BUILD  where run.sh kept its corpora (default /tmp/acapd-fuzz-build)
+#   COV_BUILD   build directory (default /tmp/acapd-cov-build-<N>, N a
+#               checksum of the source directory)
+#   FUZZ_BUILD  where run.sh kept its corpora (default: run.sh's)
 #   CLANG, LLVM_COV, LLVM_PROFDATA   tools (default: clang, llvm-cov,
 #               llvm-profdata, or the llvm-14 ones)
 set -e
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${COV_BUILD:-/tmp/acapd-cov-build}
-found=${FUZZ_BUILD:-/tmp/acapd-fuzz-build}/corpus
+tag=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
+build=${COV_BUILD:-/tmp/acapd-cov-build-$tag}
+found=${FUZZ_BUILD:-/tmp/acapd-fuzz-build-$tag}/corpus
 cc=${CLANG:-clang}
 targets=${*:-fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator fuzz-command}
 

@@ -7,14 +7,17 @@
 # crashing inputs are left in $FUZZ_BUILD/artifacts/.
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]
-#   FUZZ_BUILD  build directory (default /tmp/acapd-fuzz-build)
+#   FUZZ_BUILD  build directory (default /tmp/acapd-fuzz-build-<N>, N
+#               a checksum of the source directory, so that two checkouts
+#               never share one)
 #   FUZZ_JOBS   make -j (default 2)
 #   CLANG       compiler (default clang)
 set -e
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${FUZZ_BUILD:-/tmp/acapd-fuzz-build}
+tag=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
+build=${FUZZ_BUILD:-/tmp/acapd-fuzz-build-$tag}
 cc=${CLANG:-clang}
 targets=${*:-fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator fuzz-command}
 
