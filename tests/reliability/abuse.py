@@ -3,26 +3,32 @@
 # server hold time or memory.  Single-connection limits have scenarios in
 # tests/protocol; these need numbers or a crowd:
 #   loris     200 slow-loris connections (silent, trickling a line,
-#             trickling a literal) while a real user works: the user's
-#             round trips stay fast, silent ones are logged out at
-#             preauth_idle_timeout, memory is bounded, fds come back
+#             trickling a literal, NOOP 4 times a second) while a real
+#             user works: all are closed at the login grace period
+#             (preauth_idle_timeout), the user's round trips stay fast,
+#             memory is bounded, fds come back
+#   unauth    60 idle pre-auth connections against max_unauth_connections
+#             10: 10 held, 50 refused with BYE, real users still log in
 #   literal   literal bombs: 3 x 4 MiB in one command (BAD "command too
 #             large", the connection survives and memory does not keep
 #             the bytes), 200 pre-auth connections each holding a
 #             32 KiB partial command, and 3 rounds of 10 authenticated
 #             connections each holding an 8 MiB partial command: memory
-#             within N x max_command and flat from round to round
+#             within 2 x N x max_command in every round
 #   depth     list nesting and argument count at N and N+1 as configured
 #             (max_depth 4, max_args 50) and as bombs (20,000 "(",
 #             100,001 literal arguments): BAD, and the connection lives
-#   garbage   100 connections at once sending 60 random lines: each gets BYE
-#             at max_bad_commands, the server lives, memory and fds flat
+#   garbage   100 connections at once sending 60 random lines: each gets
+#             BYE at max_bad_commands, the server lives, memory and fds
+#             flat
 #   authfail  40 connections failing logins at once: each gets BYE after
 #             max_auth_failures with auth_fail_delay_ms between tries; a
 #             good login from another address is served meanwhile
-# Usage: abuse.py [PART...]  (default all).  What acapd does not do yet
-# (pre-auth deadline, unauthenticated cap, per-address failed-login
-# limit) is in abuse-known-bug.py.
+#   authip    guesses on fresh connections from one address: NO (TRYLATER)
+#             after max_auth_failures_per_ip, even for the right password;
+#             other addresses unaffected
+# Usage: abuse.py [PART...]  (default all).  What acapd does not do yet is
+# in abuse-known-bug.py.
 
 import os
 import random
@@ -91,49 +97,103 @@ def part_loris():
         inst.useradd("fred", "pw")
         inst.start()
         rss0, fds0 = inst.rss_kb(), inst.fds()
-        silent, line, lit = [], [], []
+        kinds = {"silent": [], "line": [], "literal": [], "noop": []}
+        names = list(kinds)
+        t0 = time.monotonic()
         for i in range(200):
             s = raw(inst.port, "127.0.0.%d" % (2 + i % 100))
             s.recv(4096)                        # greeting
-            if i % 3 == 0:
-                silent.append(s)
-            elif i % 3 == 1:
+            kind = names[i % 4]
+            if kind == "line":
                 s.sendall(b"a NOOP ")
-                line.append(s)
-            else:
+            elif kind == "literal":
                 s.sendall(b"a LANG {16000}\r\n")
-                lit.append(s)
+            kinds[kind].append(s)
         user = inst.connect()
         check(acaprel.is_ok(user.login("fred", "pw")), "loris: login")
         lat = []
-        stop = time.monotonic() + 3
-        while time.monotonic() < stop:
-            for s in line + lit:
-                s.sendall(b"x")                 # one byte each, 4 times/s
+        while time.monotonic() - t0 < 3.5:
+            # each trickler sends a byte, each NOOP client a NOOP, 4 times
+            # a second, for as long as the server lets it
+            for kind, data in (("line", b"x"), ("literal", b"x"),
+                               ("noop", b"n NOOP\r\n")):
+                for s in kinds[kind]:
+                    send_quietly(s, data)
             lat += round_trips(user, 5)
             user.ok('STORE ("/option/~/e" "option.v" "%d")' % len(lat))
             time.sleep(0.2)
         lat.sort()
         rss1 = inst.rss_kb()
-        logged_out = sum(1 for s in silent if closed_by_server(s, 0.01))
-        check(logged_out == len(silent), "loris: %d of %d silent pre-auth "
-              "connections logged out after preauth_idle_timeout" %
-              (logged_out, len(silent)))
+        # preauth_idle_timeout is a login grace period: 2 s after the
+        # connection, whatever it sends, an unauthenticated client is out
+        for kind, socks in kinds.items():
+            gone = sum(1 for s in socks if closed_by_server(s, 0.5))
+            check(gone == len(socks), "loris: %d of %d %s pre-auth "
+                  "connections still open %.1f s after connecting "
+                  "(preauth_idle_timeout 2)" %
+                  (len(socks) - gone, len(socks), kind,
+                   time.monotonic() - t0))
         p99 = lat[int(len(lat) * 0.99) - 1]
         check(p99 < 500, "loris: NOOP p99 %.0f ms under attack" % p99)
         check(rss1 - rss0 < 16384, "loris: RSS grew %d KiB" % (rss1 - rss0))
-        for s in silent + line + lit:
-            s.close()
+        for socks in kinds.values():
+            for s in socks:
+                s.close()
+        user.ok("NOOP")                 # authenticated: no grace period
         user.close()
         deadline = time.monotonic() + 10
         while inst.fds() > fds0 and time.monotonic() < deadline:
             time.sleep(0.1)
         check(inst.fds() == fds0, "loris: %d fds after, %d before" %
               (inst.fds(), fds0))
-        figure("slow loris: 200 attackers (67 silent, 133 trickling 4 "
-               "bytes/s); %d NOOPs by a real user, median %.1f ms, p99 "
-               "%.1f ms; silent ones logged out at 2 s; RSS +%d KiB",
+        figure("slow loris: 200 pre-auth attackers (silent, trickling a "
+               "line or a literal, NOOP 4 times a second) all closed at "
+               "the 2 s login grace period; a real user's %d NOOPs "
+               "meanwhile: median %.1f ms, p99 %.1f ms; RSS +%d KiB",
                len(lat), lat[len(lat) // 2], p99, rss1 - rss0)
+    finally:
+        inst.cleanup()
+
+
+def part_unauth():
+    inst = acaprel.Instance(NAME + "-unauth", {
+        "max_connections": "40", "max_unauth_connections": "10",
+        "preauth_idle_timeout": "60"})
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        held, refused = [], 0
+        for i in range(60):
+            s = raw(inst.port, "127.0.0.%d" % (2 + i))
+            greeting = s.recv(4096)
+            if greeting.startswith(b"* ACAP"):
+                held.append(s)
+            elif greeting == (b'* BYE "Too many connections waiting to '
+                              b'authenticate"\r\n'):
+                refused += 1
+                check(closed_by_server(s, 2), "unauth: refused but open")
+                s.close()
+        check(len(held) == 10 and refused == 50, "unauth: %d held, %d "
+              "refused of 60 (max_unauth_connections 10)" %
+              (len(held), refused))
+        # real users still get in, and authenticated ones free the places
+        users = []
+        for k in range(5):
+            # a place frees when an attacker goes
+            held.pop().close()
+            time.sleep(0.1)
+            c = inst.connect(source="127.0.0.%d" % (100 + k))
+            check(acaprel.is_ok(c.login("fred", "pw")),
+                  "unauth: a real user could not log in")
+            users.append(c)
+        for c in users:
+            c.ok("NOOP")
+            c.close()
+        for s in held:
+            s.close()
+        figure("unauthenticated cap: of 60 idle pre-auth connections (max_"
+               "unauth_connections 10, max_connections 40) 10 were held and "
+               "50 refused with BYE; real users logged in meanwhile")
     finally:
         inst.cleanup()
 
@@ -334,7 +394,8 @@ def part_garbage():
 
 def part_authfail():
     inst = acaprel.Instance(NAME + "-authfail", {
-        "max_auth_failures": "3", "auth_fail_delay_ms": "300"})
+        "max_auth_failures": "3", "auth_fail_delay_ms": "300",
+        "max_auth_failures_per_ip": "1000"})
     try:
         inst.useradd("fred", "pw")
         inst.start()
@@ -387,12 +448,50 @@ def part_authfail():
         inst.cleanup()
 
 
+def part_authip():
+    inst = acaprel.Instance(NAME + "-authip", {
+        "max_auth_failures_per_ip": "5", "auth_fail_window": "60",
+        "auth_fail_delay_ms": "0"})
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        answers = []
+        for k in range(12):                 # a fresh connection per guess
+            c = inst.connect(source="127.0.0.2")
+            answers.append(c.login("fred", "guess%d" % k))
+            c.close()
+        verdicts = [a for a in answers if re.match(rb"t\d+ NO \"", a)]
+        throttled = [a for a in answers if re.match(
+            rb"t\d+ NO \(TRYLATER\) ", a)]
+        check(len(verdicts) == 5 and len(throttled) == 7,
+              "authip: %d password verdicts and %d TRYLATER for 12 guesses "
+              "from one address (max_auth_failures_per_ip 5): %r" %
+              (len(verdicts), len(throttled), answers[4:7]))
+        # the right password from that address waits for the window too
+        c = inst.connect(source="127.0.0.2")
+        fin = c.login("fred", "pw")
+        check(re.match(rb"t\d+ NO \(TRYLATER\) ", fin) is not None,
+              "authip: throttled address logged in: %r" % fin)
+        c.close()
+        c = inst.connect(source="127.0.0.3")
+        check(acaprel.is_ok(c.login("fred", "pw")),
+              "authip: another address is throttled too")
+        c.close()
+        figure("failed logins per address: 12 guesses on fresh connections "
+               "from one address got 5 password verdicts, then NO "
+               "(TRYLATER); another address was unaffected")
+    finally:
+        inst.cleanup()
+
+
 PARTS = {
     "loris": part_loris,
+    "unauth": part_unauth,
     "literal": part_literal,
     "depth": part_depth,
     "garbage": part_garbage,
     "authfail": part_authfail,
+    "authip": part_authip,
 }
 
 

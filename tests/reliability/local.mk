@@ -17,8 +17,8 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/diskfull.py \
 	tests/reliability/overload.py \
 	tests/reliability/abuse.py \
-	tests/reliability/abuse-known-bug.sh \
-	tests/reliability/abuse-known-bug.py \
+	tests/reliability/overload-known-bug.sh \
+	tests/reliability/overload-known-bug.py \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
 	tests/reliability/diskfull-known-bug.sh \

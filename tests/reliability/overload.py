@@ -4,13 +4,16 @@
 # tests/protocol (limits-preauth, bad-limit, slow-reader, robustness,
 # auth-limits, context-limit, idle); this file covers what needs many
 # connections, several client addresses or memory figures:
-#   total     max_connections: the excess waits in the listen backlog
-#             without a greeting and is greeted as slots free up
+#   total     max_connections: the excess gets no session (today it waits
+#             in the listen backlog without a greeting; acapd.conf(5)
+#             promises BYE, see overload-known-bug.py) and waiting
+#             clients are let in only as sessions end
 #   fdlimit   the cap derived from RLIMIT_NOFILE (128 -> 64 connections):
 #             150 clients at once, no crash, fds back to the baseline
 #   perip     max_connections_per_ip from 127.0.0.2/.3/.4: BYE for the
 #             excess, other addresses unaffected, the count follows
-#             server-side closes and refusals exactly
+#             server-side closes and refusals exactly (the basic N/N+1
+#             case is protocol/conn-caps.acap)
 #   pipeline  20,000 pipelined SEARCHes and 2,000 that each return 60 KB,
 #             sent without reading: memory stays bounded (output_hiwat
 #             back-pressure), every command answered, in order
@@ -79,9 +82,12 @@ def part_total():
                   "total: one of the first 40 was not greeted")
         waiting = [raw_connect(inst.port, "127.0.0.20") for _ in range(10)]
         time.sleep(0.5)
-        for s in waiting:
-            check(first_line(s, 0.05) is None,
-                  "total: a connection over max_connections was answered")
+        # over the cap: a BYE greeting (acapd.conf(5)) or, as acapd does
+        # today, no answer while accept() is paused; never a session
+        first = [first_line(s, 0.05) for s in waiting]
+        for ln in first:
+            check(ln is None or ln.startswith(b"* BYE"),
+                  "total: a connection over max_connections got %r" % ln)
         check("connection limit 40 reached" in inst.log_text(),
               "total: no log line for the limit")
         # the server still serves the connections it has
@@ -91,18 +97,21 @@ def part_total():
         for s in held[:5]:
             s.close()
         time.sleep(1)
-        greeted = sum(1 for s in waiting
-                      if (first_line(s, 0.05) or b"").startswith(b"* ACAP"))
-        check(greeted == 5, "total: %d waiting connections greeted after "
-              "5 closed (want 5)" % greeted)
+        greeted = sum(1 for s, ln in zip(waiting, first) if ln is None and
+                      (first_line(s, 0.05) or b"").startswith(b"* ACAP"))
+        silent = first.count(None)
+        check(greeted <= 5 and greeted == min(5, silent),
+              "total: %d waiting connections greeted after 5 closed "
+              "(%d were waiting)" % (greeted, silent))
         for s in held[5:] + waiting:
             s.close()
         time.sleep(0.3)
         c = inst.connect()
         check(acaprel.is_ok(c.login("fred", "pw")), "total: login after")
         c.close()
-        figure("max_connections 40: 10 more clients waited silently in the "
-               "backlog; closing 5 let exactly 5 in")
+        figure("max_connections 40: of 10 more clients %d waited without "
+               "a greeting and %d got BYE; closing 5 sessions let %d in",
+               silent, 10 - silent, greeted)
     finally:
         inst.cleanup()
 
@@ -118,16 +127,18 @@ def part_fdlimit():
         socks = [raw_connect(inst.port, "127.0.0.%d" % (2 + i % 50))
                  for i in range(150)]
         time.sleep(0.5)
-        greeted = silent = 0
+        greeted = silent = refused = 0
         for s in socks:
             ln = first_line(s, 0.01)
             if ln is None:
                 silent += 1
             elif ln.startswith(b"* ACAP"):
                 greeted += 1
-        check(greeted == 64 and silent == 86,
-              "fdlimit: %d greeted, %d waiting (want 64, 86)" %
-              (greeted, silent))
+            elif ln.startswith(b"* BYE"):
+                refused += 1
+        check(greeted == 64 and silent + refused == 86,
+              "fdlimit: %d greeted, %d waiting, %d refused (want 64 and 86)"
+              % (greeted, silent, refused))
         check(inst.alive(), "fdlimit: acapd died")
         check(inst.fds() <= 128, "fdlimit: %d fds open" % inst.fds())
         for s in socks:
@@ -141,8 +152,9 @@ def part_fdlimit():
         check(acaprel.is_ok(c.login("fred", "pw")), "fdlimit: login after")
         c.ok('STORE ("/option/~/a" "option.v" "1")')
         c.close()
-        figure("RLIMIT_NOFILE 128: 150 clients at once, 64 served, 86 "
-               "waited, fds back to %d afterwards", fds0)
+        figure("RLIMIT_NOFILE 128: 150 clients at once, 64 served, %d "
+               "waited, %d refused; fds back to %d afterwards", silent,
+               refused, fds0)
     finally:
         inst.cleanup()
 

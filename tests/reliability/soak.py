@@ -10,12 +10,14 @@
 #                    SEARCH with SORT, GETQUOTA, think 0.5-3 s
 #   100 churners     connect, log in, SEARCH, LOGOUT, pause 1-5 s, again
 #    50 misbehavers  unknown commands, oversized literals, bad nesting
-#                    (each must get BAD), then a NOOP (must get OK)
+#                    (each must get BAD) with NOOPs (OK) in between, until
+#                    the 20th BAD brings BYE and the close; then again
 # A protocol error is any answer other than the one expected, a line that
 # does not parse, an unexpected BYE or close, or a 30 s timeout.  At the
 # end every worker's entries must match what it was told was stored, and
 # every subscriber's NOTIFY-maintained copy must match a fresh SEARCH.
-# acapd's RSS, fds and CPU are sampled every 10 s.
+# acapd's RSS, fds and CPU and the host's load average are sampled
+# every 10 s (latencies mean little on a busy host).
 # Usage: soak.py MINUTES [CLIENTS]   (prints a report; exit 1 on errors)
 
 import asyncio
@@ -51,6 +53,11 @@ class Stats:
 
     def op(self, name, ms):
         self.ops.setdefault(name, []).append(ms)
+
+
+def loadavg():
+    with open("/proc/loadavg") as fp:
+        return float(fp.read().split()[0])
 
 
 def cpu_seconds(pid):
@@ -212,25 +219,44 @@ class Soak:
     # -- misbehavers ----------------------------------------------------
 
     async def misbehaver(self, i, j):
+        """BAD after BAD until max_bad_commands (20) ends the session with
+        BYE; then a new session."""
+        byes = []
+
+        def on_untagged(c, ln):
+            if ln == b'* BYE "Too many invalid commands"':
+                byes.append(ln)
+            else:
+                self.stats.error("bad%d" % i, "unexpected %r" % ln[:80])
         await self.pause(0, 20)
-        try:
-            c = await self.connect(i, "u%d" % (j % USERS))
-            while self.running():
-                r = self.rnd.random()
-                if r < 0.4:
-                    await self.timed(c, "BAD-unknown", "FROBNICATE", b"BAD")
-                elif r < 0.7:
-                    await self.timed(c, "BAD-literal", "STORE {99999999}",
-                                     b"BAD")
-                else:
-                    await self.timed(c, "BAD-nesting", "SEARCH " + "(" * 40,
-                                     b"BAD")
-                await self.timed(c, "NOOP", "NOOP")
-                await self.pause(1, 4)
-        except ProtocolError as e:
-            self.stats.error("bad%d" % i, str(e))
-        except (ConnectionError, OSError, asyncio.TimeoutError) as e:
-            self.stats.error("bad%d" % i, "connection: %r" % e)
+        while self.running():
+            try:
+                c = await self.connect(i, "u%d" % (j % USERS), on_untagged)
+                for k in range(20):
+                    r = self.rnd.random()
+                    if r < 0.4:
+                        await self.timed(c, "BAD-unknown", "FROBNICATE",
+                                         b"BAD")
+                    elif r < 0.7:
+                        await self.timed(c, "BAD-literal",
+                                         "STORE {99999999}", b"BAD")
+                    else:
+                        await self.timed(c, "BAD-nesting",
+                                         "SEARCH " + "(" * 40, b"BAD")
+                    if k < 19:
+                        await self.timed(c, "NOOP", "NOOP")
+                        await self.pause(0.5, 2)
+                await asyncio.wait_for(asyncio.shield(c.closed), 10)
+                c.close()
+                if len(byes) != 1:
+                    raise ProtocolError("%d BYE after 20 BADs" % len(byes))
+                byes.clear()
+                self.stats.sessions += 1
+            except ProtocolError as e:
+                self.stats.error("bad%d" % i, str(e))
+            except (ConnectionError, OSError, asyncio.TimeoutError) as e:
+                self.stats.error("bad%d" % i, "connection: %r" % e)
+            await self.pause(1, 4)
 
     # -- sampling and the end -------------------------------------------
 
@@ -238,7 +264,7 @@ class Soak:
         while self.running():
             self.stats.samples.append((
                 time.monotonic() - t0, self.inst.rss_kb(), self.inst.fds(),
-                cpu_seconds(self.inst.pid)))
+                cpu_seconds(self.inst.pid), loadavg()))
             await asyncio.sleep(10)
 
     async def verify(self):
@@ -294,7 +320,7 @@ class Soak:
         bad = await self.verify()
         self.stats.samples.append((
             time.monotonic() - t0, self.inst.rss_kb(), self.inst.fds(),
-            cpu_seconds(self.inst.pid)))
+            cpu_seconds(self.inst.pid), loadavg()))
         return (n_sub, n_work, n_churn, n_bad) + bad
 
     def run(self):
@@ -328,9 +354,9 @@ class Soak:
               (self.duration / 60, self.clients, n_sub, n_work, n_churn,
                n_bad, rc))
         total = sum(len(v) for v in s.ops.values())
-        print("soak: %d commands (%.0f/s), %d churn sessions, %d NOTIFY "
-              "lines received" % (total, total / self.duration, s.sessions,
-                                  s.notifications))
+        print("soak: %d commands (%.0f/s), %d short sessions (churn and "
+              "BYE after 20 BADs), %d NOTIFY lines received" %
+              (total, total / self.duration, s.sessions, s.notifications))
         print("soak: %-14s %8s %8s %8s %8s" % ("op", "count", "p50 ms",
                                                "p99 ms", "max ms"))
         for name in sorted(s.ops):
@@ -338,11 +364,11 @@ class Soak:
             print("soak: %-14s %8d %8.1f %8.1f %8.1f" %
                   (name, len(v), v[len(v) // 2],
                    v[max(0, int(len(v) * 0.99) - 1)], v[-1]))
-        print("soak: %8s %10s %6s %8s" % ("t (s)", "RSS KiB", "fds",
-                                          "CPU s"))
+        print("soak: %8s %10s %6s %8s %8s" % ("t (s)", "RSS KiB", "fds",
+                                               "CPU s", "loadavg"))
         step = max(1, len(s.samples) // 12)
         for smp in s.samples[::step] + [s.samples[-1]]:
-            print("soak: %8.0f %10d %6d %8.1f" % smp)
+            print("soak: %8.0f %10d %6d %8.1f %8.2f" % smp)
         steady = [x[1] for x in s.samples if x[0] >= 60] or \
             [s.samples[-1][1]]
         print("soak: RSS after the first minute: min %d, max %d, last %d "
