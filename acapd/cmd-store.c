@@ -418,7 +418,8 @@ reply_err(struct cmd_ctx *cmd, enum store_err r,
 {
 	struct acap_buf code = ACAP_BUF_INIT;
 
-	if (r == STORE_EIO || r == STORE_ETRYLATER)
+	if (r == STORE_EIO || r == STORE_ETRYLATER || r == STORE_EFULL ||
+	    r == STORE_EROFS)
 		conn_log(cmd->conn, LOG_ERR, "STORE: %s",
 		    store_last_error(conn_store(cmd->conn)));
 	store_err_format_code(r, info, &code);

@@ -54,6 +54,10 @@ static const struct {
 	{ STORE_ENOQUOTA, NULL, ERR_ARG_NONE, "no resource limit" },
 	{ STORE_ETRYLATER, "TRYLATER", ERR_ARG_NONE,
 	    "database busy, try later" },
+	{ STORE_EFULL, "TRYLATER", ERR_ARG_NONE,
+	    "the server's storage is full, try later" },
+	{ STORE_EROFS, "TRYLATER", ERR_ARG_NONE,
+	    "the database is read-only, try later" },
 	{ STORE_EIO, NULL, ERR_ARG_NONE, "internal database error" },
 };
 
@@ -957,6 +961,11 @@ db_fail(struct store *st, int rc)
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED ||
 	    (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return STORE_ETRYLATER;
+	if ((rc & 0xff) == SQLITE_FULL)
+		return STORE_EFULL;
+	if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM ||
+	    (rc & 0xff) == SQLITE_CANTOPEN)
+		return STORE_EROFS;
 	return STORE_EIO;
 }
 
@@ -2626,7 +2635,12 @@ store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
 	if (r == STORE_OK)
 		r = step_done(st, stq(st, ST_COMMIT));
 	if (r != STORE_OK) {
+		char why[sizeof(st->errbuf)];
+
+		/* keep the cause: a failing ROLLBACK would overwrite it */
+		memcpy(why, st->errbuf, sizeof(why));
 		step_done(st, stq(st, ST_ROLLBACK));
+		memcpy(st->errbuf, why, sizeof(why));
 		/* snapshots read inside the transaction may show its writes */
 		cache_clear(&st->cache);
 		txn_reset(st);

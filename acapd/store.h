@@ -41,6 +41,8 @@ enum store_err {
 	STORE_ETOOOLD,		/* DELETEDSINCE before the log: NO (TOOOLD) */
 	STORE_ENOQUOTA,		/* GETQUOTA: no resource limit applies: NO */
 	STORE_ETRYLATER,	/* database busy: NO (TRYLATER) */
+	STORE_EFULL,		/* the disk is full: NO (TRYLATER) */
+	STORE_EROFS,		/* the database is read-only: NO (TRYLATER) */
 	STORE_EIO,		/* I/O error, corruption, bug: NO */
 };
 
