@@ -432,8 +432,9 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 		return cmd_no(cmd, NULL, "MAKECONTEXT needs a dataset");
 	}
 	/* entries are named as the context's own SEARCH named them */
-	(void)search_query_set_depth(q,
-	    search_query_depth(context_query(ctx)));
+	if (search_query_has_depth(context_query(ctx)))
+		(void)search_query_set_depth(q,
+		    search_query_depth(context_query(ctx)));
 	res = search_refine(context_count(ctx), context_row_cb, ctx, q, acc,
 	    context_enumerated(ctx));
 	return finish(cmd, NULL, q, res, acc);

@@ -434,14 +434,14 @@
       (acap-test-equal "SEARCH a missing dataset: NO (NOEXIST)"
 		       '(done-no (NOEXIST "/addressbook/user/fred/nosuch/"))
 		       (list (acap-test-status r) (acap-test-code r)))
-      ;; DEPTH (§6.4.1): 1 = this dataset, names only; n levels or 0 =
-      ;; the whole tree, with full entry paths.
+      ;; DEPTH (§6.4.1): 1 = this dataset, n levels, 0 = the whole tree;
+      ;; with any DEPTH modifier ENTRY carries full entry paths (§6.4.2).
       (let ((tree "/addressbook/~/tree/")
 	    (full "/addressbook/user/fred/tree/"))
 	(dolist (e '("e1" "sub/e2" "sub/deeper/e3"))
 	  (acap-test-store-ok p (format "STORE tree/%s" e)
 			      (list (concat tree e) "addressbook.Email" e)))
-	(dolist (c `((1 (("e1" "e1")))
+	(dolist (c `((1 ((,(concat full "e1") "e1")))
 		     (2 ((,(concat full "e1") "e1")
 			 (,(concat full "sub/e2") "sub/e2")))
 		     (0 ((,(concat full "e1") "e1")
