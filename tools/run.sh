@@ -1,13 +1,14 @@
 #!/bin/sh
-# Quick start: install what is missing, build, and run acapd in the
-# foreground on an embedded instance in ./run (SQLite database, sasldb,
-# self-signed certificate and an admin account created on first start).
+# Quick start: install what is missing, build (in ./build), and run acapd
+# in the foreground on an embedded instance in ./run (SQLite database,
+# sasldb, self-signed certificate and an admin account created on first
+# start).  Extra arguments go to acapd (e.g. -l 127.0.0.1:1674).
 set -e
 cd "$(dirname "$0")/.."
 sh tools/deps.sh
 [ -x configure ] || ./autogen.sh
-[ -f Makefile ] || ./configure -q
-make -s -j"$(nproc)"
+mkdir -p build
+(cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)")
 mkdir -p run
 if [ ! -f run/acapd.conf ]; then
 	cat > run/acapd.conf <<CONF
@@ -21,4 +22,4 @@ bootstrap_admin admin
 admins admin
 CONF
 fi
-exec ./acapd/acapd -f run/acapd.conf "$@"
+exec ./build/acapd/acapd -f run/acapd.conf "$@"
