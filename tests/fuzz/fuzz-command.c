@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +40,9 @@
 #include "server.h"
 #include "startup.h"
 
-#define PUMP_ROUNDS	64	/* event-loop passes without news = idle */
-#define FREE_ROUNDS	4096	/* passes allowed for a TLS handshake */
+#define PUMP_MAX	256	/* event-loop passes per pump() at most */
+#define PUMP_QUIET	3	/* passes with nothing new: acapd is idle */
+#define HANDSHAKE_ROUNDS 4096	/* passes allowed for a TLS handshake */
 #define FREE_SLICES	12000	/* 1 ms slices allowed for a close */
 #define OUTPUT_MAX	(1u << 22)	/* server output checked per input */
 #define USER		"fred"
@@ -66,7 +66,10 @@ struct client {
 	size_t output;		/* octets received so far */
 };
 
-/* Remove the state directory at exit (libFuzzer exits through exit()). */
+/*
+ * Remove the state directory at a normal exit.  After a crash libFuzzer
+ * leaves through _Exit() and the directory stays, for inspection.
+ */
 static void
 remove_statedir(void)
 {
@@ -223,7 +226,7 @@ pump(struct client *cl)
 {
 	int quiet = 0, i;
 
-	for (i = 0; i < PUMP_ROUNDS * 4 && quiet < 3; i++) {
+	for (i = 0; i < PUMP_MAX && quiet < PUMP_QUIET; i++) {
 		event_base_loop(srv->base, EVLOOP_NONBLOCK);
 		quiet = client_read(cl) ? 0 : quiet + 1;
 	}
@@ -307,7 +310,7 @@ client_tls(struct client *cl)
 		exit(1);
 	SSL_set_fd(cl->ssl, cl->fd);
 	fcntl(cl->fd, F_SETFL, fcntl(cl->fd, F_GETFL) | O_NONBLOCK);
-	for (i = 0; i < FREE_ROUNDS; i++) {
+	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
 		r = SSL_connect(cl->ssl);
 		if (r == 1)
 			break;
@@ -427,7 +430,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cl.ssl != NULL)
 		SSL_free(cl.ssl);
 	close(cl.fd);
-	for (i = 0; i < PUMP_ROUNDS && srv->nconns > 0; i++)
+	for (i = 0; i < PUMP_MAX && srv->nconns > 0; i++)
 		event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	for (i = 0; i < FREE_SLICES && srv->nconns > 0; i++) {
 		event_base_loopexit(srv->base, &slice);
