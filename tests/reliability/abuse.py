@@ -41,7 +41,7 @@ import time
 sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
-from acaprel import Client, check, log  # noqa: E402
+from acaprel import Client, check, check_rss, log  # noqa: E402
 
 NAME = "abuse"
 FIGURES = []
@@ -136,7 +136,8 @@ def part_loris():
         p99 = lat[int(len(lat) * 0.99) - 1]
         # generous: the host may be busy with other work
         check(p99 < 1000, "loris: NOOP p99 %.0f ms under attack" % p99)
-        check(rss1 - rss0 < 16384, "loris: RSS grew %d KiB" % (rss1 - rss0))
+        check_rss(rss1 - rss0 < 16384,
+                  "loris: RSS grew %d KiB" % (rss1 - rss0))
         for socks in kinds.values():
             for s in socks:
                 s.close()
@@ -233,8 +234,8 @@ def part_literal():
         c.ok("NOOP")
         rss_after_big = inst.rss_kb()
         c.close()
-        check(rss_after_big - rss0 < 16384, "literal: RSS +%d KiB after a "
-              "12 MiB command was refused" % (rss_after_big - rss0))
+        check_rss(rss_after_big - rss0 < 16384, "literal: RSS +%d KiB after "
+                  "a 12 MiB command was refused" % (rss_after_big - rss0))
         # 200 pre-auth connections each holding a partial 32 KiB command
         # (two synchronizing literals of 16,000; the second never ends)
         rss0 = inst.rss_kb()
@@ -249,8 +250,8 @@ def part_literal():
             conns.append(p)
         time.sleep(0.5)
         grew_pre = inst.rss_kb() - rss0
-        check(grew_pre < 200 * 64, "literal: 200 pre-auth partial commands "
-              "of 31 KiB grew RSS by %d KiB" % grew_pre)
+        check_rss(grew_pre < 200 * 64, "literal: 200 pre-auth partial "
+                  "commands of 31 KiB grew RSS by %d KiB" % grew_pre)
         for p in conns:
             p.close()
         # authenticated: 3 rounds of 10 connections x 8 MiB partial
@@ -273,8 +274,8 @@ def part_literal():
         # is 2 x 10 x max_command in every round: buffers kept after a
         # close would add 80 MiB a round and cross it by the third.
         bound = rss0 + 2 * 10 * 8 * 1024
-        check(max(peaks) < bound, "literal: 10 x 8 MiB partial commands: "
-              "RSS peaks %s KiB, over %d" % (peaks, bound))
+        check_rss(max(peaks) < bound, "literal: 10 x 8 MiB partial "
+                  "commands: RSS peaks %s KiB, over %d" % (peaks, bound))
         figure("literal bombs: a 12 MiB command refused with BAD, RSS +%d "
                "KiB; 200 pre-auth x 31 KiB partial commands: RSS +%d KiB; "
                "10 authenticated x 8 MiB partial commands: RSS +%d KiB, "
@@ -383,7 +384,7 @@ def part_garbage():
         check(inst.fds() == fds0, "garbage: %d fds after, %d before" %
               (inst.fds(), fds0))
         grew = inst.rss_kb() - rss0
-        check(grew < 16384, "garbage: RSS grew %d KiB" % grew)
+        check_rss(grew < 16384, "garbage: RSS grew %d KiB" % grew)
         c = inst.connect()
         c.ok("NOOP")
         c.close()

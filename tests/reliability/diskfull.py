@@ -22,7 +22,8 @@ import sys
 sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
-from acaprel import Failure, check, log, quote, tokens  # noqa: E402
+from acaprel import (Failure, check, check_rss, log, quote,  # noqa: E402
+                     tokens)
 
 NAME = "diskfull"
 SIZES = [0, 10, 200, 1500, 5000, 40000, 300000, 1000000]
@@ -160,7 +161,7 @@ def failing_phase(inst, m, c, w, label):
     c2.close()
     check(inst.alive(), "%s: acapd died" % label)
     grew = inst.rss_kb() - rss0
-    check(grew < 32768, "%s: RSS grew by %d KiB" % (label, grew))
+    check_rss(grew < 32768, "%s: RSS grew by %d KiB" % (label, grew))
     return heard
 
 

@@ -34,7 +34,7 @@ import time
 sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
-from acaprel import Client, Failure, check, log  # noqa: E402
+from acaprel import Client, Failure, check, check_rss, log  # noqa: E402
 
 NAME = "overload"
 FIGURES = []
@@ -261,10 +261,10 @@ def part_pipeline():
             b'EQUAL "entry" "i;octet" "big"\r\n' % i
             for i in range(1, n2 + 1)), n2, b"q")
         c.close()
-        check(grew_small < 16384, "pipeline: RSS grew %d KiB with 20,000 "
-              "unread small SEARCHes" % grew_small)
-        check(grew_big < 16384, "pipeline: RSS grew %d KiB with 2,000 "
-              "unread 60 KB SEARCHes" % grew_big)
+        check_rss(grew_small < 16384, "pipeline: RSS grew %d KiB with "
+                  "20,000 unread small SEARCHes" % grew_small)
+        check_rss(grew_big < 16384, "pipeline: RSS grew %d KiB with 2,000 "
+                  "unread 60 KB SEARCHes" % grew_big)
         check(inst.alive(), "pipeline: acapd died")
         figure("pipelining: 20,000 unread SEARCHes grew RSS by %d KiB, all "
                "answered in order (read in %.1f s); 2,000 unread 60 KB "
@@ -305,8 +305,8 @@ def part_contexts():
             time.sleep(0.3)
             samples.append(inst.rss_kb())
         grew = samples[-1] - samples[1]
-        check(grew < 2048, "contexts: RSS grew %d KiB over rounds 2-10 (%s)"
-              % (grew, samples))
+        check_rss(grew < 2048, "contexts: RSS grew %d KiB over rounds 2-10 "
+                  "(%s)" % (grew, samples))
         figure("contexts: 10 rounds x 10 connections x 200 NOTIFY contexts "
                "(2,000 CHANGE notifications a round): RSS %d KiB after "
                "round 2, %d KiB after round 10", samples[1], samples[-1])
@@ -358,8 +358,8 @@ def part_churn():
         acaprel.close_loop(loop)
         time.sleep(0.3)
         rss2 = inst.rss_kb()
-        check(rss2 - rss1 < 1024, "churn: RSS grew %d KiB over sessions "
-              "200-1000" % (rss2 - rss1))
+        check_rss(rss2 - rss1 < 1024, "churn: RSS grew %d KiB over "
+                  "sessions 200-1000" % (rss2 - rss1))
         check(inst.fds() == fds0, "churn: %d fds after, %d before" %
               (inst.fds(), fds0))
         figure("churn: 1,000 sessions (25 at a time) in %.1f s; RSS %d KiB "
