@@ -376,6 +376,8 @@ main(int argc, char *argv[])
 	struct event *ev_term, *ev_int, *ev_hup;
 	bool test_only = false, debug = false;
 	FILE *portfp = NULL;
+	char *portbuf = NULL;
+	size_t portlen = 0;
 	char err[512];
 	int ch;
 
@@ -440,16 +442,28 @@ main(int argc, char *argv[])
 
 	raise_fd_limit();
 	startup_statedir();
+	/*
+	 * The port file says "ready": collect it in memory and write it only
+	 * once start-up has succeeded (a fatal() must not leave one behind).
+	 */
 	if (cfg->portfile[0] != '\0' &&
-	    (portfp = fopen(cfg->portfile, "w")) == NULL)
-		fatal("%s: %s", cfg->portfile, strerror(errno));
+	    (portfp = open_memstream(&portbuf, &portlen)) == NULL)
+		fatal("port file: %s", strerror(errno));
 	bind_listeners(portfp);
 	startup_open();		/* database, TLS, SASL: still privileged */
 	startup_chown();
 	drop_privileges();
 	startup_after_drop();
-	if (portfp != NULL)
-		fclose(portfp);	/* written last: the server is ready */
+	if (portfp != NULL) {
+		FILE *fp;
+
+		fclose(portfp);		/* portbuf now holds the lines */
+		if ((fp = fopen(cfg->portfile, "w")) == NULL ||
+		    fwrite(portbuf, 1, portlen, fp) != portlen ||
+		    fclose(fp) != 0)
+			fatal("%s: %s", cfg->portfile, strerror(errno));
+		free(portbuf);
+	}
 
 	ev_term = evsignal_new(srv->base, SIGTERM, signal_term_cb, NULL);
 	ev_int = evsignal_new(srv->base, SIGINT, signal_term_cb, NULL);

@@ -961,6 +961,15 @@ db_fail(struct store *st, int rc)
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED ||
 	    (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return STORE_ETRYLATER;
+	if (st->db != NULL && (rc & 0xff) == SQLITE_IOERR) {
+		/* a write refused by the file system says why in errno */
+		int e = sqlite3_system_errno(st->db);
+
+		if (e == ENOSPC || e == EDQUOT)
+			return STORE_EFULL;
+		if (e == EROFS || e == EPERM || e == EACCES)
+			return STORE_EROFS;
+	}
 	if ((rc & 0xff) == SQLITE_FULL)
 		return STORE_EFULL;
 	if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM ||
