@@ -1,13 +1,15 @@
 #!/bin/sh
 # Run the protocol scenarios with acapd under valgrind memcheck ("make
-# check-valgrind", tests/valgrind.mk).  The scenario driver starts
-# $ACAPD, so ACAPD points at a wrapper that execs valgrind on the real
-# daemon; a memory error or leak makes acapd exit 99 (the driver then
-# fails the scenario) and is also found in the per-process valgrind logs.
+# check-valgrind", tests/valgrind.mk).  The scenario driver (for *.acap)
+# and the *.sh scenarios start $ACAPD, so ACAPD points at a wrapper that
+# execs valgrind on the real daemon; a memory error or leak makes acapd
+# exit 99 (the driver then fails the scenario) and is found in any case
+# in the per-process valgrind logs, which must all say "0 errors".
 # Goal: zero errors and zero leaks (definite, indirect, possible);
 # "still reachable" memory (one-time library state) is only reported.
 #
-# Usage: tests/valgrind.sh [SCENARIO.acap ...]   (default: all of them)
+# Usage: tests/valgrind.sh [SCENARIO.acap|SCENARIO.sh ...]
+#        (default: every tests/protocol/*.acap)
 #   top_builddir / top_srcdir   as exported by make (default: . and the
 #                               source tree this script is in)
 #   VALGRIND                    valgrind binary (default: valgrind)
@@ -65,10 +67,17 @@ chmod 755 "$wrapper"
 passed=0 failed=0 skipped=0
 failures=""
 for script in "$@"; do
-	name=$(basename "$script" .acap)
+	name=$(basename "$script")
+	name=${name%.acap}
+	name=${name%.sh}
 	out=$logdir/$name.driver.log
+	# *.acap through the driver; *.sh scenarios start $ACAPD themselves
+	case $script in
+	*.sh)	set -- sh "$script" ;;
+	*)	set -- "$driver" "$script" ;;
+	esac
 	VALGRIND_SCENARIO=$name ACAPD=$wrapper top_builddir=$top_builddir \
-	    top_srcdir=$top_srcdir "$driver" "$script" >"$out" 2>&1
+	    top_srcdir=$top_srcdir "$@" >"$out" 2>&1
 	rc=$?
 	# every valgrind log of the scenario must say "0 errors" (leaks
 	# of the kinds above count as errors); a process killed with
