@@ -129,6 +129,7 @@ struct role_result {
 	double rate;			/* target requests/s; 0: closed loop */
 	uint64_t completed, errors, entries, notifications, bytes_in;
 	struct bench_hist *hist;
+	struct bench_hist *lag;
 };
 
 struct fanout_round {
@@ -1033,6 +1034,11 @@ on_report(unsigned int wi, const void *msg, size_t len)
 		    mr.hist_len) == -1)
 			die("bad histogram in REPORT message");
 		off += mr.hist_len;
+		if (len - off < mr.lag_len ||
+		    bench_hist_decode_merge(rr->lag, (const char *)msg + off,
+		    mr.lag_len) == -1)
+			die("bad histogram in REPORT message");
+		off += mr.lag_len;
 		rr->completed += mr.completed;
 		rr->errors += mr.errors;
 		rr->entries += mr.entries;
@@ -1052,6 +1058,7 @@ roles_init(const struct bench_role *roles, size_t nroles)
 		res.roles[r].conns = roles[r].nconns;
 		res.roles[r].rate = roles[r].rate;
 		res.roles[r].hist = bench_hist_new();
+		res.roles[r].lag = bench_hist_new();
 	}
 }
 
@@ -1504,6 +1511,8 @@ print_json(void)
 			bench_json_uint(j, "notifications", r->notifications);
 			bench_json_uint(j, "bytes_in", r->bytes_in);
 			json_hist(j, "latency", r->hist);
+			if (r->rate > 0)
+				json_hist(j, "send_lag", r->lag);
 			bench_json_close(j);
 		}
 		bench_json_close_array(j);
@@ -1632,6 +1641,8 @@ print_text(void)
 			    0, (unsigned long long)r->errors, r->completed > 0 ?
 			    (double)r->entries / r->completed : 0);
 			text_hist("latency", r->hist);
+			if (r->rate > 0)
+				text_hist("send lag (client side)", r->lag);
 		}
 		if (res.have_server && res.window_s > 0)
 			printf("  acapd CPU: %.0f%% of one core%s; RSS %.1f MiB "
@@ -1718,8 +1729,10 @@ main(int argc, char *argv[])
 			print_text();
 	}
 	instance_finish();
-	for (r = 0; r < res.nroles; r++)
+	for (r = 0; r < res.nroles; r++) {
 		bench_hist_free(&res.roles[r].hist);
+		bench_hist_free(&res.roles[r].lag);
+	}
 	bench_hist_free(&res.setup_hist);
 	bench_hist_free(&res.fanout_hist);
 	free(opt.extra);

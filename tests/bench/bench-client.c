@@ -96,6 +96,7 @@ struct client_role {
 	uint64_t next_slot;
 	struct bconn *free_list;
 	struct bench_hist *hist;
+	struct bench_hist *lag;		/* send time - scheduled time */
 	uint64_t completed, errors, entries, notifications, bytes_in;
 };
 
@@ -399,6 +400,12 @@ bconn_request(struct bconn *c, uint64_t start_ns)
 	n += m;
 	buf[n++] = '\r';
 	buf[n++] = '\n';
+	if (r->cfg->rate > 0 && c->w->measuring &&
+	    start_ns >= c->w->start_ns && start_ns < c->w->end_ns) {
+		uint64_t now = bench_proc_now_ns();
+
+		bench_hist_add(r->lag, now > start_ns ? now - start_ns : 0);
+	}
 	c->sent_ns[c->seq % BENCH_PIPE_MAX] = start_ns;
 	c->seq++;
 	c->inflight++;
@@ -947,7 +954,7 @@ client_send_ready(struct client *w)
 static void
 client_send_report(struct client *w)
 {
-	struct acap_buf b = ACAP_BUF_INIT, h = ACAP_BUF_INIT;
+	struct acap_buf b = ACAP_BUF_INIT, h = ACAP_BUF_INIT, g = ACAP_BUF_INIT;
 	struct bench_msg_report m;
 	struct bench_msg_role mr;
 	size_t i;
@@ -963,7 +970,9 @@ client_send_report(struct client *w)
 		struct client_role *r = &w->roles[i];
 
 		acap_buf_reset(&h);
+		acap_buf_reset(&g);
 		bench_hist_encode(r->hist, &h);
+		bench_hist_encode(r->lag, &g);
 		memset(&mr, 0, sizeof(mr));
 		mr.completed = r->completed;
 		mr.errors = r->errors;
@@ -971,12 +980,15 @@ client_send_report(struct client *w)
 		mr.notifications = r->notifications;
 		mr.bytes_in = r->bytes_in;
 		mr.hist_len = (uint32_t)h.len;
+		mr.lag_len = (uint32_t)g.len;
 		acap_buf_add(&b, &mr, sizeof(mr));
 		acap_buf_add(&b, h.data, h.len);
+		acap_buf_add(&b, g.data, g.len);
 	}
 	client_send_msg(w, b.data, b.len);
 	acap_buf_deinit(&b);
 	acap_buf_deinit(&h);
+	acap_buf_deinit(&g);
 }
 
 static unsigned int
@@ -1039,6 +1051,7 @@ client_start_run(struct client *w, const struct bench_msg_run *m,
 		struct client_role *r = &w->roles[i];
 
 		bench_hist_reset(r->hist);
+		bench_hist_reset(r->lag);
 		r->completed = r->errors = r->entries = r->bytes_in = 0;
 		r->free_list = NULL;
 		r->next_slot = 0;
@@ -1294,6 +1307,7 @@ client_init(struct client *w, const struct bench_load *load, int ctl_fd)
 		r->cfg = &load->roles[ri];
 		r->first = k;
 		r->hist = bench_hist_new();
+		r->lag = bench_hist_new();
 		for (i = 0; i < r->cfg->nconns; i++, k++) {
 			struct bconn *c = &w->conns[k];
 
@@ -1329,8 +1343,10 @@ client_deinit(struct client *w)
 		}
 	}
 	free(w->conns);
-	for (ri = 0; ri < w->nroles; ri++)
+	for (ri = 0; ri < w->nroles; ri++) {
 		bench_hist_free(&w->roles[ri].hist);
+		bench_hist_free(&w->roles[ri].lag);
+	}
 	bench_hist_free(&w->setup_hist);
 	if (w->ssl_ctx != NULL)
 		SSL_CTX_free(w->ssl_ctx);

@@ -99,14 +99,19 @@ struct bench_msg_report {
 	char error[BENCH_ERR_LEN];	/* first NO/BAD or loss, or "" */
 };
 
+/*
+ * Per role: counters, then the latency histogram, then (open loop) the
+ * histogram of send lag, how late the worker sent each request after its
+ * scheduled time -- the client's own share of the latency.
+ */
 struct bench_msg_role {
 	uint64_t completed;	/* completions inside the window */
 	uint64_t errors;	/* NO/BAD completions inside the window */
 	uint64_t entries;	/* intermediate responses (ENTRY...) */
 	uint64_t notifications;	/* ADDTO/CHANGE/REMOVEFROM, whole run */
 	uint64_t bytes_in;	/* octets received inside the window */
-	uint32_t hist_len;	/* octets of histogram that follow */
-	uint32_t pad;
+	uint32_t hist_len;	/* octets of latency histogram that follow */
+	uint32_t lag_len;	/* then octets of send-lag histogram */
 };
 
 struct bench_msg_collect {
