@@ -175,6 +175,8 @@ main(int argc, char *argv[])
 	    config != NULL, errbuf, sizeof(errbuf)) == -1) {
 		fprintf(stderr, "acapctl: %s\n", errbuf);
 		free(defpath);
+		free(set);
+		ctl_deinit(&ctl);
 		return CTL_USAGE;
 	}
 	free(defpath);
@@ -182,6 +184,8 @@ main(int argc, char *argv[])
 		if (conf_set(&ctl.conf, set[i].key, set[i].value, &err) == -1) {
 			fprintf(stderr, "acapctl: --%s %s: %s\n", set[i].key,
 			    set[i].value, err);
+			free(set);
+			ctl_deinit(&ctl);
 			return CTL_USAGE;
 		}
 	free(set);
@@ -190,6 +194,7 @@ main(int argc, char *argv[])
 		if (file != NULL) {
 			fprintf(stderr, "acapctl: -f and a command exclude "
 			    "each other\n");
+			ctl_deinit(&ctl);
 			return CTL_USAGE;
 		}
 		status = ctl_exec(&ctl, argc, argv);

@@ -17,7 +17,8 @@
 #define HIST_SUB_BITS	6
 #define HIST_SUB	(1u << HIST_SUB_BITS)	/* buckets per power of two */
 #define HIST_MAX_BITS	40			/* values < 2^40 ns (~18 min) */
-#define HIST_NBUCKETS	((HIST_MAX_BITS - HIST_SUB_BITS) * HIST_SUB)
+/* indexes reach (HIST_MAX_BITS - HIST_SUB_BITS) * HIST_SUB + HIST_SUB - 1 */
+#define HIST_NBUCKETS	((HIST_MAX_BITS - HIST_SUB_BITS + 1) * HIST_SUB)
 #define HIST_MAGIC	0x54534842u		/* "BHST" */
 
 struct bench_hist {
