@@ -17,6 +17,7 @@ if command -v gnuplot >/dev/null; then
 	sh "$BENCH_SRC/plot.sh" "$OUT/scaling-setup.dat"
 	sh "$BENCH_SRC/plot.sh" "$OUT/scaling-store.dat"
 fi
+sh "$BENCH_SRC/run-growth.sh"
 sh "$BENCH_SRC/run-mixed.sh"
 echo
 cat "$OUT/summary.txt"
