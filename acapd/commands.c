@@ -168,6 +168,10 @@ cmd_line_end(struct cmd_ctx *cmd)
 	acap_buf_reset(&line_buf);
 }
 
+static void cmd_complete(struct cmd_ctx *cmd, const char *status,
+    const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 cmd_complete(struct cmd_ctx *cmd, const char *status, const char *code,
     const char *fmt, va_list ap)
