@@ -295,22 +295,6 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	    "login grace period over");
 }
 
-/*
- * Connections allowed to wait for authentication: the configured cap, but
- * never all of max_connections, so that idle unauthenticated clients
- * cannot lock every user out.
- */
-static size_t
-conn_unauth_cap(void)
-{
-	size_t cap = cfg->max_unauth_connections;
-	size_t most = srv->max_conns - srv->max_conns / 4;
-
-	if (most == 0)
-		most = 1;
-	return cap < most ? cap : most;
-}
-
 void
 conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -329,7 +313,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		refuse = "Too many connections, try again later";
 	else if (ic == NULL || ic->count >= cfg->max_connections_per_ip)
 		refuse = "Too many connections from your address";
-	else if (srv->nconns_unauth >= conn_unauth_cap())
+	else if (srv->nconns_unauth >= cfg->max_unauth_connections)
 		refuse = "Too many connections waiting to authenticate";
 	if (refuse != NULL) {
 		char line[128];
