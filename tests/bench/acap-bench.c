@@ -130,6 +130,7 @@ struct role_result {
 	uint64_t completed, errors, entries, notifications, bytes_in;
 	struct bench_hist *hist;
 	struct bench_hist *lag;
+	struct bench_hist *svc;
 };
 
 struct fanout_round {
@@ -1039,6 +1040,11 @@ on_report(unsigned int wi, const void *msg, size_t len)
 		    mr.lag_len) == -1)
 			die("bad histogram in REPORT message");
 		off += mr.lag_len;
+		if (len - off < mr.svc_len ||
+		    bench_hist_decode_merge(rr->svc, (const char *)msg + off,
+		    mr.svc_len) == -1)
+			die("bad histogram in REPORT message");
+		off += mr.svc_len;
 		rr->completed += mr.completed;
 		rr->errors += mr.errors;
 		rr->entries += mr.entries;
@@ -1059,6 +1065,7 @@ roles_init(const struct bench_role *roles, size_t nroles)
 		res.roles[r].rate = roles[r].rate;
 		res.roles[r].hist = bench_hist_new();
 		res.roles[r].lag = bench_hist_new();
+		res.roles[r].svc = bench_hist_new();
 	}
 }
 
@@ -1511,8 +1518,10 @@ print_json(void)
 			bench_json_uint(j, "notifications", r->notifications);
 			bench_json_uint(j, "bytes_in", r->bytes_in);
 			json_hist(j, "latency", r->hist);
-			if (r->rate > 0)
+			if (r->rate > 0) {
 				json_hist(j, "send_lag", r->lag);
+				json_hist(j, "service", r->svc);
+			}
 			bench_json_close(j);
 		}
 		bench_json_close_array(j);
@@ -1641,8 +1650,10 @@ print_text(void)
 			    0, (unsigned long long)r->errors, r->completed > 0 ?
 			    (double)r->entries / r->completed : 0);
 			text_hist("latency", r->hist);
-			if (r->rate > 0)
+			if (r->rate > 0) {
 				text_hist("send lag (client side)", r->lag);
+				text_hist("service (sent to reply)", r->svc);
+			}
 		}
 		if (res.have_server && res.window_s > 0)
 			printf("  acapd CPU: %.0f%% of one core%s; RSS %.1f MiB "
@@ -1732,6 +1743,7 @@ main(int argc, char *argv[])
 	for (r = 0; r < res.nroles; r++) {
 		bench_hist_free(&res.roles[r].hist);
 		bench_hist_free(&res.roles[r].lag);
+		bench_hist_free(&res.roles[r].svc);
 	}
 	bench_hist_free(&res.setup_hist);
 	bench_hist_free(&res.fanout_hist);

@@ -82,7 +82,8 @@ struct bconn {
 	uint64_t t_start;		/* set-up began */
 	uint32_t seq;			/* next request tag number */
 	uint32_t inflight;
-	uint64_t sent_ns[BENCH_PIPE_MAX];
+	uint64_t sent_ns[BENCH_PIPE_MAX];	/* scheduled send times */
+	uint64_t real_ns[BENCH_PIPE_MAX];	/* actual send times */
 	uint64_t notified_ns;		/* first notification since ARM */
 	bool ping_wait;
 	struct bconn *next_free;	/* rate mode: idle connections */
@@ -97,6 +98,7 @@ struct client_role {
 	struct bconn *free_list;
 	struct bench_hist *hist;
 	struct bench_hist *lag;		/* send time - scheduled time */
+	struct bench_hist *svc;		/* completion - send time */
 	uint64_t completed, errors, entries, notifications, bytes_in;
 };
 
@@ -400,9 +402,11 @@ bconn_request(struct bconn *c, uint64_t start_ns)
 	n += m;
 	buf[n++] = '\r';
 	buf[n++] = '\n';
+	c->real_ns[c->seq % BENCH_PIPE_MAX] = r->cfg->rate > 0 ?
+	    bench_proc_now_ns() : start_ns;
 	if (r->cfg->rate > 0 && c->w->measuring &&
 	    start_ns >= c->w->start_ns && start_ns < c->w->end_ns) {
-		uint64_t now = bench_proc_now_ns();
+		uint64_t now = c->real_ns[c->seq % BENCH_PIPE_MAX];
 
 		bench_hist_add(r->lag, now > start_ns ? now - start_ns : 0);
 	}
@@ -609,8 +613,13 @@ bconn_completion(struct bconn *c, const struct acap_cmd *cmd, uint64_t now)
 	c->inflight--;
 	if (w->measuring && now >= w->start_ns && now < w->end_ns) {
 		r->completed++;
-		bench_hist_add(r->hist, now -
-		    c->sent_ns[seq % BENCH_PIPE_MAX]);
+		uint64_t sched = c->sent_ns[seq % BENCH_PIPE_MAX];
+		uint64_t real = c->real_ns[seq % BENCH_PIPE_MAX];
+
+		/* now is taken once per loop turn: a reply read in the turn
+		   its request was sent in may look older than the send */
+		bench_hist_add(r->hist, now > sched ? now - sched : 0);
+		bench_hist_add(r->svc, now > real ? now - real : 0);
 		if (!ok)
 			r->errors++;
 	}
@@ -955,6 +964,7 @@ static void
 client_send_report(struct client *w)
 {
 	struct acap_buf b = ACAP_BUF_INIT, h = ACAP_BUF_INIT, g = ACAP_BUF_INIT;
+	struct acap_buf v = ACAP_BUF_INIT;
 	struct bench_msg_report m;
 	struct bench_msg_role mr;
 	size_t i;
@@ -971,8 +981,10 @@ client_send_report(struct client *w)
 
 		acap_buf_reset(&h);
 		acap_buf_reset(&g);
+		acap_buf_reset(&v);
 		bench_hist_encode(r->hist, &h);
 		bench_hist_encode(r->lag, &g);
+		bench_hist_encode(r->svc, &v);
 		memset(&mr, 0, sizeof(mr));
 		mr.completed = r->completed;
 		mr.errors = r->errors;
@@ -981,14 +993,17 @@ client_send_report(struct client *w)
 		mr.bytes_in = r->bytes_in;
 		mr.hist_len = (uint32_t)h.len;
 		mr.lag_len = (uint32_t)g.len;
+		mr.svc_len = (uint32_t)v.len;
 		acap_buf_add(&b, &mr, sizeof(mr));
 		acap_buf_add(&b, h.data, h.len);
 		acap_buf_add(&b, g.data, g.len);
+		acap_buf_add(&b, v.data, v.len);
 	}
 	client_send_msg(w, b.data, b.len);
 	acap_buf_deinit(&b);
 	acap_buf_deinit(&h);
 	acap_buf_deinit(&g);
+	acap_buf_deinit(&v);
 }
 
 static unsigned int
@@ -1052,6 +1067,7 @@ client_start_run(struct client *w, const struct bench_msg_run *m,
 
 		bench_hist_reset(r->hist);
 		bench_hist_reset(r->lag);
+		bench_hist_reset(r->svc);
 		r->completed = r->errors = r->entries = r->bytes_in = 0;
 		r->free_list = NULL;
 		r->next_slot = 0;
@@ -1308,6 +1324,7 @@ client_init(struct client *w, const struct bench_load *load, int ctl_fd)
 		r->first = k;
 		r->hist = bench_hist_new();
 		r->lag = bench_hist_new();
+		r->svc = bench_hist_new();
 		for (i = 0; i < r->cfg->nconns; i++, k++) {
 			struct bconn *c = &w->conns[k];
 
@@ -1346,6 +1363,7 @@ client_deinit(struct client *w)
 	for (ri = 0; ri < w->nroles; ri++) {
 		bench_hist_free(&w->roles[ri].hist);
 		bench_hist_free(&w->roles[ri].lag);
+		bench_hist_free(&w->roles[ri].svc);
 	}
 	bench_hist_free(&w->setup_hist);
 	if (w->ssl_ctx != NULL)

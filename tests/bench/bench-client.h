@@ -100,9 +100,10 @@ struct bench_msg_report {
 };
 
 /*
- * Per role: counters, then the latency histogram, then (open loop) the
- * histogram of send lag, how late the worker sent each request after its
- * scheduled time -- the client's own share of the latency.
+ * Per role: counters, then the latency histogram (from the scheduled
+ * send time in open loop), then the histogram of send lag (how late the
+ * worker sent each request after its scheduled time: the client's own
+ * share), then the service time (actual send to completion).
  */
 struct bench_msg_role {
 	uint64_t completed;	/* completions inside the window */
@@ -112,6 +113,8 @@ struct bench_msg_role {
 	uint64_t bytes_in;	/* octets received inside the window */
 	uint32_t hist_len;	/* octets of latency histogram that follow */
 	uint32_t lag_len;	/* then octets of send-lag histogram */
+	uint32_t svc_len;	/* then octets of service-time histogram */
+	uint32_t pad;
 };
 
 struct bench_msg_collect {

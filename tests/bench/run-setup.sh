@@ -45,7 +45,11 @@ say "setup at half that rate ($half/s offered, open loop): achieved" \
     "$(median_of '.roles[0].throughput' $files)/s; p50" \
     "$(median_of '.roles[0].latency.p50_ms' $files) ms, p99" \
     "$(median_of '.roles[0].latency.p99_ms' $files) ms, p99.9" \
-    "$(median_of '.roles[0].latency.p999_ms' $files) ms"
+    "$(median_of '.roles[0].latency.p999_ms' $files) ms (from the" \
+    "scheduled send); client send lag p99" \
+    "$(median_of '.roles[0].send_lag.p99_ms' $files) ms; service time" \
+    "(actual send to reply) p50 $(median_of '.roles[0].service.p50_ms' \
+    $files) ms, p99 $(median_of '.roles[0].service.p99_ms' $files) ms"
 
 if command -v redis-server >/dev/null && command -v redis-benchmark \
     >/dev/null; then
