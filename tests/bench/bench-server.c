@@ -137,7 +137,9 @@ bench_server_start(const struct bench_server_opts *o,
 		}
 		/* keep a terminal ^C aimed at acap-bench away from acapd */
 		setsid();
-		execl(o->acapd, "acapd", "-d", "-f", s->conf, (char *)NULL);
+		/* no -d: that is debug logging, not "stay in the foreground"
+		   (acapd never daemonizes); log_level comes from the config */
+		execl(o->acapd, "acapd", "-f", s->conf, (char *)NULL);
 		_exit(127);
 	}
 	s->pid = pid;

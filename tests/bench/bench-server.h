@@ -26,7 +26,7 @@ struct bench_server_opts {
 struct bench_server;
 
 /*
- * Write <statedir>/acapd.conf and start acapd -d -f on it, with stdout
+ * Write <statedir>/acapd.conf and start acapd -f on it, with stdout
  * and stderr going to <statedir>/acapd.log; wait until the port file
  * names the listening port.  Returns 0 with *srv_r, or -1 with *errstr_r
  * (static storage).  opts is copied; its strings must outlive the server.
