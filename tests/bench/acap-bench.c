@@ -1,10 +1,7 @@
 /*
- * acap-bench.c -- load generator and benchmarks for acapd (issue
- * "Performance").  The master process prepares an instance (users,
- * settings, acapd on 127.0.0.1), forks worker processes that hold the
- * client connections (bench-client.c), drives the scenario, samples
- * acapd's memory and CPU from /proc and prints the results as text or
- * JSON.  Only loopback addresses are ever used.
+ * acap-bench.c -- the benchmark driver: prepares an instance, forks the
+ * client workers (bench-client.c), runs one scenario, samples acapd from
+ * /proc and prints text or JSON.  Loopback addresses only.
  */
 #include "autoconf.h"
 
@@ -1484,7 +1481,8 @@ print_json(void)
 		bench_json_num(j, "rss_kib_per_conn",
 		    kib_per(h->rss_kb, res.base.rss_kb, held_conns()));
 		bench_json_num(j, "anon_kib_per_conn",
-		    kib_per(h->rss_anon_kb, res.base.rss_anon_kb, held_conns()));
+		    kib_per(h->rss_anon_kb, res.base.rss_anon_kb,
+		    held_conns()));
 		bench_json_num(j, "pss_kib_per_conn",
 		    kib_per(h->pss_kb, res.base.pss_kb, held_conns()));
 		bench_json_num(j, "kernel_tcp_kib_per_socket",
@@ -1656,9 +1654,9 @@ print_text(void)
 			}
 		}
 		if (res.have_server && res.window_s > 0)
-			printf("  acapd CPU: %.0f%% of one core%s; RSS %.1f MiB "
-			    "at the end\n", 100.0 * srv_cpu / res.window_s,
-			    "", res.end.rss_kb / 1024.0);
+			printf("  acapd CPU: %.0f%% of one core; RSS %.1f "
+			    "MiB at the end\n", 100.0 * srv_cpu /
+			    res.window_s, res.end.rss_kb / 1024.0);
 		if (opt.scen != SCEN_MIXED && res.roles[0].completed > 0 &&
 		    res.have_server)
 			printf("  acapd CPU per request: %.1f us\n",

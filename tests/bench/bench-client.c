@@ -1,10 +1,7 @@
 /*
- * bench-client.c -- an acap-bench worker: non-blocking ACAP client
- * connections (plain TCP or STARTTLS with OpenSSL) on one epoll loop,
- * driven by control messages from the master process.
- *
- * Owns every connection it opens.  Responses are read with libacap's
- * parser in RESPONSE mode; requests are built from the role templates.
+ * bench-client.c -- an acap-bench worker: owns its non-blocking ACAP client
+ * connections (TCP, STARTTLS with OpenSSL) on one epoll loop; replies are
+ * read with libacap's parser in RESPONSE mode.
  */
 #include "autoconf.h"
 
@@ -1350,7 +1347,8 @@ client_deinit(struct client *w)
 		struct bconn *c = &w->conns[i];
 
 		if (c->state != BC_DEAD && c->state != BC_WAITING) {
-			c->state = BC_DEAD;	/* no accounting on the way out */
+			/* no accounting on the way out */
+			c->state = BC_DEAD;
 			if (c->ssl != NULL)
 				SSL_free(c->ssl);
 			if (c->fd != -1)

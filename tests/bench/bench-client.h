@@ -1,13 +1,7 @@
 /*
- * bench-client.h -- one acap-bench worker process: many ACAP client
- * connections on one epoll loop, and the control messages it exchanges
- * with the master process over a SOCK_SEQPACKET socket.
- *
- * Owns: its connections (sockets, TLS state, response parsers), their
- * latency histograms and counters.  A worker speaks real ACAP: greeting,
- * STARTTLS (RFC 2595 §5), AUTHENTICATE "PLAIN"/"CRAM-MD5" (RFC 2244
- * §6.3.1), an optional SEARCH ... MAKECONTEXT NOTIFY (RFC 2244 §6.4.1),
- * then whatever request template its role repeats.
+ * bench-client.h -- one acap-bench worker: owns many ACAP client connections
+ * (greeting, STARTTLS, AUTHENTICATE, optional MAKECONTEXT NOTIFY, a repeated
+ * request) and their histograms; talks to the master in SEQPACKET messages.
  */
 #ifndef BENCH_CLIENT_H
 #define BENCH_CLIENT_H

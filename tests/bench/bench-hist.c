@@ -1,9 +1,7 @@
 /*
- * bench-hist.c -- log-linear latency histogram for acap-bench.
- *
- * Owns the bucket array.  Values below 128 ns get a bucket each; above,
- * every power of two is split into 64 equal buckets.  The encoding is for
- * processes of one run on one machine (native byte order).
+ * bench-hist.c -- log-linear latency histogram: owns its bucket array (one
+ * bucket per value below 128 ns, then 64 per power of two); the encoding
+ * is native byte order, for the processes of one run.
  */
 #include "autoconf.h"
 

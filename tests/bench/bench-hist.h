@@ -1,10 +1,7 @@
 /*
- * bench-hist.h -- latency histogram for acap-bench.
- *
- * Owns: one log-linear histogram of nanosecond values (exact below 128 ns,
- * then 64 buckets per power of two, so a percentile is within 1.6% of the
- * true value), its exact count/min/max/sum, and a compact encoding used to
- * ship histograms from worker processes to the master.
+ * bench-hist.h -- latency histogram: owns one log-linear histogram of
+ * nanosecond values (quantiles within 1.6%), its exact count/min/max/sum,
+ * and an encoding that ships it from a worker to the master.
  */
 #ifndef BENCH_HIST_H
 #define BENCH_HIST_H
@@ -27,6 +24,7 @@ void bench_hist_add(struct bench_hist *h, uint64_t ns);
 /* Add every value of src to dst. */
 void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src);
 
+/* Number of values recorded. */
 uint64_t bench_hist_count(const struct bench_hist *h);
 /* Exact minimum and maximum; 0 when empty. */
 uint64_t bench_hist_min(const struct bench_hist *h);

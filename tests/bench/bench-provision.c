@@ -115,8 +115,8 @@ bench_provision_users(const struct bench_provision *p,
 			(void)marker_write(p->statedir, "bench-users", buf);
 			if (p->verbose)
 				fprintf(stderr, "acap-bench: %u users "
-				    "(%.0f s)\n", i, (double)(bench_proc_now_ns()
-				    - t0) / 1e9);
+				    "(%.0f s)\n", i,
+				    (double)(bench_proc_now_ns() - t0) / 1e9);
 		}
 	}
 	userdb_close(&db);
@@ -364,8 +364,8 @@ store_users(const struct bench_provision *p, const char **errstr_r)
 		}
 		if (p->verbose && i % 10000 == 0)
 			fprintf(stderr, "acap-bench: settings of %u users "
-			    "(%.0f s)\n", i, (double)(bench_proc_now_ns() - t0) /
-			    1e9);
+			    "(%.0f s)\n", i,
+			    (double)(bench_proc_now_ns() - t0) / 1e9);
 	}
 	acap_buf_deinit(&b);
 	return r;

@@ -1,11 +1,7 @@
 /*
- * bench-provision.h -- the data a benchmark needs: SASL users in the
- * instance's sasldb (through acapctl/userdb.h, much faster than running
- * acapctl once per user) and a three-layer settings tree stored over ACAP
- * by an admin (site -> organisation -> user, RFC 2244 §5.1 inheritance).
- * Owns nothing past each call.  Both steps are resumable: marker files in
- * the state directory record what was done, so a kept state directory
- * is provisioned once and reused.
+ * bench-provision.h -- benchmark data: users in sasldb (acapctl/userdb.h)
+ * and a site -> organisation -> user settings tree stored over ACAP; marker
+ * files in the state directory make both steps happen once.  Owns nothing.
  */
 #ifndef BENCH_PROVISION_H
 #define BENCH_PROVISION_H

@@ -1,9 +1,7 @@
 /*
- * bench-server.h -- the acapd instance a benchmark runs against: writes
- * its configuration, starts it on 127.0.0.1 with an ephemeral port (read
- * back from the port file), optionally pinned to one CPU, and stops it.
- * Owns the child process and nothing in the state directory but the files
- * it writes (acapd.conf, port, acapd.log).
+ * bench-server.h -- the acapd under test: owns the child process, started on
+ * 127.0.0.1 with an ephemeral port, and the files it writes in the state
+ * directory (acapd.conf, port, acapd.log).
  */
 #ifndef BENCH_SERVER_H
 #define BENCH_SERVER_H
@@ -40,7 +38,9 @@ int bench_server_start(const struct bench_server_opts *opts,
  */
 int bench_server_stop(struct bench_server **srvp);
 
+/* The acapd process (-1 once it has exited and been reaped). */
 pid_t bench_server_pid(const struct bench_server *srv);
+/* The port it listens on, on 127.0.0.1. */
 int bench_server_port(const struct bench_server *srv);
 /* Whether the process is still running (reaps it if not). */
 bool bench_server_alive(struct bench_server *srv);

@@ -86,9 +86,10 @@ machine_info() {
 	{
 		echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "kernel: $(uname -srm)"
-		echo "cpus: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' \
-		    /proc/cpuinfo | head -1)"
-		echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' \
+		echo "cpus: $(nproc) x $(sed -n \
+		    's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+		echo "memory: $(awk \
+		    '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' \
 		    /proc/meminfo)"
 		echo "disk of $STATE: $(df -P "$(dirname "$STATE")" | \
 		    awk 'NR == 2 { print $1 }')"

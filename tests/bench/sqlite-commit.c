@@ -1,10 +1,7 @@
 /*
- * sqlite-commit.c -- the baseline for the store benchmark: how many
- * durable single-row commits per second SQLite makes on this disk, with
- * the settings acapd uses (WAL, synchronous=FULL), one transaction per
- * row, one writer.  Owns its database file, which it deletes at the end.
- *
- * usage: sqlite-commit [-d seconds] [-k keys] [--json] [DIR]
+ * sqlite-commit.c -- the store benchmark's baseline: durable single-row
+ * SQLite commits per second (WAL, synchronous=FULL, as acapd), one writer.
+ * Owns its database file.  usage: sqlite-commit [-d s] [-k keys] [--json] [DIR]
  */
 #include "autoconf.h"
 
