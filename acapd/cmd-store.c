@@ -445,11 +445,17 @@ report_defaults(struct cmd_ctx *cmd, const struct req_entry *re)
 	const struct store_str *acl;
 	const char *name = re->op.entry;
 	size_t i, j, nacl;
+	bool dflt = false;
 
-	for (i = 0; i < re->nattrs; i++)
+	for (i = 0; i < re->nattrs; i++) {
 		if (strcmp(re->attrs[i].name, "entry") == 0 &&
 		    re->attrs[i].value_op == STORE_OP_SET)
 			name = re->attrs[i].values[0].s;
+		else if (re->attrs[i].value_op == STORE_OP_DEFAULT)
+			dflt = true;
+	}
+	if (!dflt)
+		return;		/* nothing to report: no view to build */
 	if (inherit_view_open(conn_store(cmd->conn), re->dataset, 0, &v) !=
 	    STORE_OK)
 		return;

@@ -106,6 +106,16 @@ virtual_base(struct store *st, const char *path, unsigned int nesting)
 	parent = xrealloc(NULL, i + 1, 1);
 	memcpy(parent, path, i);
 	parent[i] = '\0';
+	if (store_path_is_directory(parent)) {
+		/*
+		 * A listing has no entries with inherited subdatasets: its
+		 * view would be a directory (or nothing), and building it
+		 * runs SQL over every dataset of the class.  This is every
+		 * user dataset inheriting an unstored "/<class>/site/".
+		 */
+		free(parent);
+		return NULL;
+	}
 	name = xrealloc(NULL, len - i, 1);
 	memcpy(name, path + i, len - i - 1);
 	name[len - i - 1] = '\0';

@@ -933,6 +933,7 @@ struct store {
 	void *change_arg;
 	struct cache cache;
 	struct snap_builder sb;
+	struct store_stats stats;
 	char errbuf[256];
 	char *quota_user;
 
@@ -1538,6 +1539,7 @@ dir_snap(struct store *st, const char *path, const struct path_info *pi,
 	size_t i;
 	int rc;
 
+	st->stats.dir_snaps++;
 	if (pi->kind == PK_BYOWNER) {
 		/* the template's own "" entry comes first */
 		r = stored_snap_get(st, path, &tmpl);
@@ -1599,6 +1601,22 @@ dir_snap(struct store *st, const char *path, const struct path_info *pi,
 		return STORE_ENOEXIST;
 	*snap_r = sb_finish(sb, path, 0, true);
 	return STORE_OK;
+}
+
+bool
+store_path_is_directory(const char *path)
+{
+	struct path_info pi;
+
+	path_classify(path, &pi);
+	return pi.kind == PK_ROOT || pi.kind == PK_CLASSDIR ||
+	    pi.kind == PK_KINDDIR || pi.kind == PK_BYOWNER;
+}
+
+void
+store_get_stats(const struct store *st, struct store_stats *stats_r)
+{
+	*stats_r = st->stats;
 }
 
 enum store_err

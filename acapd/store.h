@@ -109,6 +109,12 @@ const char *store_last_error(const struct store *st);
  */
 enum store_err store_maintain(struct store *st);
 
+/* Counters since store_open(), for tests and the log. */
+struct store_stats {
+	uint64_t dir_snaps;		/* directory snapshots synthesised */
+};
+void store_get_stats(const struct store *st, struct store_stats *stats_r);
+
 /* ---- Modtimes (RFC 2244 §3.1.1) ------------------------------------ */
 
 /*
@@ -186,6 +192,12 @@ struct store_entry {
 enum store_err store_snap_get(struct store *st, const char *path,
     struct store_snap **snap_r);
 void store_snap_ref(struct store_snap *snap);
+/*
+ * Whether canonical path names a synthesised directory dataset ("/",
+ * "/<class>/", "/<class>/<group|host|user>/", "/byowner/<owner>/"),
+ * whether or not it lists anything now.  No database access.
+ */
+bool store_path_is_directory(const char *path);
 void store_snap_unref(struct store_snap **snap_r);	/* sets NULL */
 
 /*

@@ -284,6 +284,50 @@ START_TEST(test_missing_base)
 }
 END_TEST
 
+/*
+ * A user dataset inheriting an unstored "/<class>/site/" (what acapd
+ * creates for every user): the chain ends there (§5.2), and looking for
+ * a virtual base never builds the "/<class>/" listing, which would read
+ * every dataset of the class (a STORE opens such views three times).
+ */
+START_TEST(test_unstored_site_base_no_listing)
+{
+	struct inherit_view *v;
+	struct store_stats s0, s1;
+
+	put("/option/user/s/", "e", "option.value", "1");
+	put("/option/user/s/", "", "dataset.inherit", "/option/site/");
+	store_get_stats(st, &s0);
+	v = view("/option/user/s/", 0);
+	ck_assert_uint_eq(inherit_view_layers(v), 1);
+	ck_assert_str_eq(value(v, "e", "option.value"), "1");
+	inherit_view_free(&v);
+	store_get_stats(st, &s1);
+	ck_assert_uint_eq(s1.dir_snaps, s0.dir_snaps);
+	/* the listing itself is still there when asked for */
+	v = view("/option/", 0);
+	ck_assert(inherit_view_is_directory(v));
+	inherit_view_free(&v);
+	store_get_stats(st, &s1);
+	ck_assert_uint_eq(s1.dir_snaps, s0.dir_snaps + 1);
+	/* a virtual site subdataset below a stored site still resolves */
+	put("/option/site/", "sub", "option.value", "2");
+	put_dot("/option/site/", "sub");
+	put("/option/site/sub/", "x", "option.value", "3");
+	put("/option/user/s/", "", "dataset.inherit", "/option/site/sub/");
+	v = view("/option/user/s/", 0);
+	ck_assert_uint_eq(inherit_view_layers(v), 2);
+	ck_assert_str_eq(value(v, "x", "option.value"), "3");
+	inherit_view_free(&v);
+	ck_assert(store_path_is_directory("/"));
+	ck_assert(store_path_is_directory("/option/"));
+	ck_assert(store_path_is_directory("/option/user/"));
+	ck_assert(store_path_is_directory("/byowner/user/s/"));
+	ck_assert(!store_path_is_directory("/option/site/"));
+	ck_assert(!store_path_is_directory("/option/user/s/"));
+}
+END_TEST
+
 START_TEST(test_nil_and_default)
 {
 	struct inherit_view *v;
@@ -633,6 +677,7 @@ inherit_suite(void)
 	tcase_add_test(tc, test_depth_cap);
 	tcase_add_test(tc, test_cycle);
 	tcase_add_test(tc, test_missing_base);
+	tcase_add_test(tc, test_unstored_site_base_no_listing);
 	tcase_add_test(tc, test_nil_and_default);
 	tcase_add_test(tc, test_entry_tombstone);
 	tcase_add_test(tc, test_modtime_max_and_mgmt_entry);
