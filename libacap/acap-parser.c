@@ -48,6 +48,8 @@
 #define ARENA_FIRST	256	/* bytes, block header included */
 #define ARENA_STEP_MAX	65536
 #define LINE_KEEP	128	/* line buffer capacity kept between commands */
+/* Literals this size or larger get a buffer that grows as octets arrive. */
+#define LIT_GROW_MIN	1024
 
 struct block {
 	struct block *next;		/* older block */
@@ -133,6 +135,7 @@ struct acap_parser {
 	uint32_t lit_len;
 	uint32_t lit_got;
 	char *lit_buf;		/* NULL while discarding */
+	struct block *lit;	/* lit_buf's block while a large one grows */
 
 	/* Tokenizer. */
 	enum stage stage;
@@ -214,6 +217,22 @@ is_digit(unsigned char c)
 
 /* Arena: bump allocation in blocks, all freed but the first on reset. */
 
+static void
+arena_first(struct acap_parser *p)
+{
+	struct block *b;
+
+	if (p->first_block != NULL)
+		return;
+	/* always small: it is the block kept between commands */
+	b = xmalloc(ARENA_FIRST);
+	b->cap = ARENA_FIRST - sizeof(*b);
+	b->used = 0;
+	b->next = NULL;
+	p->arena = p->first_block = b;
+	p->arena_bytes += ARENA_FIRST;
+}
+
 static void *
 arena_alloc(struct acap_parser *p, size_t size)
 {
@@ -223,15 +242,7 @@ arena_alloc(struct acap_parser *p, size_t size)
 
 	size = (size + alignof(max_align_t) - 1) &
 	    ~(alignof(max_align_t) - 1);
-	if (p->first_block == NULL) {
-		/* always small: it is the block kept between commands */
-		b = xmalloc(ARENA_FIRST);
-		b->cap = ARENA_FIRST - sizeof(*b);
-		b->used = 0;
-		b->next = NULL;
-		p->arena = p->first_block = b;
-		p->arena_bytes += ARENA_FIRST;
-	}
+	arena_first(p);
 	b = p->arena;
 	if (b->cap - b->used >= size) {
 		r = (char *)b->data + b->used;
@@ -252,13 +263,31 @@ arena_alloc(struct acap_parser *p, size_t size)
 	return b->data;
 }
 
+/*
+ * Hand a full block (a completed large literal) to the arena, behind the
+ * newest block so that the newest one's free room stays in use.  It is
+ * freed with the command like any other block.
+ */
+static void
+arena_adopt(struct acap_parser *p, struct block *b)
+{
+	arena_first(p);
+	b->used = b->cap;
+	b->next = p->arena->next;
+	p->arena->next = b;
+	p->arena_bytes += sizeof(*b) + b->cap;
+}
+
 static void
 arena_reset(struct acap_parser *p)
 {
 	struct block *b, *next;
 
-	for (b = p->arena; b != NULL && b != p->first_block; b = next) {
+	/* an adopted block may sit behind the first one */
+	for (b = p->arena; b != NULL; b = next) {
 		next = b->next;
+		if (b == p->first_block)
+			continue;
 		p->arena_bytes -= sizeof(*b) + b->cap;
 		free(b);
 	}
@@ -301,6 +330,8 @@ command_clear(struct acap_parser *p)
 	p->lit_len = 0;
 	p->lit_got = 0;
 	p->lit_buf = NULL;
+	free(p->lit);
+	p->lit = NULL;
 	p->state = PS_LINE;
 	p->busy = false;
 	p->finished = false;
@@ -900,6 +931,50 @@ line_octet(struct acap_parser *p, unsigned char c)
 }
 
 /*
+ * Make room for need octets (the terminating NUL included) in the buffer
+ * of a large literal.  It doubles from LIT_GROW_MIN up to the announced
+ * size, so what the parser holds follows the octets received, not the
+ * size announced: "{4000000}" alone costs LIT_GROW_MIN octets.  The
+ * announced size itself is bounded by max_literal and max_command.
+ */
+static void
+literal_grow(struct acap_parser *p, size_t need)
+{
+	size_t cap = p->lit != NULL ? p->lit->cap : 0;
+	size_t max = (size_t)p->lit_len + 1;
+
+	if (need <= cap)
+		return;
+	cap = cap == 0 ? LIT_GROW_MIN : cap * 2;
+	if (cap < need)
+		cap = need;
+	if (cap > max)
+		cap = max;
+	if (p->lit == NULL) {
+		p->lit = xmalloc(sizeof(*p->lit) + cap);
+		p->lit->next = NULL;
+		p->lit->used = 0;
+	} else
+		p->lit = xrealloc(p->lit, sizeof(*p->lit) + cap);
+	p->lit->cap = cap;
+	p->lit_buf = (char *)p->lit->data;
+}
+
+/* The octets of the literal announced (lit_len) come next. */
+static void
+literal_start(struct acap_parser *p)
+{
+	p->lit_got = 0;
+	p->state = PS_LITERAL;
+	if (p->discard)
+		p->lit_buf = NULL;
+	else if (p->lit_len < LIT_GROW_MIN)
+		p->lit_buf = arena_alloc(p, (size_t)p->lit_len + 1);
+	else
+		literal_grow(p, 1);
+}
+
+/*
  * A line ended.  Tokenize it, then either finish the command or set up
  * the literal announced at its end.
  */
@@ -950,7 +1025,7 @@ line_end(struct acap_parser *p)
 			return finish_error(p);
 		p->lit_len = (uint32_t)n;
 		p->lit_got = 0;
-		p->state = PS_WAIT;
+		p->state = PS_WAIT;	/* acap_parser_continue() reads it */
 		return 0;
 	}
 
@@ -969,9 +1044,7 @@ line_end(struct acap_parser *p)
 	if (!p->discard && p->total + n > p->lim.max_command)
 		set_error(p, "command too large");
 	p->lit_len = (uint32_t)n;
-	p->lit_got = 0;
-	p->lit_buf = p->discard ? NULL : arena_alloc(p, n + 1);
-	p->state = PS_LITERAL;
+	literal_start(p);
 	return 0;
 }
 
@@ -982,6 +1055,8 @@ literal_octets(struct acap_parser *p, const char *buf, size_t len)
 
 	if (n > len)
 		n = len;
+	if (p->lit != NULL)
+		literal_grow(p, (size_t)p->lit_got + n + 1);
 	if (p->lit_buf != NULL)
 		memcpy(p->lit_buf + p->lit_got, buf, n);
 	p->lit_got += (uint32_t)n;
@@ -994,6 +1069,10 @@ literal_done(struct acap_parser *p)
 {
 	if (p->lit_buf != NULL && !p->discard) {
 		p->lit_buf[p->lit_len] = '\0';
+		if (p->lit != NULL) {
+			arena_adopt(p, p->lit);
+			p->lit = NULL;
+		}
 		add_string(p, p->lit_buf, p->lit_len, true);
 		/* §2.6.3: SP and more arguments, or the line end, follow */
 		p->prev = PV_TOKEN;
@@ -1029,6 +1108,7 @@ acap_parser_free(struct acap_parser **pp)
 		next = b->next;
 		free(b);
 	}
+	free(p->lit);
 	free(p->line);
 	free(p);
 	*pp = NULL;
@@ -1121,9 +1201,7 @@ acap_parser_continue(struct acap_parser *p)
 {
 	if (p->state != PS_WAIT)
 		return;
-	p->lit_buf = arena_alloc(p, (size_t)p->lit_len + 1);
-	p->lit_got = 0;
-	p->state = PS_LITERAL;
+	literal_start(p);
 }
 
 void
@@ -1169,5 +1247,6 @@ acap_parser_reset(struct acap_parser *p)
 size_t
 acap_parser_memory(const struct acap_parser *p)
 {
-	return sizeof(*p) + p->line_cap + p->arena_bytes;
+	return sizeof(*p) + p->line_cap + p->arena_bytes +
+	    (p->lit != NULL ? sizeof(*p->lit) + p->lit->cap : 0);
 }

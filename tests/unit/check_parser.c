@@ -1253,6 +1253,73 @@ START_TEST(test_memory)
 }
 END_TEST
 
+/*
+ * Memory follows the octets received, not the sizes announced: a peer that
+ * announces a large literal and sends a few octets of it holds little.
+ */
+static void
+check_literal_memory(enum acap_parser_mode mode, const char *head,
+    bool sync)
+{
+	struct acap_parser *p = acap_parser_new(mode, &lim_big);
+	const struct acap_cmd *cmd;
+	char *octets = malloc(1000000);
+	size_t used, got;
+
+	ck_assert_ptr_nonnull(octets);
+	memset(octets, 'x', 1000000);
+	ck_assert_int_eq(acap_parser_feed(p, head, strlen(head), &used, &cmd),
+	    0);
+	ck_assert_uint_eq(used, strlen(head));
+	if (sync) {
+		ck_assert(acap_parser_want_continuation(p));
+		acap_parser_continue(p);
+	}
+	ck_assert_uint_lt(acap_parser_memory(p), 4096);
+	ck_assert_int_eq(acap_parser_feed(p, octets, 10, &used, &cmd), 0);
+	ck_assert_uint_eq(used, 10);
+	ck_assert_uint_lt(acap_parser_memory(p), 4096);
+	/* grows with the octets, at most twice what arrived */
+	for (got = 10; got < 1000000; got += used) {
+		ck_assert_int_eq(acap_parser_feed(p, octets + got,
+		    got < 500000 ? 7919 : 1000000 - got, &used, &cmd), 0);
+		ck_assert_uint_le(acap_parser_memory(p),
+		    2 * (got + used) + 4096);
+	}
+	ck_assert_int_eq(acap_parser_feed(p, "\r\n", 2, &used, &cmd), 1);
+	ck_assert_uint_eq(cmd->args[cmd->nargs - 1].len, 1000000);
+	ck_assert(cmd->args[cmd->nargs - 1].literal);
+	ck_assert_mem_eq(cmd->args[cmd->nargs - 1].str, octets, 1000000);
+	ck_assert_uint_eq(cmd->args[cmd->nargs - 1].str[1000000], '\0');
+	ck_assert_uint_le(acap_parser_memory(p), 1000000 + 8192);
+	acap_parser_reset(p);
+	ck_assert_uint_lt(acap_parser_memory(p), 1024);
+
+	/* a reset in the middle of a literal frees its buffer */
+	ck_assert_int_eq(acap_parser_feed(p, head, strlen(head), &used, &cmd),
+	    0);
+	if (sync)
+		acap_parser_continue(p);
+	ck_assert_int_eq(acap_parser_feed(p, octets, 300000, &used, &cmd), 0);
+	ck_assert_uint_gt(acap_parser_memory(p), 300000);
+	acap_parser_reset(p);
+	ck_assert_uint_lt(acap_parser_memory(p), 1024);
+	free(octets);
+	acap_parser_free(&p);
+}
+
+START_TEST(test_memory_literal)
+{
+	check_literal_memory(ACAP_PARSER_COMMAND,
+	    "A1 SETACL \"/a/b\" {1000000}\r\n", true);
+	check_literal_memory(ACAP_PARSER_COMMAND,
+	    "A1 SETACL \"/a/b\" {1000000+}\r\n", false);
+	check_literal_memory(ACAP_PARSER_RESPONSE,
+	    "* ENTRY \"e\" {1000000}\r\n", false);
+	check_literal_memory(ACAP_PARSER_SASL_LINE, "{1000000+}\r\n", false);
+}
+END_TEST
+
 /* Arguments stay valid until the next feed, whatever the arena does. */
 START_TEST(test_lifetime)
 {
@@ -1420,6 +1487,7 @@ parser_suite(void)
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_args_limit);
 	tcase_add_test(tc, test_memory);
+	tcase_add_test(tc, test_memory_literal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");
