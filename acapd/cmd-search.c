@@ -32,6 +32,7 @@ struct parse {
 	size_t nargs;
 	size_t i;
 	const char *bad;
+	const char *range_time;	/* the oldest RANGE time, or NULL */
 };
 
 static const struct acap_arg *
@@ -112,6 +113,8 @@ parse_key(struct parse *p, unsigned int depth)
 			p->bad = "RANGE takes two positions and a time";
 			return NULL;
 		}
+		if (p->range_time == NULL || strcmp(t->str, p->range_time) < 0)
+			p->range_time = t->str;
 		return search_key_range(p->q, lo, hi, t->str);
 	}
 	for (i = 0; i < sizeof(cmp_keys) / sizeof(cmp_keys[0]); i++)
@@ -407,15 +410,17 @@ finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
 
 /*
  * SEARCH on a context (§6.4.1): its members, filtered, sorted and
- * returned like a dataset's.  RANGE needs an enumerated context.
- * XXX RANGE's time is not checked: the answer is the current context
- * (context.c does not say when a context last changed yet).
+ * returned like a dataset's.  RANGE needs an enumerated context, and its
+ * time says which notifications the client has processed: a context
+ * that changed after it gets NO (MODIFIED) (the RFC's other choice,
+ * answering as of that time, would need every past state kept).
  */
 static enum cmd_status
 search_context(struct cmd_ctx *cmd, const char *ctxname,
-    struct search_query *q, const struct search_access *acc)
+    struct search_query *q, const struct search_access *acc,
+    const char *range_time)
 {
-	const struct context *ctx = context_find(cmd->conn, ctxname);
+	struct context *ctx = context_find(cmd->conn, ctxname);
 	struct search_result *res;
 	bool en, no;
 
@@ -423,9 +428,27 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 		search_query_free(&q);
 		return cmd_no(cmd, NULL, "No such context");
 	}
+	context_sync(ctx);	/* queued changes first */
 	if (search_query_uses_range(q) && !context_enumerated(ctx)) {
 		search_query_free(&q);
 		return cmd_bad(cmd, "RANGE needs an enumerated context");
+	}
+	/*
+	 * §6.4.1 RANGE: "If the context has been modified since then, the
+	 * server MUST either return a NO with a MODIFIED response code, or
+	 * return the results [as of that time]".
+	 */
+	if (range_time != NULL &&
+	    strcmp(context_changed_modtime(ctx), range_time) > 0) {
+		struct acap_buf code = ACAP_BUF_INIT;
+
+		search_query_free(&q);
+		acap_buf_addstr(&code, "MODIFIED ");
+		acap_buf_add_cstring(&code, context_path(ctx));
+		cmd_no(cmd, code.data, "Context \"%s\" changed after %s",
+		    ctxname, range_time);
+		acap_buf_deinit(&code);
+		return CMD_DONE;
 	}
 	if (search_query_makecontext(q, &en, &no) != NULL) {
 		search_query_free(&q);
@@ -479,7 +502,8 @@ cmd_search(struct cmd_ctx *cmd)
 	}
 	access_for_conn(cmd->conn, &acc);
 	if (target->str[0] != '/')
-		return search_context(cmd, target->str, p.q, &acc);
+		return search_context(cmd, target->str, p.q, &acc,
+		    p.range_time);
 	r = search_run(conn_store(cmd->conn), path, p.q, &acc, &res);
 	if (r != STORE_OK) {
 		/* not found and not readable look the same (§3.5) */

@@ -11,15 +11,26 @@
  * diffed against the old ones: REMOVEFROM for rows that left, CHANGE for
  * rows that moved or whose RETURN data changed, ADDTO for new rows, then
  * MODTIME (§6.5.3-§6.5.6).
+ *
+ * Re-evaluation is not done inside the commit: the change callback only
+ * queues the affected contexts (once each, oldest first) and a zero
+ * timer drains the queue in slices of CONTEXT_SLICE_USEC, so the STORE
+ * that caused the change is answered at once and the event loop keeps
+ * serving (and flushing the first notifications) during a large fan-out.
+ * A context that is used before its turn (UPDATECONTEXT, SEARCH on it)
+ * is brought up to date first.
  */
 #include "autoconf.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <sys/queue.h>
+
+#include <event2/event.h>
 
 #include "acap-buf.h"
 #include "access.h"
@@ -29,6 +40,7 @@
 #include "inherit.h"
 #include "log.h"
 #include "search.h"
+#include "server.h"
 #include "store.h"
 
 struct member {
@@ -37,9 +49,17 @@ struct member {
 	uint64_t msig;		/* hash of the effective modtime */
 };
 
+struct watch;
+
+/* A context's place in one watch's array (for O(1) removal). */
+struct wref {
+	struct watch *w;
+	size_t idx;
+};
+
 struct context {
 	TAILQ_ENTRY(context) entry;	/* in the connection's set */
-	struct context *dirty_next;	/* change batch list */
+	TAILQ_ENTRY(context) dirty_entry; /* in the re-evaluation queue */
 	bool dirty;
 	struct conn *conn;
 	char *name;
@@ -49,9 +69,10 @@ struct context {
 	bool enumerate, notify;
 	struct member *m;
 	size_t nm;
-	char **watch;		/* dataset paths this context is indexed under */
+	struct wref *watch;	/* the watches this context is indexed under */
+	size_t nwatch, capwatch;
 	char changed[STORE_MODTIME_LEN + 1];	/* last change that showed */
-	size_t nwatch;
+	char pending[STORE_MODTIME_LEN + 1];	/* newest queued change */
 };
 
 TAILQ_HEAD(context_list, context);
@@ -61,13 +82,26 @@ struct context_set {
 	size_t n;
 };
 
+/* One entry of a watch's array: the context and its wref's index. */
+struct wslot {
+	struct context *ctx;
+	size_t ref;
+};
+
 /* The fan-out index: dataset path -> contexts. */
 struct watch {
 	struct watch *next;
 	char *path;
-	struct context **ctx;
+	struct wslot *v;
 	size_t n, cap;
 };
+
+/* Longest run of re-evaluations before the loop serves I/O again. */
+#define CONTEXT_SLICE_USEC 5000
+
+static TAILQ_HEAD(, context) dirty_queue =
+    TAILQ_HEAD_INITIALIZER(dirty_queue);
+static struct event *drain_ev;
 
 #define WATCH_BUCKETS 65536
 static struct watch **watch_table;
@@ -75,6 +109,8 @@ static struct store *ctx_store;
 static size_t ctx_total;
 
 extern void (*conn_context_free_hook)(struct conn *c, void **slot);
+
+static void context_settle(struct context *ctx);
 
 static uint64_t
 hash_bytes(uint64_t h, const void *p, size_t len)
@@ -102,11 +138,21 @@ watch_slot(const char *path)
 	return wp;
 }
 
+/* Index ctx under path (not already there); -1 when out of memory. */
 static int
 watch_add(const char *path, struct context *ctx)
 {
 	struct watch **wp = watch_slot(path), *w = *wp;
 
+	if (ctx->nwatch == ctx->capwatch) {
+		size_t cap = ctx->capwatch == 0 ? 4 : ctx->capwatch * 2;
+		struct wref *n = realloc(ctx->watch, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		ctx->watch = n;
+		ctx->capwatch = cap;
+	}
 	if (w == NULL) {
 		if ((w = calloc(1, sizeof(*w))) == NULL ||
 		    (w->path = strdup(path)) == NULL) {
@@ -117,33 +163,46 @@ watch_add(const char *path, struct context *ctx)
 	}
 	if (w->n == w->cap) {
 		size_t cap = w->cap == 0 ? 4 : w->cap * 2;
-		struct context **n = realloc(w->ctx, cap * sizeof(*n));
+		struct wslot *n = realloc(w->v, cap * sizeof(*n));
 
-		if (n == NULL)
+		if (n == NULL) {
+			if (w->n == 0) {
+				*wp = w->next;
+				free(w->path);
+				free(w);
+			}
 			return -1;
-		w->ctx = n;
+		}
+		w->v = n;
 		w->cap = cap;
 	}
-	w->ctx[w->n++] = ctx;
+	w->v[w->n].ctx = ctx;
+	w->v[w->n].ref = ctx->nwatch;
+	ctx->watch[ctx->nwatch].w = w;
+	ctx->watch[ctx->nwatch].idx = w->n;
+	w->n++;
+	ctx->nwatch++;
 	return 0;
 }
 
+/* Remove ctx's i-th index entry from its watch (swap with the last). */
 static void
-watch_del(const char *path, struct context *ctx)
+watch_del(struct context *ctx, size_t i)
 {
-	struct watch **wp = watch_slot(path), *w = *wp;
-	size_t i;
+	struct watch *w = ctx->watch[i].w, **wp;
+	size_t idx = ctx->watch[i].idx;
 
-	if (w == NULL)
-		return;
-	for (i = 0; i < w->n; i++)
-		if (w->ctx[i] == ctx) {
-			w->ctx[i] = w->ctx[--w->n];
-			break;
-		}
+	w->n--;
+	if (idx != w->n) {
+		struct wslot last = w->v[w->n];
+
+		w->v[idx] = last;
+		last.ctx->watch[last.ref].idx = idx;
+	}
 	if (w->n == 0) {
+		wp = watch_slot(w->path);
 		*wp = w->next;
-		free(w->ctx);
+		free(w->v);
 		free(w->path);
 		free(w);
 	}
@@ -154,74 +213,92 @@ context_unwatch(struct context *ctx)
 {
 	size_t i;
 
-	for (i = 0; i < ctx->nwatch; i++) {
-		watch_del(ctx->watch[i], ctx);
-		free(ctx->watch[i]);
-	}
-	free(ctx->watch);
-	ctx->watch = NULL;
+	for (i = 0; i < ctx->nwatch; i++)
+		watch_del(ctx, i);
 	ctx->nwatch = 0;
 }
 
+/* A set of dataset paths (borrowed strings), in first-seen order. */
+struct pathset {
+	const char **p;
+	size_t n, cap;
+};
+
 static void
-context_watch_path(struct context *ctx, const char *path, size_t *cap)
+pathset_add(struct pathset *ps, const char *path)
 {
 	size_t i;
 
-	for (i = 0; i < ctx->nwatch; i++)
-		if (strcmp(ctx->watch[i], path) == 0)
+	for (i = 0; i < ps->n; i++)
+		if (strcmp(ps->p[i], path) == 0)
 			return;
-	if (ctx->nwatch == *cap) {
-		size_t ncap = *cap == 0 ? 4 : *cap * 2;
-		char **n = realloc(ctx->watch, ncap * sizeof(*n));
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap == 0 ? 8 : ps->cap * 2;
+		const char **n = realloc(ps->p, cap * sizeof(*n));
 
 		if (n == NULL)
-			return;
-		ctx->watch = n;
-		*cap = ncap;
+			return;	/* the context misses this dataset */
+		ps->p = n;
+		ps->cap = cap;
 	}
-	if ((ctx->watch[ctx->nwatch] = strdup(path)) == NULL)
-		return;
-	if (watch_add(path, ctx) == -1) {
-		free(ctx->watch[ctx->nwatch]);
-		return;
-	}
-	ctx->nwatch++;
+	ps->p[ps->n++] = path;
 }
 
 static void
-context_watch_view(struct context *ctx, const struct inherit_view *v,
-    size_t *cap)
+pathset_add_view(struct pathset *ps, const struct inherit_view *v)
 {
 	unsigned int i, n = inherit_view_layers(v);
 
 	for (i = 0; i < n; i++)
-		context_watch_path(ctx, inherit_view_layer_path(v, i), cap);
+		pathset_add(ps, inherit_view_layer_path(v, i));
 }
 
-/* Index a NOTIFY context under every dataset its result depends on. */
+/* Whether ctx is indexed under exactly the paths of ps, in that order. */
+static bool
+context_watches(const struct context *ctx, const struct pathset *ps)
+{
+	size_t i;
+
+	if (ctx->nwatch != ps->n)
+		return false;
+	for (i = 0; i < ps->n; i++)
+		if (strcmp(ctx->watch[i].w->path, ps->p[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Index a NOTIFY context under every dataset its result depends on.  A
+ * re-evaluation usually leaves that set as it was: then the index is not
+ * touched.
+ */
 static void
 context_rewatch(struct context *ctx)
 {
 	const struct inherit_view *v;
 	const struct inherit_entry *e;
 	struct inherit_view *base = NULL;
-	size_t i, cap = 0;
+	struct pathset ps = { NULL, 0, 0 };
+	size_t i;
 
-	context_unwatch(ctx);
 	if (!ctx->notify)
 		return;
-	context_watch_path(ctx, ctx->path, &cap);
+	pathset_add(&ps, ctx->path);
 	if (inherit_view_open(ctx_store, ctx->path,
 	    search_query_noinherit(ctx->q) ? INHERIT_F_NOINHERIT : 0,
-	    &base) == STORE_OK) {
-		context_watch_view(ctx, base, &cap);
-		inherit_view_free(&base);
-	}
+	    &base) == STORE_OK)
+		pathset_add_view(&ps, base);
 	for (i = 0; i < search_result_count(ctx->res); i++) {
 		search_result_row(ctx->res, i, &v, &e);
-		context_watch_view(ctx, v, &cap);
+		pathset_add_view(&ps, v);
 	}
+	if (!context_watches(ctx, &ps)) {
+		context_unwatch(ctx);
+		for (i = 0; i < ps.n; i++)
+			(void)watch_add(ps.p[i], ctx);
+	}
+	inherit_view_free(&base);
+	free(ps.p);
 }
 
 /* Skip the first string (quoted or literal) of our own writer's output. */
@@ -264,20 +341,23 @@ member_key(const struct context *ctx, const struct inherit_view *v,
 }
 
 /*
- * Formatted RETURN data of a row (what ADDTO/CHANGE carry after the entry
- * name) into data; returns its offset.
+ * The formatted RETURN data of every row of one evaluation (what ADDTO
+ * and CHANGE carry after the entry name), kept so that a row is
+ * formatted once: for its signature and, if it changed, for the client.
  */
-static size_t
-row_data(const struct context *ctx, const struct inherit_view *v,
-    const struct inherit_entry *e, struct acap_buf *data)
-{
-	struct search_access acc;
+struct rowdata {
+	struct acap_buf buf;
+	size_t *span;		/* row i: offset span[2i], length span[2i+1] */
+};
 
-	acap_buf_reset(data);
-	access_for_conn(ctx->conn, &acc);
-	search_format_entry(data, ctx->q, &acc, v, e);
-	return skip_first_string(data->data != NULL ? data->data : "",
-	    data->len);
+#define ROWDATA_INIT { ACAP_BUF_INIT, NULL }
+
+static void
+rowdata_free(struct rowdata *rd)
+{
+	acap_buf_deinit(&rd->buf);
+	free(rd->span);
+	rd->span = NULL;
 }
 
 static void
@@ -290,20 +370,30 @@ members_free(struct member *m, size_t n)
 	free(m);
 }
 
-/* Build the member table of res. */
+/*
+ * Build the member table of res.  With rd, every row's formatted data is
+ * kept there; without, it is formatted into scratch space and dropped.
+ */
 static struct member *
 members_build(const struct context *ctx, const struct search_result *res,
-    size_t *n_r)
+    const struct search_access *acc, struct rowdata *rd, size_t *n_r)
 {
-	struct acap_buf key = ACAP_BUF_INIT, data = ACAP_BUF_INIT;
+	struct acap_buf key = ACAP_BUF_INIT, scratch = ACAP_BUF_INIT;
+	struct acap_buf *data = rd != NULL ? &rd->buf : &scratch;
 	const struct inherit_view *v;
 	const struct inherit_entry *e;
-	size_t i, n = search_result_count(res), off;
+	size_t i, n = search_result_count(res), start, off;
 	struct member *m;
 
 	*n_r = 0;
 	if ((m = calloc(n > 0 ? n : 1, sizeof(*m))) == NULL)
 		return NULL;
+	if (rd != NULL &&
+	    (rd->span = calloc(n > 0 ? 2 * n : 1, sizeof(*rd->span))) ==
+	    NULL) {
+		free(m);
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		search_result_row(res, i, &v, &e);
 		member_key(ctx, v, e, &key);
@@ -312,14 +402,23 @@ members_build(const struct context *ctx, const struct search_result *res,
 			m = NULL;
 			break;
 		}
-		off = row_data(ctx, v, e, &data);
-		m[i].sig = hash_bytes(HASH_INIT, data.data + off,
-		    data.len - off);
+		if (rd == NULL)
+			acap_buf_reset(data);
+		start = data->len;
+		search_format_entry(data, ctx->q, acc, v, e);
+		off = start + skip_first_string(data->data + start,
+		    data->len - start);
+		m[i].sig = hash_bytes(HASH_INIT, data->data + off,
+		    data->len - off);
 		m[i].msig = hash_bytes(HASH_INIT, e->modtime,
 		    strlen(e->modtime));
+		if (rd != NULL) {
+			rd->span[2 * i] = off;
+			rd->span[2 * i + 1] = data->len - off;
+		}
 	}
 	acap_buf_deinit(&key);
-	acap_buf_deinit(&data);
+	acap_buf_deinit(&scratch);
 	if (m != NULL)
 		*n_r = n;
 	return m;
@@ -342,6 +441,9 @@ static void
 context_destroy(struct context_set *set, struct context *ctx)
 {
 	context_unwatch(ctx);
+	free(ctx->watch);
+	if (ctx->dirty)
+		TAILQ_REMOVE(&dirty_queue, ctx, dirty_entry);
 	TAILQ_REMOVE(&set->list, ctx, entry);
 	set->n--;
 	ctx_total--;
@@ -387,6 +489,7 @@ context_make(struct conn *c, const char *name, const char *path,
     struct search_query *q, struct search_result *res)
 {
 	struct context_set *set = context_set_get(c, true);
+	struct search_access acc;
 	struct context *ctx, *old;
 	bool enumerate, notify;
 
@@ -405,12 +508,14 @@ context_make(struct conn *c, const char *name, const char *path,
 	ctx->conn = c;
 	ctx->q = q;
 	ctx->res = res;
+	access_for_conn(c, &acc);
 	search_query_makecontext(q, &enumerate, &notify);
 	ctx->enumerate = enumerate;
 	ctx->notify = notify;
 	if ((ctx->name = strdup(name)) == NULL ||
 	    (ctx->path = strdup(path)) == NULL ||
-	    (ctx->m = members_build(ctx, res, &ctx->nm)) == NULL) {
+	    (ctx->m = members_build(ctx, res, &acc, NULL, &ctx->nm)) ==
+	    NULL) {
 		free(ctx->name);
 		free(ctx->path);
 		free(ctx);
@@ -458,6 +563,12 @@ context_changed_modtime(const struct context *ctx)
 	return ctx->changed;
 }
 
+const char *
+context_path(const struct context *ctx)
+{
+	return ctx->path;
+}
+
 const struct search_query *
 context_query(const struct context *ctx)
 {
@@ -483,6 +594,8 @@ context_update(struct conn *c, const char *name)
 
 	if (ctx == NULL || !ctx->notify)
 		return CONTEXT_ENOENT;
+	/* §6.5.2: pending notifications are sent before the OK. */
+	context_settle(ctx);
 	return CONTEXT_OK;
 }
 
@@ -502,24 +615,22 @@ context_total(void)
 
 /* ---- Notification ----------------------------------------------------- */
 
+/* Append one untagged notification line for ctx to out. */
 static void
-notify_line(struct context *ctx, const char *kind, const char *key,
-    const char *pos, const char *data, size_t datalen)
+notify_line(struct acap_buf *out, const struct context *ctx,
+    const char *kind, const char *key, const char *pos, const char *data,
+    size_t datalen)
 {
-	struct acap_buf b = ACAP_BUF_INIT;
-
-	acap_buf_addstr(&b, "* ");
-	acap_buf_addstr(&b, kind);
-	acap_buf_addch(&b, ' ');
-	acap_buf_add_cstring(&b, ctx->name);
-	acap_buf_addch(&b, ' ');
-	acap_buf_add_cstring(&b, key);
-	acap_buf_addstr(&b, pos);
+	acap_buf_addstr(out, "* ");
+	acap_buf_addstr(out, kind);
+	acap_buf_addch(out, ' ');
+	acap_buf_add_cstring(out, ctx->name);
+	acap_buf_addch(out, ' ');
+	acap_buf_add_cstring(out, key);
+	acap_buf_addstr(out, pos);
 	if (datalen > 0)
-		acap_buf_add(&b, data, datalen);
-	acap_buf_addstr(&b, "\r\n");
-	conn_write(ctx->conn, b.data, b.len);
-	acap_buf_deinit(&b);
+		acap_buf_add(out, data, datalen);
+	acap_buf_addstr(out, "\r\n");
 }
 
 static ssize_t
@@ -545,21 +656,19 @@ find_member(const struct member *m, size_t n, const char *key)
 }
 
 /*
- * Diff old members against the new result and send the notifications.
- * W is the client's view of the ordered list, updated as each
- * notification is "applied", so every position we send is the one the
- * client will compute (§6.5.3-§6.5.5).  Returns whether anything was sent.
+ * Diff old members against the new ones (nm, whose formatted data is in
+ * rd) and append the notifications to out.  W is the client's view of the
+ * ordered list, updated as each notification is "applied", so every
+ * position we send is the one the client will compute (§6.5.3-§6.5.5).
+ * Returns whether anything was appended.
  */
 static bool
-context_diff(struct context *ctx, struct search_result *res,
-    struct member *nm, size_t nn)
+context_diff(struct context *ctx, const struct member *nm, size_t nn,
+    const struct rowdata *rd, struct acap_buf *out)
 {
-	struct acap_buf data = ACAP_BUF_INIT;
-	const struct inherit_view *v;
-	const struct inherit_entry *e;
 	const char **w = NULL;
 	bool *settled = NULL, sent = false;
-	size_t wn = 0, i, j, off;
+	size_t wn = 0, i, j;
 	char pos[48];
 	ssize_t k, oi;
 
@@ -576,7 +685,8 @@ context_diff(struct context *ctx, struct search_result *res,
 		k = find_key(w, wn, ctx->m[i].key);
 		snprintf(pos, sizeof(pos), " %zu",
 		    ctx->enumerate ? (size_t)k + 1 : 0);
-		notify_line(ctx, "REMOVEFROM", ctx->m[i].key, pos, NULL, 0);
+		notify_line(out, ctx, "REMOVEFROM", ctx->m[i].key, pos, NULL,
+		    0);
 		memmove(w + k, w + k + 1, (wn - (size_t)k - 1) * sizeof(*w));
 		wn--;
 		sent = true;
@@ -630,37 +740,38 @@ context_diff(struct context *ctx, struct search_result *res,
 		settled[to] = true;
 		if (!moved && nm[i].sig == ctx->m[oi].sig)
 			continue;	/* only the modtime changed */
-		search_result_row(res, i, &v, &e);
-		off = row_data(ctx, v, e, &data);
 		snprintf(pos, sizeof(pos), " %zu %zu",
 		    ctx->enumerate ? from + 1 : 0, ctx->enumerate ? to + 1 : 0);
-		notify_line(ctx, "CHANGE", key, pos, data.data + off,
-		    data.len - off);
+		notify_line(out, ctx, "CHANGE", key, pos,
+		    rd->buf.data + rd->span[2 * i], rd->span[2 * i + 1]);
 		sent = true;
 	}
 	/* 3. New rows: ADDTO at their final position, in order. */
 	for (i = 0; i < nn; i++) {
 		if (find_member(ctx->m, ctx->nm, nm[i].key) >= 0)
 			continue;
-		search_result_row(res, i, &v, &e);
-		off = row_data(ctx, v, e, &data);
 		snprintf(pos, sizeof(pos), " %zu", ctx->enumerate ? i + 1 : 0);
-		notify_line(ctx, "ADDTO", nm[i].key, pos, data.data + off,
-		    data.len - off);
+		notify_line(out, ctx, "ADDTO", nm[i].key, pos,
+		    rd->buf.data + rd->span[2 * i], rd->span[2 * i + 1]);
 		sent = true;
 	}
 out:
 	free(w);
 	free(settled);
-	acap_buf_deinit(&data);
 	return sent;
 }
 
+/*
+ * Run ctx's search again and send what changed, in one write: the
+ * notifications, then MODTIME with the newest change queued for it.
+ */
 static void
-context_reevaluate(struct context *ctx, const char *modtime)
+context_reevaluate(struct context *ctx)
 {
 	struct search_access acc;
 	struct search_result *res = NULL;
+	struct rowdata rd = ROWDATA_INIT;
+	struct acap_buf out = ACAP_BUF_INIT;
 	struct member *nm;
 	size_t nn;
 	enum store_err err;
@@ -674,72 +785,122 @@ context_reevaluate(struct context *ctx, const char *modtime)
 		 * The dataset went away (or became unreadable): every row
 		 * leaves, and the context is empty from now on.
 		 */
-		nm = calloc(1, sizeof(*nm));
-		nn = 0;
 		res = search_refine(0, NULL, NULL, ctx->q, &acc, false);
 	} else if (err != STORE_OK) {
 		conn_log(ctx->conn, LOG_ERR, "context %s: re-evaluation "
 		    "failed: %s", ctx->name, store_err_text(err));
 		return;
-	} else
-		nm = members_build(ctx, res, &nn);
-	if (nm == NULL) {
+	}
+	if (res == NULL ||
+	    (nm = members_build(ctx, res, &acc, &rd, &nn)) == NULL) {
 		search_result_free(&res);
+		rowdata_free(&rd);
 		return;
 	}
-	if (context_diff(ctx, res, nm, nn)) {
-		struct acap_buf b = ACAP_BUF_INIT;
-
-		snprintf(ctx->changed, sizeof(ctx->changed), "%s", modtime);
+	if (context_diff(ctx, nm, nn, &rd, &out)) {
+		snprintf(ctx->changed, sizeof(ctx->changed), "%s",
+		    ctx->pending);
 		/* §6.5.6: the client has every change up to this modtime. */
-		acap_buf_addstr(&b, "* MODTIME ");
-		acap_buf_add_cstring(&b, ctx->name);
-		acap_buf_addch(&b, ' ');
-		acap_buf_add_cstring(&b, modtime);
-		acap_buf_addstr(&b, "\r\n");
-		conn_write(ctx->conn, b.data, b.len);
-		acap_buf_deinit(&b);
+		acap_buf_addstr(&out, "* MODTIME ");
+		acap_buf_add_cstring(&out, ctx->name);
+		acap_buf_addch(&out, ' ');
+		acap_buf_add_cstring(&out, ctx->pending);
+		acap_buf_addstr(&out, "\r\n");
+		conn_write(ctx->conn, out.data, out.len);
 	}
+	acap_buf_deinit(&out);
+	rowdata_free(&rd);
 	members_free(ctx->m, ctx->nm);
 	ctx->m = nm;
 	ctx->nm = nn;
-	if (res != NULL) {
-		search_result_free(&ctx->res);
-		ctx->res = res;
-	}
+	search_result_free(&ctx->res);
+	ctx->res = res;
 	context_rewatch(ctx);
+}
+
+/* Take ctx off the queue and bring it up to date. */
+static void
+context_settle(struct context *ctx)
+{
+	if (!ctx->dirty)
+		return;
+	TAILQ_REMOVE(&dirty_queue, ctx, dirty_entry);
+	ctx->dirty = false;
+	context_reevaluate(ctx);
+}
+
+static uint64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+drain_schedule(void)
+{
+	static const struct timeval zero = { 0, 0 };
+
+	if (drain_ev != NULL && !evtimer_pending(drain_ev, NULL))
+		evtimer_add(drain_ev, &zero);
+}
+
+/* Re-evaluate queued contexts for one slice, then let the loop run. */
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct context *ctx;
+	uint64_t deadline = now_usec() + CONTEXT_SLICE_USEC;
+	unsigned int k = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while ((ctx = TAILQ_FIRST(&dirty_queue)) != NULL) {
+		context_settle(ctx);
+		if ((++k & 15) == 0 && now_usec() >= deadline)
+			break;
+	}
+	if (!TAILQ_EMPTY(&dirty_queue))
+		drain_schedule();
+}
+
+void
+context_sync(struct context *ctx)
+{
+	context_settle(ctx);
 }
 
 static void
 context_changed_cb(void *arg, const struct store_change *changes, size_t n)
 {
-	struct context *dirty = NULL, *ctx;
-	const char *modtime = NULL;
+	struct context *ctx;
 	size_t i, j;
 
 	(void)arg;
 	for (i = 0; i < n; i++) {
 		struct watch *w = *watch_slot(changes[i].dataset);
 
-		modtime = changes[i].modtime;
 		if (w == NULL)
 			continue;
 		for (j = 0; j < w->n; j++) {
-			ctx = w->ctx[j];
+			ctx = w->v[j].ctx;
+			snprintf(ctx->pending, sizeof(ctx->pending), "%s",
+			    changes[i].modtime);
 			if (ctx->dirty)
 				continue;
 			ctx->dirty = true;
-			ctx->dirty_next = dirty;
-			dirty = ctx;
+			TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
 		}
 	}
-	/* Re-evaluation rewrites the index: detach the list first. */
-	while ((ctx = dirty) != NULL) {
-		dirty = ctx->dirty_next;
-		ctx->dirty = false;
-		ctx->dirty_next = NULL;
-		context_reevaluate(ctx, modtime);
-	}
+	if (drain_ev == NULL) {
+		/* no event loop (unit tests): re-evaluate at once */
+		while ((ctx = TAILQ_FIRST(&dirty_queue)) != NULL)
+			context_settle(ctx);
+	} else if (!TAILQ_EMPTY(&dirty_queue))
+		drain_schedule();
 }
 
 void
@@ -749,6 +910,9 @@ context_init(struct store *st)
 	if (watch_table == NULL &&
 	    (watch_table = calloc(WATCH_BUCKETS, sizeof(*watch_table))) ==
 	    NULL)
+		fatal("out of memory");
+	if (drain_ev == NULL && srv != NULL && srv->base != NULL &&
+	    (drain_ev = evtimer_new(srv->base, drain_cb, NULL)) == NULL)
 		fatal("out of memory");
 	store_set_change_cb(st, context_changed_cb, NULL);
 	conn_context_free_hook = context_conn_gone;

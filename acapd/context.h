@@ -8,9 +8,11 @@
  * that dataset (their own datasets and every dataset they inherit from).
  * A committed change is re-evaluated only for the contexts registered
  * under the changed datasets, so a STORE costs what it affects, not what
- * the server holds.  Notifications (ADDTO, REMOVEFROM, CHANGE, MODTIME)
- * are queued on the connection through conn_write(), which enforces the
- * output cap.
+ * the server holds.  Re-evaluation happens after the change's command
+ * has been answered, from the event loop, in bounded slices (oldest
+ * queued context first).  Notifications (ADDTO, REMOVEFROM, CHANGE,
+ * MODTIME) are queued on the connection through conn_write(), which
+ * enforces the output cap.
  */
 #ifndef CONTEXT_H
 #define CONTEXT_H
@@ -52,6 +54,8 @@ void context_row(const struct context *ctx, size_t i,
     const struct inherit_view **v_r, const struct inherit_entry **e_r);
 bool context_enumerated(const struct context *ctx);
 bool context_notify(const struct context *ctx);
+/* The canonical dataset the context's SEARCH ran on. */
+const char *context_path(const struct context *ctx);
 /* The query that made the context (its DEPTH decides entry naming). */
 const struct search_query *context_query(const struct context *ctx);
 
@@ -67,9 +71,16 @@ const char *context_changed_modtime(const struct context *ctx);
 enum context_err context_free_named(struct conn *c, const char *name);
 
 /*
+ * Bring ctx up to date now if a change is queued for it: its
+ * notifications are written before this returns.  Call before reading a
+ * NOTIFY context's rows (SEARCH on a context).
+ */
+void context_sync(struct context *ctx);
+
+/*
  * UPDATECONTEXT (§6.5.2): pending notifications for the context are
- * delivered (acapd sends them as soon as a change commits, so nothing is
- * pending); CONTEXT_ENOENT when there is no such NOTIFY context.
+ * delivered (context_sync) before this returns; CONTEXT_ENOENT when there
+ * is no such NOTIFY context.
  */
 enum context_err context_update(struct conn *c, const char *name);
 
