@@ -86,6 +86,7 @@ struct conn {
 	bool closing;
 	bool freeing;
 	bool read_paused;	/* output above high-water */
+	bool input_full;	/* unread input at CONN_INPUT_HIWAT */
 	bool paused;		/* failed-login delay */
 	bool in_callback;
 	long long close_deadline;	/* ms: free even if output is stuck */
@@ -382,11 +383,6 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	srv->nconns_unauth++;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
-	/*
-	 * Input waits in the bufferevent only while commands are not being
-	 * processed (failed-login delay, output back-pressure): bound it.
-	 */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
 	conn_set_timeouts(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_log(c, LOG_INFO, "connect from %s", c->peer);
@@ -821,9 +817,9 @@ conn_begin_tls(struct conn *c)
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	c->bev = tls;
 	c->tls = true;
+	c->input_full = false;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_HIWAT);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_log(c, LOG_INFO, "starting TLS");
 	/* The greeting follows the handshake: see conn_event_cb(). */
@@ -872,6 +868,29 @@ conn_handle(struct conn *c, int r, const struct acap_cmd *cmd)
 	}
 	conn_reply_error(c, tag, reason);
 	conn_count_bad(c);
+}
+
+/*
+ * Input waits in the input buffer only while commands are not being
+ * processed (failed-login delay): stop reading at CONN_INPUT_HIWAT, so a
+ * client cannot make us buffer more than that plus one read.  Not done
+ * with a libevent read high-water mark: on a TLS filter (libevent 2.1)
+ * that re-reads at every drain and leaves a 16 KiB chunk reserved in the
+ * input buffer of every idle connection.
+ */
+static void
+conn_bound_input(struct conn *c)
+{
+	size_t n = evbuffer_get_length(bufferevent_get_input(c->bev));
+
+	if (!c->input_full && n >= CONN_INPUT_HIWAT) {
+		c->input_full = true;
+		bufferevent_disable(c->bev, EV_READ);
+	} else if (c->input_full && n < CONN_INPUT_HIWAT) {
+		c->input_full = false;
+		if (!c->read_paused && !c->closing)
+			bufferevent_enable(c->bev, EV_READ);
+	}
 }
 
 static void
@@ -929,6 +948,7 @@ conn_process(struct conn *c)
 			break;
 		}
 	}
+	conn_bound_input(c);
 }
 
 static void
@@ -952,7 +972,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	c->in_callback = true;
 	if (c->read_paused && !c->closing) {
 		c->read_paused = false;
-		bufferevent_enable(c->bev, EV_READ);
+		if (!c->input_full)
+			bufferevent_enable(c->bev, EV_READ);
 		conn_process(c);
 	}
 	c->in_callback = false;

@@ -234,9 +234,11 @@ class Instance:
               (user, r.stderr.decode(errors="replace")))
 
     def _limit(self):
+        # nofile: one number (soft = hard) or a (soft, hard) pair
         if self.nofile is not None:
-            resource.setrlimit(resource.RLIMIT_NOFILE,
-                               (self.nofile, self.nofile))
+            lim = self.nofile if isinstance(self.nofile, tuple) else \
+                (self.nofile, self.nofile)
+            resource.setrlimit(resource.RLIMIT_NOFILE, lim)
 
     def spawn(self):
         """Start acapd without waiting for it to be ready."""
@@ -363,6 +365,19 @@ class Client:
         self.eof = False
         self.tagseq = 0
         self.greeting = self.line() if greeting else None
+
+    def starttls(self):
+        """STARTTLS, the handshake (any certificate) and the new
+        greeting."""
+        import ssl
+        _, final = self.command("STARTTLS")
+        check(is_ok(final), "STARTTLS: %r" % final)
+        check(self.framer.pending() == 0, "STARTTLS: data after the OK")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock = ctx.wrap_socket(self.sock)
+        self.greeting = self.line()
 
     def close(self):
         try:

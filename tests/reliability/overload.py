@@ -17,6 +17,12 @@
 #   pipeline  20,000 pipelined SEARCHes and 2,000 that each return 60 KB,
 #             sent without reading: memory stays bounded (output_hiwat
 #             back-pressure), every command answered, in order
+#   inputbound  input sent during the failed-login delay, without and
+#             with TLS: 64 MB pipelined grow RSS by less than 4 MiB (the
+#             unread-input bound, 256 KiB), and 1 MB of NOOPs sent then
+#             are all answered, in order, once the delay is over
+#   fdraise   soft RLIMIT_NOFILE 128, hard 256: acapd raises the soft
+#             limit and logs the connections that allows (192)
 #   contexts  10 rounds of 10 connections x context_limit NOTIFY contexts
 #             with a STORE fanned out to all of them: memory flat
 #   churn     1,000 connect/login/STORE/SEARCH/LOGOUT sessions, 25 at a
@@ -274,6 +280,78 @@ def part_pipeline():
         inst.cleanup()
 
 
+TLS_CONF = {"tls_generate": "yes", "tls_cert": "cert.pem",
+            "tls_key": "key.pem"}
+
+
+def failed_login(c):
+    """A wrong password: acapd delays this connection's next command."""
+    final = c.login("fred", "wrong")
+    check(re.match(rb"t\d+ NO", final) is not None,
+          "inputbound: wrong password: %r" % final)
+
+
+def send_quietly(c, data):
+    """sendall() until done or the connection is shut down."""
+    try:
+        c.sock.sendall(data)
+    except (OSError, ValueError):
+        pass
+
+
+def part_inputbound():
+    inst = acaprel.Instance(NAME + "-input", dict(
+        TLS_CONF, auth_fail_delay_ms="4000"))
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        grew = {}
+        for tls in (False, True):
+            what = "TLS" if tls else "plain"
+            # 64 MB while commands wait: acapd stops reading at the bound
+            c = inst.connect(timeout=20)
+            if tls:
+                c.starttls()
+            failed_login(c)
+            rss0 = inst.rss_kb()
+            th = threading.Thread(target=send_quietly,
+                                  args=(c, b"x NOOP\r\n" * (8 << 20)))
+            th.start()
+            time.sleep(2)
+            grew[what] = inst.rss_kb() - rss0
+            c.sock.shutdown(socket.SHUT_RDWR)
+            th.join()
+            c.close()
+            check_rss(grew[what] < 4096, "inputbound: %s: RSS grew %d KiB "
+                      "with 64 MB sent during the delay" % (what, grew[what]))
+            # reading resumes after the delay and loses nothing
+            c = inst.connect(timeout=20)
+            if tls:
+                c.starttls()
+            failed_login(c)
+            n = 1 << 17
+            c.send(b"".join(b"n%d NOOP\r\n" % i for i in range(1, n + 1)))
+            read_tagged(c, n, b"n")
+            c.close()
+        check(inst.alive(), "inputbound: acapd died")
+        figure("input during a failed-login delay: 64 MB sent grew RSS by "
+               "%d KiB (plain) and %d KiB (TLS); 131,072 NOOPs sent then "
+               "were all answered afterwards", grew["plain"], grew["TLS"])
+    finally:
+        inst.cleanup()
+
+
+def part_fdraise():
+    inst = acaprel.Instance(NAME + "-fdraise", nofile=(128, 256))
+    try:
+        inst.start()
+        check("open-file limit 256: up to 192 connections" in
+              inst.log_text(), "fdraise: soft limit not raised to the "
+              "hard one (or not logged):\n" + inst.log_tail(10))
+    finally:
+        inst.cleanup()
+
+
 def part_contexts():
     inst = acaprel.Instance(NAME + "-ctx", {"context_limit": "200"})
     try:
@@ -374,6 +452,8 @@ PARTS = {
     "fdlimit": part_fdlimit,
     "perip": part_perip,
     "pipeline": part_pipeline,
+    "inputbound": part_inputbound,
+    "fdraise": part_fdraise,
     "contexts": part_contexts,
     "churn": part_churn,
 }
