@@ -371,7 +371,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		return;
 	}
 	conn_limits(c, &lim);
-	/* The parser is created on the first input byte (idle conns). */
+	/* The parser exists only while input is being parsed (idle conns). */
 	if ((c->idle_ev = evtimer_new(srv->base, conn_idle_cb, c)) == NULL) {
 		bufferevent_free(c->bev);
 		ip_put(ic);
@@ -799,7 +799,7 @@ conn_begin_tls(struct conn *c)
 	 * after STARTTLS in the clear is dropped, never executed under TLS.
 	 */
 	evbuffer_drain(in, evbuffer_get_length(in));
-	acap_parser_reset(c->parser);
+	acap_parser_free(&c->parser);
 	if (srv->tls == NULL || (ssl = tls_ctx_ssl_new(srv->tls, &err)) == NULL) {
 		conn_log(c, LOG_ERR, "cannot create TLS session: %s",
 		    srv->tls == NULL ? "no certificate" : err);
@@ -949,6 +949,13 @@ conn_process(struct conn *c)
 		}
 	}
 	conn_bound_input(c);
+	/*
+	 * Idle between commands: free the parser (its arena still holds the
+	 * last command); the next input byte makes a new one.
+	 */
+	if (c->parser != NULL && acap_parser_idle(c->parser) &&
+	    evbuffer_get_length(in) == 0)
+		acap_parser_free(&c->parser);
 }
 
 static void

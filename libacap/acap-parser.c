@@ -1244,6 +1244,12 @@ acap_parser_reset(struct acap_parser *p)
 	command_clear(p);
 }
 
+bool
+acap_parser_idle(const struct acap_parser *p)
+{
+	return p->state == PS_LINE && !p->busy;
+}
+
 size_t
 acap_parser_memory(const struct acap_parser *p)
 {

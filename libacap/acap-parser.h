@@ -153,6 +153,15 @@ const char *acap_parser_command_name(const struct acap_parser *p);
 /* Drop any partial command and free the arena down to its first block. */
 void acap_parser_reset(struct acap_parser *p);
 
+/*
+ * True between commands: no octet of a command is held and the stream is
+ * in sync (nothing fed yet, or the last command was returned, rejected or
+ * skipped as malformed).  A server may then free the parser of an idle
+ * connection and make a new one (same mode and limits) for its next input
+ * without any change in what is parsed.
+ */
+bool acap_parser_idle(const struct acap_parser *p);
+
 /* Bytes currently held (buffered input + arena), for memory accounting. */
 size_t acap_parser_memory(const struct acap_parser *p);
 

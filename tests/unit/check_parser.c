@@ -1460,6 +1460,45 @@ START_TEST(test_chunk_invariance)
 }
 END_TEST
 
+/* Idle: only between commands, never inside one or out of sync. */
+START_TEST(test_idle)
+{
+	struct acap_parser *p = acap_parser_new(ACAP_PARSER_COMMAND,
+	    &lim_std);
+	const struct acap_cmd *cmd;
+	size_t used;
+
+	ck_assert(acap_parser_idle(p));
+	ck_assert_int_eq(acap_parser_feed(p, "A1 NO", 5, &used, &cmd), 0);
+	ck_assert(!acap_parser_idle(p));
+	ck_assert_int_eq(acap_parser_feed(p, "OP\r\n", 4, &used, &cmd), 1);
+	ck_assert(acap_parser_idle(p));
+	/* a synchronizing literal announced, then being read */
+	ck_assert_int_eq(acap_parser_feed(p, "A2 X {3}\r\n", 10, &used,
+	    &cmd), 0);
+	ck_assert(acap_parser_want_continuation(p));
+	ck_assert(!acap_parser_idle(p));
+	acap_parser_continue(p);
+	ck_assert_int_eq(acap_parser_feed(p, "ab", 2, &used, &cmd), 0);
+	ck_assert(!acap_parser_idle(p));
+	ck_assert_int_eq(acap_parser_feed(p, "c\r\n", 3, &used, &cmd), 1);
+	ck_assert(acap_parser_idle(p));
+	/* refused literal; malformed command skipped: in sync again */
+	ck_assert_int_eq(acap_parser_feed(p, "A3 X {3}\r\n", 10, &used,
+	    &cmd), 0);
+	acap_parser_reject(p);
+	ck_assert(acap_parser_idle(p));
+	ck_assert_int_eq(acap_parser_feed(p, "A4 X (\r\n", 8, &used, &cmd),
+	    -1);
+	ck_assert(acap_parser_idle(p));
+	/* out of sync: never idle */
+	ck_assert_int_eq(acap_parser_feed(p, "A5 X {99999999999+}\r\n", 22,
+	    &used, &cmd), -1);
+	ck_assert(!acap_parser_idle(p));
+	acap_parser_free(&p);
+}
+END_TEST
+
 static Suite *
 parser_suite(void)
 {
@@ -1488,6 +1527,7 @@ parser_suite(void)
 	tcase_add_test(tc, test_args_limit);
 	tcase_add_test(tc, test_memory);
 	tcase_add_test(tc, test_memory_literal);
+	tcase_add_test(tc, test_idle);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");
