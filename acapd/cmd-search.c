@@ -356,6 +356,8 @@ finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
 	if ((ctxname = search_query_makecontext(q, &en, &no)) != NULL) {
 		if ((name = strdup(ctxname)) == NULL)
 			abort();
+		/* kept as long as the context: no slack (ctxname moves) */
+		search_query_compact(q);
 		/* q and res now belong to the context; this handler still
 		   reads them (nothing can change them until it returns) */
 		ce = context_make(cmd->conn, name, path, q, res);

@@ -154,6 +154,110 @@ arena_strdup(struct search_query *q, const char *s, size_t len)
 	return p;
 }
 
+/*
+ * Where old pointer p (into one of the blocks in old[]) lives in the
+ * compacted block: old blocks are copied one after the other, in list
+ * order, starting at the offsets in off[].  NULL and pointers outside the
+ * old blocks (already moved, or static) are returned as they are.
+ */
+static void *
+arena_reloc(struct arena_block *const *old, const size_t *off, size_t n,
+    struct arena_block *nb, const void *p)
+{
+	const char *c = p;
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const char *start = (const char *)old[i]->data;
+
+		if (c >= start && c <= start + old[i]->used)
+			return (char *)nb->data + off[i] + (size_t)(c - start);
+	}
+	return (void *)p;
+}
+
+/* Relocate the criteria tree below k (already in the new block). */
+static void
+key_reloc(struct arena_block *const *old, const size_t *off, size_t n,
+    struct arena_block *nb, struct search_key *k)
+{
+	while (k != NULL) {
+		k->attr = arena_reloc(old, off, n, nb, k->attr);
+		k->value = arena_reloc(old, off, n, nb, k->value);
+		k->a = arena_reloc(old, off, n, nb, k->a);
+		k->b = arena_reloc(old, off, n, nb, k->b);
+		key_reloc(old, off, n, nb, k->a);
+		k = k->b;	/* the second branch without recursion */
+	}
+}
+
+void
+search_query_compact(struct search_query *q)
+{
+	struct arena_block *b, *nb, **old;
+	size_t n = 0, total = 0, i, *off;
+
+	for (b = q->arena; b != NULL; b = b->next) {
+		n++;
+		total += b->used;
+	}
+	if (n > 1 || (n == 1 && q->arena->used < q->arena->size)) {
+		old = xrealloc(NULL, n, sizeof(*old));
+		off = xrealloc(NULL, n, sizeof(*off));
+		nb = xrealloc(NULL, 1, sizeof(*nb) + total);
+		nb->next = NULL;
+		nb->size = nb->used = total;
+		total = 0;
+		for (i = 0, b = q->arena; b != NULL; b = b->next, i++) {
+			/* used is a multiple of the alignment: stays aligned */
+			old[i] = b;
+			off[i] = total;
+			memcpy((char *)nb->data + total, b->data, b->used);
+			total += b->used;
+		}
+		q->context = arena_reloc(old, off, n, nb, q->context);
+		for (i = 0; i < q->nret; i++) {
+			q->ret[i].attr = arena_reloc(old, off, n, nb,
+			    q->ret[i].attr);
+			q->ret[i].meta = arena_reloc(old, off, n, nb,
+			    q->ret[i].meta);
+		}
+		for (i = 0; i < q->nsort; i++)
+			q->sort[i].attr = arena_reloc(old, off, n, nb,
+			    q->sort[i].attr);
+		q->criteria = arena_reloc(old, off, n, nb, q->criteria);
+		key_reloc(old, off, n, nb, q->criteria);
+		for (i = 0; i < n; i++)
+			free(old[i]);
+		free(old);
+		free(off);
+		q->arena = nb;
+	}
+	/* the RETURN and SORT arrays, exactly sized */
+	if (q->cret > q->nret) {
+		q->ret = xrealloc(q->ret, q->nret, sizeof(*q->ret));
+		q->cret = q->nret;
+	}
+	if (q->csort > q->nsort) {
+		q->sort = xrealloc(q->sort, q->nsort, sizeof(*q->sort));
+		q->csort = q->nsort;
+	}
+}
+
+size_t
+search_query_memory(const struct search_query *q)
+{
+	const struct arena_block *b;
+	size_t n = sizeof(*q) + q->cret * sizeof(*q->ret) +
+	    q->csort * sizeof(*q->sort);
+
+	for (b = q->arena; b != NULL; b = b->next)
+		n += sizeof(*b) + b->size;
+	return n;
+}
+
 struct search_query *
 search_query_new(void)
 {

@@ -134,6 +134,15 @@ struct search_key *search_key_range(struct search_query *q, uint32_t lo,
     uint32_t hi, const char *time);
 void search_query_set_criteria(struct search_query *q, struct search_key *k);
 
+/*
+ * Move everything the query holds into one exactly sized block (for a
+ * query kept as long as its context lives).  Pointers into the query
+ * obtained before are invalid afterwards; it means the same.
+ */
+void search_query_compact(struct search_query *q);
+/* Bytes the query holds (for tests and accounting). */
+size_t search_query_memory(const struct search_query *q);
+
 /* What was asked (for the command handler and contexts). */
 /* Whether DEPTH was given: then rows are named by entry path (§6.4.2). */
 bool search_query_has_depth(const struct search_query *q);

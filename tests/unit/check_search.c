@@ -644,6 +644,56 @@ START_TEST(test_return_values)
 }
 END_TEST
 
+/* A compacted query holds less and means the same. */
+START_TEST(test_compact)
+{
+	const char *err;
+	const char *const sv[] = { "size", "value" };
+	char *before, *after, big[3000];
+	size_t held;
+	bool en, no;
+
+	fill_addressbook();
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(search_query_set_makecontext(q, "ctx", false, true),
+	    0);
+	ck_assert_int_eq(search_query_begin_return(q), 0);
+	ck_assert_int_eq(search_query_add_return(q, "addressbook.Alias", sv, 2,
+	    &err), 0);
+	ck_assert_int_eq(search_query_add_return(q, "addressbook.E*", NULL, 0,
+	    &err), 0);
+	ck_assert_int_eq(search_query_begin_sort(q), 0);
+	ck_assert_int_eq(search_query_add_sort(q, "addressbook.Age",
+	    "-i;ascii-numeric", &err), 0);
+	/* a value over one arena block: the query spans several */
+	criteria(search_key_logic(q, SEARCH_OR,
+	    search_key_not(q, kmatch(SEARCH_SUBSTRING, "addressbook.Alias",
+	    "i;octet", big)),
+	    search_key_logic(q, SEARCH_AND,
+	    kmatch(SEARCH_PREFIX, "addressbook.Alias", "i;ascii-casemap", "B"),
+	    kmatch(SEARCH_EQUAL, "addressbook.Age", "i;ascii-numeric", "9"))));
+	before = entries("/addressbook/user/fred/", NULL);
+	held = search_query_memory(q);
+	search_query_compact(q);
+	ck_assert_uint_lt(search_query_memory(q), held);
+	ck_assert_uint_lt(search_query_memory(q), sizeof(big) + 2048);
+	after = entries("/addressbook/user/fred/", NULL);
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert_str_eq(search_query_makecontext(q, &en, &no), "ctx");
+	ck_assert(!en && no);
+	/* idempotent */
+	held = search_query_memory(q);
+	search_query_compact(q);
+	ck_assert_uint_eq(search_query_memory(q), held);
+	after = entries("/addressbook/user/fred/", NULL);
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+}
+END_TEST
+
 START_TEST(test_return_meta_kinds)
 {
 	const char *err;
@@ -936,6 +986,7 @@ search_suite(void)
 	tcase_add_test(tc, test_sort_reverse_nil_last);
 	tcase_add_test(tc, test_sort_multikey_stable);
 	tcase_add_test(tc, test_return_values);
+	tcase_add_test(tc, test_compact);
 	tcase_add_test(tc, test_return_meta_kinds);
 	tcase_add_test(tc, test_return_patterns);
 	tcase_add_test(tc, test_return_empty_and_depth_paths);
