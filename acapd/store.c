@@ -793,6 +793,9 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_META_GET,
 	ST_META_SET,
 	ST_READ_BEGIN,
@@ -834,6 +837,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	/* one STORE inside a batch (store_batch_apply) */
+	[ST_SAVEPOINT] = "SAVEPOINT store",
+	[ST_RELEASE] = "RELEASE store",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO store",
 	[ST_META_GET] = "SELECT value FROM store_meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO store_meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -915,6 +922,7 @@ struct change_rec {
 	enum store_change_kind kind;
 	char *dataset;
 	char *entry;
+	char modtime[STORE_MODTIME_LEN + 1];	/* of its STORE */
 };
 
 struct quota_delta {
@@ -940,10 +948,12 @@ struct store {
 	unsigned int reading;		/* store_read_begin() nesting */
 	bool read_txn;			/* a read transaction is open */
 
-	/* the running transaction (store_apply) */
+	/* the running transaction (a batch of STOREs, store_batch_*()) */
 	bool in_txn;
 	bool in_callback;		/* the change callback is running */
-	char txn_modtime[STORE_MODTIME_LEN + 1];
+	enum store_err txn_lost;	/* SQLite rolled the batch back: why */
+	size_t nkept;			/* STOREs applied in the batch so far */
+	char txn_modtime[STORE_MODTIME_LEN + 1];	/* the STORE's */
 	struct change_rec *changes;
 	size_t nchanges, cchanges;
 	struct quota_delta *qd;
@@ -1653,6 +1663,29 @@ txn_change(struct store *st, enum store_change_kind kind, const char *ds,
 	c->kind = kind;
 	c->dataset = xstrdup(ds);
 	c->entry = entry != NULL ? xstrdup(entry) : NULL;
+	memcpy(c->modtime, st->txn_modtime, sizeof(c->modtime));
+}
+
+/* Forget the changes recorded from index from on (a STORE rolled back). */
+static void
+txn_changes_truncate(struct store *st, size_t from)
+{
+	while (st->nchanges > from) {
+		st->nchanges--;
+		free(st->changes[st->nchanges].dataset);
+		free(st->changes[st->nchanges].entry);
+	}
+}
+
+/* Forget the quota deltas (charged, or rolled back with their STORE). */
+static void
+txn_quota_reset(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nqd; i++)
+		free(st->qd[i].user);
+	st->nqd = 0;
 }
 
 static void
@@ -1688,17 +1721,11 @@ txn_quota(struct store *st, const struct path_info *pi, int64_t delta)
 static void
 txn_reset(struct store *st)
 {
-	size_t i;
-
-	for (i = 0; i < st->nchanges; i++) {
-		free(st->changes[i].dataset);
-		free(st->changes[i].entry);
-	}
-	st->nchanges = 0;
-	for (i = 0; i < st->nqd; i++)
-		free(st->qd[i].user);
-	st->nqd = 0;
+	txn_changes_truncate(st, 0);
+	txn_quota_reset(st);
 	st->in_txn = false;
+	st->txn_lost = STORE_OK;
+	st->nkept = 0;
 }
 
 static void
@@ -2617,11 +2644,16 @@ quota_commit(struct store *st)
 	return STORE_OK;
 }
 
+/*
+ * The change callback, once per STORE of the committed batch, in the
+ * order they were applied (their changes are consecutive and share the
+ * STORE's modtime, which no other STORE has).
+ */
 static void
 fire_changes(struct store *st)
 {
 	struct store_change *c;
-	size_t i;
+	size_t i, first;
 
 	if (st->change_cb == NULL || st->nchanges == 0)
 		return;
@@ -2630,50 +2662,131 @@ fire_changes(struct store *st)
 		c[i].kind = st->changes[i].kind;
 		c[i].dataset = st->changes[i].dataset;
 		c[i].entry = st->changes[i].entry;
-		c[i].modtime = st->txn_modtime;
+		c[i].modtime = st->changes[i].modtime;
 	}
-	st->change_cb(st->change_arg, c, st->nchanges);
+	for (first = 0, i = 1; i <= st->nchanges; i++)
+		if (i == st->nchanges ||
+		    strcmp(c[i].modtime, c[first].modtime) != 0) {
+			st->change_cb(st->change_arg, &c[first], i - first);
+			first = i;
+		}
 	free(c);
 }
 
+/* Undo the whole batch after a failure; keeps the cause in errbuf. */
+static void
+batch_rollback(struct store *st)
+{
+	char why[sizeof(st->errbuf)];
+
+	/* a failing ROLLBACK would overwrite the cause */
+	memcpy(why, st->errbuf, sizeof(why));
+	if (!sqlite3_get_autocommit(st->db))
+		step_done(st, stq(st, ST_ROLLBACK));
+	memcpy(st->errbuf, why, sizeof(why));
+	/* snapshots read inside the transaction may show its writes */
+	cache_clear(&st->cache);
+	txn_reset(st);
+}
+
 enum store_err
-store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
-    struct store_result *res)
+store_batch_begin(struct store *st)
 {
 	enum store_err r;
-	size_t i;
 
-	memset(res, 0, sizeof(*res));
 	if (st->in_txn || st->in_callback || st->reading > 0) {
-		snprintf(st->errbuf, sizeof(st->errbuf), "store_apply inside "
-		    "a read section or a change callback");
+		snprintf(st->errbuf, sizeof(st->errbuf), "a write inside a "
+		    "batch, a read section or a change callback");
 		return STORE_EIO;
 	}
 	if ((r = step_done(st, stq(st, ST_BEGIN))) != STORE_OK)
 		return r;
 	st->in_txn = true;
+	st->txn_lost = STORE_OK;
+	st->nkept = 0;
+	return STORE_OK;
+}
+
+enum store_err
+store_batch_apply(struct store *st, const struct store_entry_op *ops,
+    size_t nops, struct store_result *res)
+{
+	char why[sizeof(st->errbuf)];
+	size_t mark = st->nchanges, i;
+	enum store_err r;
+
+	memset(res, 0, sizeof(*res));
+	if (!st->in_txn) {
+		snprintf(st->errbuf, sizeof(st->errbuf), "store_batch_apply "
+		    "outside a batch");
+		return STORE_EIO;
+	}
+	if (st->txn_lost != STORE_OK)
+		return st->txn_lost;
+	if ((r = step_done(st, stq(st, ST_SAVEPOINT))) != STORE_OK)
+		goto lost;
 	modtime_next(st, st->txn_modtime);
+	r = STORE_OK;
 	for (i = 0; i < nops && r == STORE_OK; i++)
 		r = apply_entry(st, &ops[i], res);
 	if (r == STORE_OK)
-		r = meta_set(st, "modtime", st->txn_modtime);
-	if (r == STORE_OK)
 		r = quota_commit(st);
+	txn_quota_reset(st);
+	if (r == STORE_OK && (r = step_done(st, stq(st, ST_RELEASE))) ==
+	    STORE_OK) {
+		memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));
+		st->nkept++;
+		return STORE_OK;
+	}
+	/*
+	 * This STORE alone is undone.  Some errors (I/O, full disk, busy)
+	 * make SQLite roll back the whole transaction: then every STORE of
+	 * the batch fails with this one's cause.
+	 */
+	txn_changes_truncate(st, mark);
+	cache_clear(&st->cache);
+	if (sqlite3_get_autocommit(st->db))
+		goto lost;
+	memcpy(why, st->errbuf, sizeof(why));
+	if (step_done(st, stq(st, ST_ROLLBACK_TO)) != STORE_OK ||
+	    step_done(st, stq(st, ST_RELEASE)) != STORE_OK) {
+		memcpy(st->errbuf, why, sizeof(why));
+		goto lost;
+	}
+	memcpy(st->errbuf, why, sizeof(why));
+	return r;
+lost:
+	st->txn_lost = r != STORE_OK ? r : STORE_EIO;
+	return st->txn_lost;
+}
+
+enum store_err
+store_batch_commit(struct store *st)
+{
+	enum store_err r = st->txn_lost;
+
+	if (!st->in_txn) {
+		snprintf(st->errbuf, sizeof(st->errbuf), "store_batch_commit "
+		    "outside a batch");
+		return STORE_EIO;
+	}
+	if (r == STORE_OK && st->nkept == 0) {
+		/* nothing to make durable: no commit, no fsync */
+		step_done(st, stq(st, ST_ROLLBACK));
+		txn_reset(st);
+		return STORE_OK;
+	}
+	/* the last modtime handed out survives a restart (store_open) */
+	if (r == STORE_OK)
+		r = meta_set(st, "modtime", st->last_modtime);
 	if (r == STORE_OK)
 		r = step_done(st, stq(st, ST_COMMIT));
 	if (r != STORE_OK) {
-		char why[sizeof(st->errbuf)];
-
-		/* keep the cause: a failing ROLLBACK would overwrite it */
-		memcpy(why, st->errbuf, sizeof(why));
-		step_done(st, stq(st, ST_ROLLBACK));
-		memcpy(st->errbuf, why, sizeof(why));
-		/* snapshots read inside the transaction may show its writes */
-		cache_clear(&st->cache);
-		txn_reset(st);
+		batch_rollback(st);
 		return r;
 	}
-	memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));
+	st->stats.commits++;
+	st->stats.stores += st->nkept;
 	/* the callback may read (NOTIFY re-evaluation), not write */
 	st->in_txn = false;
 	st->in_callback = true;
@@ -2681,6 +2794,22 @@ store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
 	st->in_callback = false;
 	txn_reset(st);
 	return STORE_OK;
+}
+
+enum store_err
+store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
+    struct store_result *res)
+{
+	enum store_err r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = store_batch_begin(st)) != STORE_OK)
+		return r;
+	if ((r = store_batch_apply(st, ops, nops, res)) != STORE_OK) {
+		batch_rollback(st);
+		return r;
+	}
+	return store_batch_commit(st);
 }
 
 /* ---- DELETEDSINCE ---------------------------------------------------- */

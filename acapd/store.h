@@ -112,6 +112,8 @@ enum store_err store_maintain(struct store *st);
 /* Counters since store_open(), for tests and the log. */
 struct store_stats {
 	uint64_t dir_snaps;		/* directory snapshots synthesised */
+	uint64_t commits;		/* transactions committed */
+	uint64_t stores;		/* STOREs committed (in those) */
 };
 void store_get_stats(const struct store *st, struct store_stats *stats_r);
 
@@ -288,6 +290,36 @@ struct store_result {
 enum store_err store_apply(struct store *st, const struct store_entry_op *ops,
     size_t nops, struct store_result *res);
 
+/*
+ * Group commit: several STOREs, each atomic on its own, in one database
+ * transaction and so one fsync (doc/store-batch.md).  store_apply() is a
+ * batch of one.
+ *
+ * store_batch_begin() opens the write transaction (BEGIN IMMEDIATE);
+ * refused inside a read section, a change callback or another batch.
+ * While it is open, reads (snapshots, views, store_read_begin()) see the
+ * STOREs applied so far, and nothing else may write.
+ *
+ * store_batch_apply() applies one STORE as store_apply() describes,
+ * under a savepoint: on an error (UNCHANGEDSINCE, quota, ...) only this
+ * STORE is undone and its error returned, and the batch goes on.  When
+ * SQLite itself abandoned the transaction (I/O error, full disk), the
+ * error is returned for this and every later call and by the commit.
+ * res->modtime is the STORE's own modtime (every STORE in a batch gets
+ * a distinct one, in order).
+ *
+ * store_batch_commit() commits (synchronous=FULL: durable on return) and
+ * then runs the change callback once per applied STORE, in order.  On
+ * an error nothing of the batch is applied: every STORE that
+ * store_batch_apply() accepted has failed with that error.  A batch in
+ * which no STORE was applied commits nothing and syncs nothing.  The
+ * batch is closed either way.
+ */
+enum store_err store_batch_begin(struct store *st);
+enum store_err store_batch_apply(struct store *st,
+    const struct store_entry_op *ops, size_t nops, struct store_result *res);
+enum store_err store_batch_commit(struct store *st);
+
 /* ---- Change feed ----------------------------------------------------- */
 
 enum store_change_kind {
@@ -306,8 +338,8 @@ struct store_change {
 };
 
 /*
- * Called once per committed transaction, after the commit, with every
- * change it made (in the order made).  The array and strings live only
+ * Called once per committed STORE, after the commit of its batch, with
+ * every change it made (in the order made; all with the STORE's modtime).  The array and strings live only
  * during the call.  Datasets inheriting from a changed one are not
  * listed: whoever needs them resolves dataset.inherit (inherit.h).
  * Must not call store_apply() (no re-entry).

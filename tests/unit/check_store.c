@@ -8,10 +8,13 @@
 
 #include <check.h>
 #include <limits.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acap-buf.h"
@@ -1176,6 +1179,205 @@ START_TEST(test_change_feed)
 }
 END_TEST
 
+/* ---- Group commit (store_batch_*) ------------------------------------ */
+
+/* One STORE of one attribute, built in caller-owned structs. */
+static void
+op_set(struct store_entry_op *op, struct store_attr_op *a,
+    struct store_str *v, const char *ds, const char *entry,
+    const char *attr, const char *value)
+{
+	memset(op, 0, sizeof(*op));
+	memset(a, 0, sizeof(*a));
+	v->s = value;
+	v->len = strlen(value);
+	a->name = attr;
+	a->value_op = STORE_OP_SET;
+	a->values = v;
+	a->nvalues = 1;
+	op->dataset = ds;
+	op->entry = entry;
+	op->attrs = a;
+	op->nattrs = 1;
+}
+
+static bool
+has_entry(struct store *st, const char *ds, const char *entry)
+{
+	struct store_snap *snap = NULL;
+	bool r;
+
+	r = store_snap_get(st, ds, &snap) == STORE_OK &&
+	    store_snap_find(snap, entry) != NULL;
+	store_snap_unref(&snap);
+	return r;
+}
+
+/*
+ * Five STOREs in one transaction: each is atomic on its own (a failing
+ * one, even a multi-entry one failing on its second entry, leaves no
+ * trace), each sees what the ones before it did (UNCHANGEDSINCE), each
+ * gets its own modtime, one commit, one change callback per STORE after
+ * the commit, and all of it survives a reopen.
+ */
+START_TEST(test_batch_stores_independent)
+{
+	struct store *st = open_store_cfg(300, 0, 64);
+	struct store_entry_op op[2];
+	struct store_attr_op a[2];
+	struct store_str v[2];
+	struct store_result res, res1;
+	struct store_stats s0, s1;
+	uint64_t limit, usage0, usage;
+	char big[401];
+	struct feed f;
+
+	memset(&f, 0, sizeof(f));
+	memset(big, 'b', 400);
+	big[400] = '\0';
+	ck_assert_int_eq(put(st, "/option/user/q/", "e", "o.v", "x"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/option/site/", "m", "o.v", "1"), STORE_OK);
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage0, NULL), STORE_OK);
+	store_set_change_cb(st, feed_cb, &f);
+	store_get_stats(st, &s0);
+
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	/* no second batch, no single STORE while one is open */
+	ck_assert_int_eq(store_batch_begin(st), STORE_EIO);
+	ck_assert_int_eq(put(st, "/option/site/", "z", "o.v", "1"), STORE_EIO);
+	/* 1: applied */
+	op_set(&op[0], &a[0], &v[0], "/option/site/", "a", "o.v", "1");
+	ck_assert_int_eq(store_batch_apply(st, op, 1, &res1), STORE_OK);
+	/* 2: UNCHANGEDSINCE fails, alone */
+	op_set(&op[0], &a[0], &v[0], "/option/site/", "m", "o.v", "2");
+	op[0].unchangedsince = "00000101000000";
+	ck_assert_int_eq(store_batch_apply(st, op, 1, &res), STORE_EMODIFIED);
+	/* 3: the quota fails on its second entry: the first is undone too */
+	op_set(&op[0], &a[0], &v[0], "/option/site/", "b", "o.v", "2");
+	op_set(&op[1], &a[1], &v[1], "/option/user/q/", "big", "o.v", big);
+	ck_assert_int_eq(store_batch_apply(st, op, 2, &res), STORE_EQUOTA);
+	ck_assert_str_eq(res.err.dataset, "/option/user/q/");
+	ck_assert(!has_entry(st, "/option/site/", "b"));
+	/* 4: sees 1 ("a" exists now, so "create only" fails) */
+	op_set(&op[0], &a[0], &v[0], "/option/site/", "a", "o.v", "4");
+	op[0].unchangedsince = "00000101000000";
+	ck_assert_int_eq(store_batch_apply(st, op, 1, &res), STORE_EMODIFIED);
+	/* 5: applied, a later modtime than 1 */
+	op_set(&op[0], &a[0], &v[0], "/option/site/", "c", "o.v", "5");
+	ck_assert_int_eq(store_batch_apply(st, op, 1, &res), STORE_OK);
+	ck_assert_int_gt(strcmp(res.modtime, res1.modtime), 0);
+	/* reads inside the batch see it; nothing is reported yet */
+	ck_assert(has_entry(st, "/option/site/", "a"));
+	ck_assert(has_entry(st, "/option/site/", "c"));
+	ck_assert_int_eq(f.calls, 0);
+
+	ck_assert_int_eq(store_batch_commit(st), STORE_OK);
+	ck_assert_int_eq(f.calls, 2);
+	ck_assert_str_eq(f.log.data, "0:/option/site/a;0:/option/site/c;");
+	store_get_stats(st, &s1);
+	ck_assert_uint_eq(s1.commits, s0.commits + 1);
+	ck_assert_uint_eq(s1.stores, s0.stores + 2);
+	/* the store is usable again, outside a batch */
+	ck_assert_int_eq(put(st, "/option/site/", "d", "o.v", "6"), STORE_OK);
+	acap_buf_deinit(&f.log);
+	store_free(&st);
+
+	st = open_store_cfg(300, 0, 64);
+	ck_assert(has_entry(st, "/option/site/", "a"));
+	ck_assert(has_entry(st, "/option/site/", "c"));
+	ck_assert(has_entry(st, "/option/site/", "d"));
+	ck_assert(!has_entry(st, "/option/site/", "b"));
+	ck_assert(!has_entry(st, "/option/user/q/", "big"));
+	ck_assert_int_eq(store_quota_get(st, "/option/user/q/", &limit,
+	    &usage, NULL), STORE_OK);
+	ck_assert_uint_eq(usage, usage0);
+	store_free(&st);
+}
+END_TEST
+
+/* A batch in which every STORE failed commits nothing (and syncs nothing). */
+START_TEST(test_batch_nothing_applied)
+{
+	struct store *st = open_store();
+	struct store_entry_op op;
+	struct store_attr_op a;
+	struct store_str v;
+	struct store_result res;
+	struct store_stats s0, s1;
+	char now[STORE_MODTIME_LEN + 1];
+
+	store_get_stats(st, &s0);
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	op_set(&op, &a, &v, "/option/", "a", "o.v", "1");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_EPERM);
+	ck_assert_int_eq(store_batch_commit(st), STORE_OK);
+	store_get_stats(st, &s1);
+	ck_assert_uint_eq(s1.commits, s0.commits);
+	ck_assert_uint_eq(s1.stores, s0.stores);
+	/* outside a batch, the batch calls refuse */
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_EIO);
+	ck_assert_int_eq(store_batch_commit(st), STORE_EIO);
+	/* a modtime handed out by a failed STORE is never handed out again */
+	store_modtime_current(st, now);
+	op_set(&op, &a, &v, "/option/site/", "a", "o.v", "1");
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert_int_gt(strcmp(res.modtime, now), 0);
+	store_free(&st);
+}
+END_TEST
+
+/*
+ * A commit that fails (the WAL cannot grow: RLIMIT_FSIZE, as a full disk
+ * would) fails every STORE of the batch: nothing of it is visible, no
+ * change is reported, and the store goes on afterwards.
+ */
+START_TEST(test_batch_commit_fails)
+{
+	struct store *st = open_store();
+	struct store_entry_op op;
+	struct store_attr_op a;
+	struct store_str v;
+	struct store_result res;
+	struct rlimit old, lim;
+	struct stat sb;
+	char wal[600];
+	struct feed f;
+	enum store_err r;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(put(st, "/option/site/", "m", "o.v", "1"), STORE_OK);
+	store_set_change_cb(st, feed_cb, &f);
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	op_set(&op, &a, &v, "/option/site/", "a", "o.v", "1");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
+	op_set(&op, &a, &v, "/option/site/", "b", "o.v", "2");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)sb.st_size;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = store_batch_commit(st);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	ck_assert(r == STORE_EFULL || r == STORE_EIO);
+	ck_assert_int_eq(f.calls, 0);
+	ck_assert(!has_entry(st, "/option/site/", "a"));
+	ck_assert(!has_entry(st, "/option/site/", "b"));
+	ck_assert(has_entry(st, "/option/site/", "m"));
+	op_set(&op, &a, &v, "/option/site/", "c", "o.v", "3");
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert(has_entry(st, "/option/site/", "c"));
+	ck_assert_int_eq(f.calls, 1);
+	acap_buf_deinit(&f.log);
+	store_free(&st);
+}
+END_TEST
+
 /* ---- The error table ------------------------------------------------- */
 
 START_TEST(test_err_codes)
@@ -1239,6 +1441,9 @@ store_suite(void)
 	tcase_add_test(tc, test_deleted_since);
 	tcase_add_test(tc, test_deleted_since_dropped_dataset);
 	tcase_add_test(tc, test_change_feed);
+	tcase_add_test(tc, test_batch_stores_independent);
+	tcase_add_test(tc, test_batch_nothing_applied);
+	tcase_add_test(tc, test_batch_commit_fails);
 	tcase_add_test(tc, test_err_codes);
 	suite_add_tcase(s, tc);
 	return s;
