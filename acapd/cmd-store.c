@@ -1,12 +1,14 @@
 /*
  * cmd-store.c -- STORE (RFC 2244 §6.6.1): parse the entry store lists,
  * reject repeats and bad names (BAD) and invalid server-validated values
- * (NO INVALID), check the caller's rights on every attribute (§3.5,
- * doc/acl.md: w/i/a, entries it cannot read, admin locks inherited from
- * base layers; NO PERMISSION and nothing applied), hand the whole request
- * to store_apply() as one transaction, then report values that DEFAULT
- * reverted to an inherited setting (ENTRY, example A345) and answer OK
- * only after the commit.
+ * (NO INVALID) at once, then queue the STORE for the group commit
+ * (doc/store-batch.md) with its connection suspended.  The flush, in
+ * arrival order inside one transaction, checks the caller's rights on
+ * every attribute (§3.5, doc/acl.md: w/i/a, entries it cannot read,
+ * admin locks inherited from base layers; NO PERMISSION and nothing
+ * applied), applies the STORE under its own savepoint, prepares the
+ * report of values that DEFAULT reverted to an inherited setting (ENTRY,
+ * example A345), commits once, and only then answers OK.
  */
 #include "autoconf.h"
 
@@ -16,15 +18,20 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <event2/event.h>
+
 #include "acap-arg.h"
 #include "acap-buf.h"
 #include "access.h"
 #include "acl.h"
 #include "commands.h"
+#include "config.h"
 #include "conn.h"
 #include "dspath.h"
 #include "inherit.h"
+#include "log.h"
 #include "search.h"
+#include "server.h"
 #include "store.h"
 
 /* One entry store list being built. */
@@ -1156,16 +1163,186 @@ check_rights(struct cmd_ctx *cmd, const struct req *rq)
 	return r == STORE_OK;
 }
 
+/* ---- Group commit (doc/store-batch.md) ---------------------------- */
+
+/*
+ * A validated STORE waiting for the batch.  Its connection is suspended
+ * until the answer is queued, so cmd.tag and the argument strings rq
+ * points to stay in the connection's parser.
+ */
+struct pending {
+	struct cmd_ctx cmd;		/* cmd.conn NULL: connection gone */
+	struct req rq;
+	struct acap_buf out;		/* ENTRY lines and the completion */
+	bool applied;			/* OK once the batch is committed */
+	struct pending *next;
+};
+
+/* STOREs per transaction; more wait for the next one (same turn). */
+#define BATCH_MAX	512
+
+static struct {
+	struct pending *head, **tail;
+	struct event *ev;		/* the flush, made active on demand */
+} queue;
+
+static void
+pending_cancel(struct conn *c, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)c;
+	p->cmd.conn = NULL;
+}
+
+/*
+ * Inside the batch's transaction, in arrival order: the rights check sees
+ * what the STOREs before this one did, then the STORE is applied under
+ * its own savepoint.  The answer goes to p->out; an OK is sent only
+ * after the commit.
+ */
+static void
+pending_apply(struct store *st, struct pending *p)
+{
+	struct store_entry_op *ops;
+	struct store_result res;
+	enum store_err r;
+	size_t i;
+
+	/* §3.5: every attribute checked before anything is applied */
+	if (!check_rights(&p->cmd, &p->rq))
+		return;
+	ops = calloc(p->rq.n, sizeof(*ops));
+	if (ops == NULL)
+		abort();
+	for (i = 0; i < p->rq.n; i++)
+		ops[i] = p->rq.e[i].op;
+	r = store_batch_apply(st, ops, p->rq.n, &res);
+	free(ops);
+	if (r != STORE_OK) {
+		reply_err(&p->cmd, r, &res.err);
+		return;
+	}
+	for (i = 0; i < p->rq.n; i++)
+		report_defaults(&p->cmd, &p->rq.e[i]);
+	p->applied = true;
+}
+
+/*
+ * One batch: every STORE queued during this event-loop turn (up to
+ * BATCH_MAX) in one transaction, one fsync, then every answer, then the
+ * connections go on with what they pipelined.
+ */
+static void
+batch_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *st = srv->store;
+	struct pending *list, *p, **pp, *next;
+	struct conn *c;
+	enum store_err r;
+	size_t n = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	list = queue.head;
+	for (pp = &queue.head; *pp != NULL && n < BATCH_MAX; n++)
+		pp = &(*pp)->next;
+	queue.head = *pp;
+	*pp = NULL;
+	if (queue.head == NULL)
+		queue.tail = &queue.head;
+	else
+		event_active(queue.ev, EV_TIMEOUT, 1);	/* the rest next */
+
+	r = store_batch_begin(st);
+	for (p = list; p != NULL; p = p->next) {
+		if (p->cmd.conn == NULL)
+			continue;
+		if (r != STORE_OK)
+			reply_err(&p->cmd, r, NULL);
+		else
+			pending_apply(st, p);
+	}
+	if (r == STORE_OK)
+		r = store_batch_commit(st);
+	log_debug("STORE batch: %zu STOREs, %s", n,
+	    r == STORE_OK ? "committed" : store_err_text(r));
+	/* durable now (or failed as a whole): answer in order */
+	for (p = list; p != NULL; p = p->next) {
+		if ((c = p->cmd.conn) == NULL)
+			continue;
+		if (p->applied && r != STORE_OK) {
+			acap_buf_reset(&p->out);
+			reply_err(&p->cmd, r, NULL);
+		} else if (p->applied) {
+			cmd_ok(&p->cmd, NULL, "STORE completed");
+		}
+		conn_write(c, p->out.data, p->out.len);
+	}
+	/*
+	 * A resumed connection may run anything, including what frees
+	 * another connection of the list (whose cancel then marks its
+	 * entry): entries are freed only after the loop.
+	 */
+	for (p = list; p != NULL; p = p->next) {
+		req_free(&p->rq);
+		acap_buf_deinit(&p->out);
+		if ((c = p->cmd.conn) != NULL)
+			conn_resume(c);
+	}
+	for (p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
+/* Queue a validated STORE; the flush runs later in this loop turn. */
+static enum cmd_status
+batch_queue(struct cmd_ctx *cmd, const struct req *rq)
+{
+	struct pending *p;
+
+	if (queue.ev == NULL) {
+		queue.tail = &queue.head;
+		queue.ev = event_new(srv->base, -1, 0, batch_flush_cb, NULL);
+		if (queue.ev == NULL)
+			abort();
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		abort();
+	p->cmd = *cmd;
+	p->cmd.out = &p->out;
+	p->rq = *rq;
+	acap_buf_init(&p->out);
+	*queue.tail = p;
+	queue.tail = &p->next;
+	if (cfg->store_commit_delay_ms > 0) {
+		struct timeval tv;
+
+		/* the first STORE of the batch starts the clock */
+		tv.tv_sec = cfg->store_commit_delay_ms / 1000;
+		tv.tv_usec = (cfg->store_commit_delay_ms % 1000) * 1000;
+		if (!event_pending(queue.ev, EV_TIMEOUT, NULL))
+			event_add(queue.ev, &tv);
+	} else {
+		/*
+		 * Active now, the event runs after the callbacks already
+		 * active in this turn: every connection with input ready
+		 * gets to queue its STORE first.
+		 */
+		event_active(queue.ev, EV_TIMEOUT, 1);
+	}
+	conn_suspend(cmd->conn, pending_cancel, p);
+	return CMD_QUEUED;
+}
+
 enum cmd_status
 cmd_store(struct cmd_ctx *cmd)
 {
-	struct store *st = conn_store(cmd->conn);
 	const char *user = conn_user(cmd->conn);
-	struct store_entry_op *ops;
-	struct store_result res;
 	struct store_errinfo info;
 	struct req rq;
-	enum store_err r;
 	size_t i, j, nstr = 0;
 
 	if (cmd->nargs == 0)
@@ -1205,25 +1382,5 @@ cmd_store(struct cmd_ctx *cmd)
 		req_free(&rq);
 		return CMD_DONE;
 	}
-	/* §3.5: every attribute checked before anything is applied */
-	if (!check_rights(cmd, &rq)) {
-		req_free(&rq);
-		return CMD_DONE;
-	}
-	ops = calloc(rq.n, sizeof(*ops));
-	if (ops == NULL)
-		abort();
-	for (i = 0; i < rq.n; i++)
-		ops[i] = rq.e[i].op;
-	r = store_apply(st, ops, rq.n, &res);
-	free(ops);
-	if (r != STORE_OK) {
-		reply_err(cmd, r, &res.err);
-		req_free(&rq);
-		return CMD_DONE;
-	}
-	for (i = 0; i < rq.n; i++)
-		report_defaults(cmd, &rq.e[i]);
-	req_free(&rq);
-	return cmd_ok(cmd, NULL, "STORE completed");
+	return batch_queue(cmd, &rq);
 }

@@ -162,7 +162,10 @@ void
 cmd_line_end(struct cmd_ctx *cmd)
 {
 	acap_buf_addstr(&line_buf, "\r\n");
-	conn_write(cmd->conn, line_buf.data, line_buf.len);
+	if (cmd->out != NULL)
+		acap_buf_add(cmd->out, line_buf.data, line_buf.len);
+	else
+		conn_write(cmd->conn, line_buf.data, line_buf.len);
 	line_open = false;
 	/* Do not keep a large reply's buffer around. */
 	acap_buf_reset(&line_buf);

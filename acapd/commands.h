@@ -22,6 +22,8 @@ enum cmd_status {
 	CMD_SUSPEND,	/* waiting (SASL step): the conn reads the next line
 			   and calls the handler's continuation */
 	CMD_CLOSE,	/* completion sent; close the connection afterwards */
+	CMD_QUEUED,	/* the handler suspended the connection and answers
+			   later (conn_suspend(), a STORE's group commit) */
 };
 
 /* Command flags, enforced in commands.c before a handler runs (§2.3). */
@@ -40,6 +42,8 @@ struct cmd_ctx {
 	const char *name;		/* upper-case canonical command name */
 	const struct acap_arg *args;
 	size_t nargs;
+	struct acap_buf *out;		/* NULL: lines go to the connection;
+					   else they are appended here */
 };
 
 typedef enum cmd_status cmd_func(struct cmd_ctx *cmd);

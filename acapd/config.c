@@ -121,6 +121,8 @@ static const struct option options[] = {
 	{ "integrity_check", OPT_BOOL, O(integrity_check), "no", 0, 0 },
 	{ "seed_site", OPT_BOOL, O(seed_site), "yes", 0, 0 },
 	{ "cache_datasets", OPT_UINT, O(cache_datasets), "16384", 0, UMAX },
+	{ "store_commit_delay_ms", OPT_UINT, O(store_commit_delay_ms), "0",
+	    0, 1000 },
 };
 
 static const struct option *

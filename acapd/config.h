@@ -78,6 +78,8 @@ struct config {
 	bool integrity_check;
 	bool seed_site;			/* seed the site layer on first start */
 	unsigned int cache_datasets;	/* dataset snapshots kept in memory */
+	unsigned int store_commit_delay_ms;	/* group commit: wait for more
+						   STOREs (0: one loop turn) */
 };
 
 /* The configuration in force.  Never NULL after config_init(). */

@@ -88,6 +88,9 @@ struct conn {
 	bool read_paused;	/* output above high-water */
 	bool input_full;	/* unread input at CONN_INPUT_HIWAT */
 	bool paused;		/* failed-login delay */
+	bool suspended;		/* a command answers later (conn_suspend) */
+	void (*suspend_cancel)(struct conn *, void *);
+	void *suspend_arg;
 	bool in_callback;
 	long long close_deadline;	/* ms: free even if output is stuck */
 	char *sasl_tag;		/* tag of a running AUTHENTICATE */
@@ -597,6 +600,29 @@ conn_pause(struct conn *c, unsigned int ms)
 	conn_arm_timer(c, ms);
 }
 
+void
+conn_suspend(struct conn *c, void (*cancel)(struct conn *c, void *arg),
+    void *arg)
+{
+	c->suspended = true;
+	c->suspend_cancel = cancel;
+	c->suspend_arg = arg;
+}
+
+void
+conn_resume(struct conn *c)
+{
+	c->suspended = false;
+	c->suspend_cancel = NULL;
+	c->suspend_arg = NULL;
+	if (c->in_callback || c->freeing)
+		return;		/* the running loop goes on by itself */
+	c->in_callback = true;
+	conn_process(c);
+	c->in_callback = false;
+	conn_check_free(c);
+}
+
 static struct authfail *
 authfail_slot(const unsigned char addr[16], bool create)
 {
@@ -736,6 +762,8 @@ conn_free(struct conn *c)
 	c->freeing = true;
 	conn_log(c, LOG_INFO, "disconnect: %s",
 	    c->close_reason != NULL ? c->close_reason : "closed");
+	if (c->suspend_cancel != NULL)
+		c->suspend_cancel(c, c->suspend_arg);
 	if (conn_context_free_hook != NULL)
 		conn_context_free_hook(c, &c->contexts);
 	if (conn_sasl_free_hook != NULL)
@@ -905,7 +933,7 @@ conn_process(struct conn *c)
 
 	in = bufferevent_get_input(c->bev);
 	out = bufferevent_get_output(c->bev);
-	while (!c->closing && !c->paused) {
+	while (!c->closing && !c->paused && !c->suspended) {
 		if (evbuffer_get_length(out) > cfg->output_hiwat) {
 			/* Half-duplex back-pressure: resume on drain. */
 			c->read_paused = true;

@@ -77,6 +77,21 @@ bool conn_in_sasl(const struct conn *c);
 /* Stop reading commands for ms milliseconds (failed-login delay). */
 void conn_pause(struct conn *c, unsigned int ms);
 /*
+ * Execute no further command until conn_resume(): a command answered
+ * later (a STORE waiting for its group commit).  Input still arrives and
+ * is buffered (up to the read high-water mark); the suspended command's
+ * tag and arguments stay valid, since the parser is not fed meanwhile.
+ * If the connection is freed while suspended, cancel(c, arg) is called
+ * first (the command will never be answered).
+ */
+void conn_suspend(struct conn *c, void (*cancel)(struct conn *c, void *arg),
+    void *arg);
+/*
+ * Go on: the commands pipelined meanwhile run now (from outside c's own
+ * callbacks), and c may be freed before this returns.
+ */
+void conn_resume(struct conn *c);
+/*
  * Count a failed AUTHENTICATE on the connection and for its address;
  * returns the connection's count so far.
  */

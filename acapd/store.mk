@@ -17,4 +17,4 @@ noinst_LIBRARIES += acapd/libcmd-data.a
 acapd_libcmd_data_a_SOURCES = \
 	acapd/cmd-store.c acapd/cmd-search.c \
 	acapd/cmd-deletedsince.c acapd/cmd-getquota.c
-acapd_libcmd_data_a_CFLAGS = $(AM_CFLAGS)
+acapd_libcmd_data_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
