@@ -979,10 +979,11 @@ conn_process(struct conn *c)
 	conn_bound_input(c);
 	/*
 	 * Idle between commands: free the parser (its arena still holds the
-	 * last command); the next input byte makes a new one.
+	 * last command); the next input byte makes a new one.  Not while
+	 * suspended: the command waiting for its answer lives in the arena.
 	 */
-	if (c->parser != NULL && acap_parser_idle(c->parser) &&
-	    evbuffer_get_length(in) == 0)
+	if (c->parser != NULL && !c->suspended &&
+	    acap_parser_idle(c->parser) && evbuffer_get_length(in) == 0)
 		acap_parser_free(&c->parser);
 }
 
