@@ -35,6 +35,9 @@
 #include "store.h"
 #include "tls.h"
 
+/* While the database cannot be written: how often to check again. */
+#define STORE_RETRY_SECONDS	5
+
 static char **admin_list;
 
 static void startup_store(void);
@@ -149,11 +152,24 @@ startup_sasl(void)
 	conn_sasl_free_hook = sasl_free_hook;
 }
 
-/* First start: an admin account with a generated password. */
+/* Whether the store opened degraded (read-only): see store.h. */
+static bool
+store_degraded(void)
+{
+	return srv->store != NULL &&
+	    store_write_state(srv->store) != STORE_OK;
+}
+
+/*
+ * First start: an admin account with a generated password.  The password
+ * file is written first, so that a full disk never leaves an account
+ * whose password nobody knows.  On a degraded (read-only) start a failure
+ * is logged, not fatal: the account is created at the next start.
+ */
 static void
 startup_bootstrap_admin(void)
 {
-	char path[1024], pass[64];
+	char path[1024], pass[64], why[1200];
 	const char *err;
 	FILE *fp;
 	int fd, r;
@@ -167,15 +183,24 @@ startup_bootstrap_admin(void)
 		fatal("bootstrap admin: %s", err);
 	if (tls_random_password(pass, sizeof(pass)) == -1)
 		fatal("bootstrap admin: cannot generate a password");
-	if (sasl_module_setpass(cfg->bootstrap_admin, pass, strlen(pass),
-	    SASL_PW_CREATE, &err) == -1)
-		fatal("bootstrap admin: %s", err);
 	snprintf(path, sizeof(path), "%s/admin-password", cfg->statedir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL)
-		fatal("%s: %s", path, strerror(errno));
-	fprintf(fp, "%s\n", pass);
-	fclose(fp);
+	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	r = fprintf(fp, "%s\n", pass) < 0;
+	if (fclose(fp) != 0 || r) {
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		unlink(path);
+		goto fail;
+	}
+	if (sasl_module_setpass(cfg->bootstrap_admin, pass, strlen(pass),
+	    SASL_PW_CREATE, &err) == -1) {
+		snprintf(why, sizeof(why), "%s", err);
+		unlink(path);
+		goto fail;
+	}
 	explicit_bzero(pass, sizeof(pass));
 	log_info("created admin account \"%s\"; its password is in %s "
 	    "(readable by its owner only)", cfg->bootstrap_admin, path);
@@ -184,6 +209,14 @@ startup_bootstrap_admin(void)
 	    "       Password: %s (mode 0600)\n"
 	    "       Log in:   acapctl -u %s --password-file %s ...\n\n",
 	    cfg->bootstrap_admin, path, cfg->bootstrap_admin, path);
+	return;
+fail:
+	explicit_bzero(pass, sizeof(pass));
+	if (!store_degraded())
+		fatal("bootstrap admin: %s", why);
+	log_err("bootstrap admin \"%s\" not created (%s): the database is "
+	    "read-only; it is created at the next start",
+	    cfg->bootstrap_admin, why);
 }
 
 void
@@ -196,6 +229,7 @@ startup_open(void)
 }
 
 static struct event *maintain_ev;
+static struct event *retry_ev;
 
 static void
 maintain_cb(evutil_socket_t fd, short what, void *arg)
@@ -209,10 +243,63 @@ maintain_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("store maintenance: %s", store_err_text(err));
 }
 
+/*
+ * seed_site on: the site layer of a new database.  Waits, with a warning,
+ * while the database is read-only; fatal otherwise at start-up.
+ */
+static void
+startup_seed(bool at_start)
+{
+	char host[256];
+	const char *err;
+
+	if (!cfg->seed_site)
+		return;
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (seed_site(srv->store, host, &err) == 0)
+		return;
+	if (store_degraded())
+		log_warn("site layer not seeded (%s): the database is "
+		    "read-only; it is seeded once writes work again", err);
+	else if (at_start)
+		fatal("seeding the site layer: %s", err);
+	else
+		log_err("seeding the site layer: %s", err);
+}
+
+/* Degraded start: check every STORE_RETRY_SECONDS whether writes work. */
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	enum store_err err;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	err = store_retry_writes(srv->store);
+	if (err == STORE_EFULL || err == STORE_EROFS) {
+		log_debug("database %s still cannot be written: %s",
+		    cfg->database, store_last_error(srv->store));
+		return;
+	}
+	if (err != STORE_OK) {
+		log_warn("database %s: checking for writes: %s", cfg->database,
+		    store_last_error(srv->store));
+		return;
+	}
+	event_del(retry_ev);
+	log_info("database %s takes writes again: read-only mode ended",
+	    cfg->database);
+	startup_seed(false);
+}
+
 static void
 startup_store(void)
 {
 	static const struct timeval hour = { 3600, 0 };
+	static const struct timeval retry = { STORE_RETRY_SECONDS, 0 };
 	struct store_config sc;
 	const char *err;
 
@@ -224,16 +311,18 @@ startup_store(void)
 	sc.cache_datasets = cfg->cache_datasets;
 	if (store_open(&sc, &srv->store, &err) == -1)
 		fatal("database %s: %s", cfg->database, err);
-	log_info("database %s open", cfg->database);
-	if (cfg->seed_site) {
-		char host[256];
-
-		if (gethostname(host, sizeof(host)) == -1)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		if (seed_site(srv->store, host, &err) == -1)
-			fatal("seeding the site layer: %s", err);
-	}
+	if (store_degraded()) {
+		/* reads and logins work; STOREs get NO (TRYLATER) */
+		log_err("database %s cannot be written: %s; starting "
+		    "read-only: STOREs are refused until writes work again "
+		    "(checked every %d s)", cfg->database,
+		    store_last_error(srv->store), STORE_RETRY_SECONDS);
+		if ((retry_ev = event_new(srv->base, -1, EV_PERSIST, retry_cb,
+		    NULL)) == NULL || event_add(retry_ev, &retry) == -1)
+			fatal("cannot schedule the database write check");
+	} else
+		log_info("database %s open", cfg->database);
+	startup_seed(true);
 	context_init(srv->store);
 	/* Prune the DELETEDSINCE log every hour, not only at start-up. */
 	if ((maintain_ev = event_new(srv->base, -1, EV_PERSIST, maintain_cb,
@@ -324,10 +413,14 @@ startup_chown(void)
 void
 startup_after_drop(void)
 {
-	/* The database and sasldb must be usable by who we are now. */
-	if (access(cfg->database, R_OK | W_OK) == -1)
-		fatal("database %s is not writable after dropping privileges: "
-		    "%s", cfg->database, strerror(errno));
+	/*
+	 * The database and sasldb must be usable by who we are now.  On a
+	 * degraded start the database is known not to take writes.
+	 */
+	if (access(cfg->database, store_degraded() ? R_OK : R_OK | W_OK) == -1)
+		fatal("database %s is not %s after dropping privileges: %s",
+		    cfg->database, store_degraded() ? "readable" : "writable",
+		    strerror(errno));
 }
 
 void
@@ -361,6 +454,9 @@ startup_close(void)
 	if (maintain_ev != NULL)
 		event_free(maintain_ev);
 	maintain_ev = NULL;
+	if (retry_ev != NULL)
+		event_free(retry_ev);
+	retry_ev = NULL;
 	if (srv->store != NULL)
 		store_free(&srv->store);
 	if (sasl_module_active())

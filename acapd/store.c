@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -934,6 +937,9 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	struct store_config cfg;
+	char *path;			/* of the database, for reopening */
+	enum store_err write_err;	/* STORE_OK, or why writes fail */
+	bool exclusive;			/* WAL index in memory (full disk) */
 	int (*clock_cb)(struct timespec *);
 	char last_modtime[STORE_MODTIME_LEN + 1];
 	char deleted_horizon[STORE_MODTIME_LEN + 1];
@@ -964,6 +970,39 @@ struct store {
 	struct acap_buf oldacl;
 };
 
+/*
+ * Why the file system refuses writes to the database, as an errno value,
+ * or 0: the database or its WAL not writable (EROFS, EPERM for an
+ * immutable file, EACCES), or the file system (nearly) out of space.
+ * SQLite does not record errno for a write that fails at COMMIT, when
+ * the WAL frames are written, so db_fail() asks here.
+ */
+static int
+write_refusal(const struct store *st)
+{
+	static const char *const suffix[] = { "", "-wal" };
+	char path[4096];
+	struct statvfs sv;
+	size_t i;
+
+	if (st->path == NULL || strcmp(st->path, ":memory:") == 0)
+		return 0;
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", st->path, suffix[i]);
+		if (access(path, W_OK) == -1 && errno != ENOENT)
+			return errno;
+	}
+	if (statvfs(st->path, &sv) == 0) {
+		if (sv.f_flag & ST_RDONLY)
+			return EROFS;
+		/* a few blocks may be left when a bigger write failed */
+		if ((geteuid() == 0 ? sv.f_bfree : sv.f_bavail) *
+		    (uint64_t)sv.f_frsize < 1048576)
+			return ENOSPC;
+	}
+	return 0;
+}
+
 static enum store_err
 db_fail(struct store *st, int rc)
 {
@@ -976,6 +1015,15 @@ db_fail(struct store *st, int rc)
 		/* a write refused by the file system says why in errno */
 		int e = sqlite3_system_errno(st->db);
 
+		if (e != ENOSPC && e != EDQUOT && e != EROFS && e != EPERM &&
+		    e != EACCES)
+			e = write_refusal(st);
+		if (e != 0) {
+			size_t n = strlen(st->errbuf);
+
+			snprintf(st->errbuf + n, sizeof(st->errbuf) - n,
+			    " (%s)", strerror(e));
+		}
 		if (e == ENOSPC || e == EDQUOT)
 			return STORE_EFULL;
 		if (e == EROFS || e == EPERM || e == EACCES)
@@ -1235,7 +1283,13 @@ migrate(struct store *st)
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
 		if (exec_sql(st, store_schema_sql[i]) == -1 ||
 		    exec_sql(st, sql) == -1 || exec_sql(st, "COMMIT") == -1) {
+			char why[sizeof(st->errbuf)];
+
+			/* a failing ROLLBACK would overwrite the cause */
+			memcpy(why, st->errbuf, sizeof(why));
 			exec_sql(st, "ROLLBACK");
+			snprintf(st->errbuf, sizeof(st->errbuf), "cannot upgrade "
+			    "the schema to version %zu: %.180s", i + 1, why);
 			return -1;
 		}
 	}
@@ -1244,19 +1298,215 @@ migrate(struct store *st)
 
 static char open_error[256];	/* store_open()'s *errstr_r */
 
+/* A failure that leaves the store readable: degraded, not broken. */
+static bool
+write_refused(enum store_err err)
+{
+	return err == STORE_EFULL || err == STORE_EROFS;
+}
+
+static void
+db_close(sqlite3 *db, sqlite3_stmt **stmt)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(stmt[i]);
+	sqlite3_close(db);
+}
+
+/*
+ * Open st->path into st->db with acapd's settings.  SQLite falls back to
+ * a read-only handle by itself when the file cannot be opened for writing
+ * (immutable file, read-only mount): sqlite3_db_readonly() tells.  On -1
+ * st->errbuf says why; st->db may be set and is the caller's to close.
+ */
+static int
+db_connect(struct store *st)
+{
+	int rc;
+
+	rc = sqlite3_open_v2(st->path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(st, rc);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, st->cfg.busy_timeout_ms > 0 ?
+	    st->cfg.busy_timeout_ms : 5000);
+	/* before the first access, so that SQLite never creates the -shm */
+	if (st->exclusive &&
+	    exec_sql(st, "PRAGMA locking_mode = EXCLUSIVE") == -1)
+		return -1;
+	/* the journal mode is kept in the file: a read-only one has it */
+	if ((sqlite3_db_readonly(st->db, "main") != 1 &&
+	    exec_sql(st, "PRAGMA journal_mode = WAL") == -1) ||
+	    exec_sql(st, "PRAGMA synchronous = FULL") == -1 ||
+	    exec_sql(st, "PRAGMA foreign_keys = ON") == -1 ||
+	    exec_sql(st, "PRAGMA mmap_size = 268435456") == -1)
+		return -1;
+	return 0;
+}
+
+static int
+db_prepare(struct store *st)
+{
+	int rc, i;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			db_fail(st, rc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The writes of a start, which also show whether the database takes
+ * writes at all: the modtime (the first one of a new database, else the
+ * current value again) and the DELETEDSINCE pruning.  Sets write_err.
+ */
+static enum store_err
+start_writes(struct store *st)
+{
+	enum store_err r = STORE_OK;
+	int e;
+
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		e = write_refusal(st);
+		snprintf(st->errbuf, sizeof(st->errbuf), "the database file "
+		    "could only be opened read-only%s%s", e != 0 ? ": " : "",
+		    e != 0 ? strerror(e) : "");
+		r = STORE_EROFS;
+	}
+	if (r == STORE_OK)
+		r = meta_set(st, "modtime", st->last_modtime);
+	if (r == STORE_OK)
+		r = store_maintain(st);
+	if (r == STORE_OK || write_refused(r))
+		st->write_err = r;
+	return r;
+}
+
+/*
+ * PRAGMA journal_mode = mode; the pragma answers the mode it ended in,
+ * without an error when it could not change.
+ */
+static int
+journal_mode(struct store *st, const char *mode)
+{
+	char sql[64], got[16] = "";
+	sqlite3_stmt *s;
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", mode);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(st, sqlite3_errcode(st->db));
+		return -1;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(got, sizeof(got), "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (strcasecmp(got, mode) != 0) {
+		snprintf(st->errbuf, sizeof(st->errbuf), "journal mode %s "
+		    "refused (%s): %s", mode, got, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A WAL-mode handle in exclusive locking mode keeps its WAL index in
+ * memory and locks other processes out.  SQLite leaves that mode only
+ * through another journal mode; each step needs writes to work.
+ */
+static int
+leave_exclusive(struct store *st)
+{
+	int version;
+
+	if (journal_mode(st, "delete") == -1 ||
+	    exec_sql(st, "PRAGMA locking_mode = NORMAL") == -1 ||
+	    journal_mode(st, "wal") == -1)
+		return -1;
+	/* the exclusive lock goes at the next access: make one */
+	if (pragma_int(st, "PRAGMA user_version", &version) == -1)
+		return -1;
+	st->exclusive = false;
+	return 0;
+}
+
+/*
+ * Replace a handle SQLite opened read-only by a read-write one once the
+ * file takes writes again (chattr -i, remount).  The schema was current
+ * when the old handle was opened.  The old handle stays when the new one
+ * is read-only too or fails.
+ */
+static int
+reopen(struct store *st)
+{
+	sqlite3 *old = st->db;
+	sqlite3_stmt *old_stmt[ST_COUNT];
+
+	memcpy(old_stmt, st->stmt, sizeof(old_stmt));
+	memset(st->stmt, 0, sizeof(st->stmt));
+	st->db = NULL;
+	if (db_connect(st) == 0 && sqlite3_db_readonly(st->db, "main") != 1 &&
+	    db_prepare(st) == 0) {
+		db_close(old, old_stmt);
+		return 0;
+	}
+	db_close(st->db, st->stmt);
+	st->db = old;
+	memcpy(st->stmt, old_stmt, sizeof(old_stmt));
+	return -1;
+}
+
+/* Open the handle and read what the store keeps in memory. */
+static int
+open_read(struct store *st)
+{
+	char buf[64];
+
+	if (db_connect(st) == -1)
+		return -1;
+	if (st->cfg.integrity_check && integrity_check(st) == -1)
+		return -1;
+	/* an old schema needs writes: no degraded start then */
+	if (migrate(st) == -1 || db_prepare(st) == -1)
+		return -1;
+	if (meta_get(st, "modtime", buf, sizeof(buf)) != STORE_OK ||
+	    meta_get(st, "deleted_horizon", st->deleted_horizon,
+	    sizeof(st->deleted_horizon)) != STORE_OK)
+		return -1;
+	if (strlen(buf) == STORE_MODTIME_LEN) {
+		memcpy(st->last_modtime, buf, STORE_MODTIME_LEN + 1);
+	} else {
+		/* SEARCH reports this value before any STORE: keep it, so a
+		   restart with the clock behind never reports less */
+		modtime_now(st, st->last_modtime);
+	}
+	if (strlen(st->deleted_horizon) != STORE_MODTIME_LEN)
+		time_normalize("0", st->deleted_horizon);
+	return 0;
+}
+
 int
 store_open(const struct store_config *cfg, struct store **store_r,
     const char **errstr_r)
 {
 	struct store *st;
-	char buf[64];
-	int rc, i;
+	enum store_err r;
 
 	*store_r = NULL;
 	st = xrealloc(NULL, 1, sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
 	st->cfg.path = NULL;
+	st->path = xstrdup(cfg->path);
 	st->clock_cb = cfg->clock_cb != NULL ? cfg->clock_cb : default_clock;
 	acap_buf_init(&st->val);
 	acap_buf_init(&st->acl);
@@ -1264,48 +1514,28 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	acap_buf_init(&st->oldacl);
 	cache_init(&st->cache, cfg->cache_datasets);
 
-	rc = sqlite3_open_v2(cfg->path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(st, rc);
-		goto fail;
-	}
-	sqlite3_busy_timeout(st->db, cfg->busy_timeout_ms > 0 ?
-	    cfg->busy_timeout_ms : 5000);
-	if (exec_sql(st, "PRAGMA journal_mode = WAL") == -1 ||
-	    exec_sql(st, "PRAGMA synchronous = FULL") == -1 ||
-	    exec_sql(st, "PRAGMA foreign_keys = ON") == -1 ||
-	    exec_sql(st, "PRAGMA mmap_size = 268435456") == -1)
-		goto fail;
-	if (cfg->integrity_check && integrity_check(st) == -1)
-		goto fail;
-	if (migrate(st) == -1)
-		goto fail;
-	for (i = 0; i < ST_COUNT; i++) {
-		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
-		if (rc != SQLITE_OK) {
-			db_fail(st, rc);
+	if (open_read(st) == -1) {
+		int e = write_refusal(st);
+
+		/* no room for the WAL index (-shm): keep it in memory */
+		if (e != ENOSPC && e != EDQUOT)
 			goto fail;
-		}
-	}
-	if (meta_get(st, "modtime", buf, sizeof(buf)) != STORE_OK ||
-	    meta_get(st, "deleted_horizon", st->deleted_horizon,
-	    sizeof(st->deleted_horizon)) != STORE_OK)
-		goto fail;
-	if (strlen(buf) == STORE_MODTIME_LEN) {
-		memcpy(st->last_modtime, buf, STORE_MODTIME_LEN + 1);
-	} else {
-		/* SEARCH reports this value before any STORE: keep it, so a
-		   restart with the clock behind never reports less */
-		modtime_now(st, st->last_modtime);
-		if (meta_set(st, "modtime", st->last_modtime) != STORE_OK)
+		db_close(st->db, st->stmt);
+		st->db = NULL;
+		memset(st->stmt, 0, sizeof(st->stmt));
+		st->exclusive = true;
+		if (open_read(st) == -1)
 			goto fail;
 	}
-	if (strlen(st->deleted_horizon) != STORE_MODTIME_LEN)
-		time_normalize("0", st->deleted_horizon);
-	if (store_maintain(st) != STORE_OK)
+	if ((r = start_writes(st)) != STORE_OK && !write_refused(r))
 		goto fail;
+	if (st->exclusive) {
+		size_t n = strlen(st->errbuf);
+
+		snprintf(st->errbuf + n, sizeof(st->errbuf) - n, " (WAL "
+		    "index in memory: other processes cannot open the "
+		    "database meanwhile)");
+	}
 	*store_r = st;
 	return 0;
 fail:
@@ -1317,20 +1547,49 @@ fail:
 	return -1;
 }
 
+enum store_err
+store_write_state(const struct store *st)
+{
+	return st->write_err;
+}
+
+enum store_err
+store_retry_writes(struct store *st)
+{
+	enum store_err r;
+
+	if (st->write_err == STORE_OK && !st->exclusive)
+		return STORE_OK;
+	if (st->in_txn || st->in_callback || st->reading > 0)
+		return st->write_err;
+	if (sqlite3_db_readonly(st->db, "main") == 1 && reopen(st) == -1) {
+		int e = write_refusal(st);
+
+		snprintf(st->errbuf, sizeof(st->errbuf), "the database file "
+		    "is still read-only%s%s", e != 0 ? ": " : "",
+		    e != 0 ? strerror(e) : "");
+		return STORE_EROFS;
+	}
+	if ((r = start_writes(st)) != STORE_OK)
+		return r;
+	/* writes work: the WAL index goes back to shared memory */
+	if (st->exclusive && leave_exclusive(st) == -1)
+		return STORE_ETRYLATER;
+	return STORE_OK;
+}
+
 void
 store_free(struct store **store_r)
 {
 	struct store *st = *store_r;
-	int i;
 
 	if (st == NULL)
 		return;
 	*store_r = NULL;
 	cache_deinit(&st->cache);
 	sb_deinit(&st->sb);
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+	db_close(st->db, st->stmt);
+	free(st->path);
 	free(st->changes);
 	free(st->qd);
 	free(st->quota_user);
@@ -1378,7 +1637,12 @@ store_maintain(struct store *st)
 	if (r == STORE_OK)
 		r = step_done(st, stq(st, ST_COMMIT));
 	if (r != STORE_OK) {
+		char why[sizeof(st->errbuf)];
+
+		/* SQLite may have rolled back already: keep the cause */
+		memcpy(why, st->errbuf, sizeof(why));
 		step_done(st, stq(st, ST_ROLLBACK));
+		memcpy(st->errbuf, why, sizeof(why));
 		return r;
 	}
 	memcpy(st->deleted_horizon, cutoff, sizeof(cutoff));

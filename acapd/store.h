@@ -87,15 +87,36 @@ struct store_config {
  * Open (creating if needed) the database, set WAL, synchronous=FULL,
  * foreign_keys=ON and the busy timeout, optionally run the integrity
  * check, apply pending migrations in order (each in its own transaction,
- * recorded in PRAGMA user_version) and prune the DELETEDSINCE log.
- * Returns 0 and the store in *store_r, or -1 with a static or store-owned
- * reason in *errstr_r (valid until the next call; the caller logs it and
- * exits).  cfg is copied; cfg->path only needs to live during the call.
+ * recorded in PRAGMA user_version), write the modtime and prune the
+ * DELETEDSINCE log.  When those last writes fail because the disk is full
+ * or the database is read-only, the store still opens, degraded: see
+ * store_write_state().  Returns 0 and the store in *store_r, or -1 with a
+ * static or store-owned reason in *errstr_r (valid until the next call;
+ * the caller logs it and exits).  cfg is copied; cfg->path only needs to
+ * live during the call.
  */
 int store_open(const struct store_config *cfg, struct store **store_r,
     const char **errstr_r);
 /* Close the database and free everything; sets *store_r = NULL. */
 void store_free(struct store **store_r);
+
+/*
+ * Degraded (read-only) mode.  A store opened on a database that cannot
+ * be written (full disk, immutable file, read-only mount) serves reads;
+ * its writes fail with STORE_EFULL or STORE_EROFS, which map to NO
+ * (TRYLATER) with a text naming the cause.  A database whose schema must
+ * be upgraded does not open at all.
+ *
+ * store_write_state() is STORE_OK while writes work, else the error that
+ * stopped them at the last check (store_last_error() has the detail).
+ * store_retry_writes() checks again, reopening read-write a handle SQLite
+ * had to open read-only, and returns STORE_OK once a write succeeded, the
+ * error otherwise.  Call it from the event loop, outside read sections.
+ * On a full disk STOREs succeed again as soon as there is room, before
+ * the next check notices.
+ */
+enum store_err store_write_state(const struct store *st);
+enum store_err store_retry_writes(struct store *st);
 
 /*
  * SQLite's message for the last STORE_EIO/STORE_ETRYLATER (for the log),

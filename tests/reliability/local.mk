@@ -7,6 +7,7 @@
 RELIABILITY_TESTS = \
 	tests/reliability/crash.sh \
 	tests/reliability/diskfull.sh \
+	tests/reliability/diskfull-restart.sh \
 	tests/reliability/overload.sh \
 	tests/reliability/abuse.sh
 TESTS += $(RELIABILITY_TESTS)
@@ -21,6 +22,5 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/overload-known-bug.py \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
-	tests/reliability/diskfull-known-bug.sh \
-	tests/reliability/diskfull-known-bug.py \
+	tests/reliability/diskfull-restart.py \
 	doc/reliability.md
