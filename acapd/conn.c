@@ -2,11 +2,11 @@
  * conn.c -- per-connection state and I/O on libevent bufferevents.
  *
  * Owns each struct conn from accept to free: its bufferevent (plain
- * socket, then a TLS filter after STARTTLS), its parser, per-address
- * accounting, idle timeouts and the deferred close.  Commands are executed
- * one at a time in arrival order (RFC 2244 §2.4.4); output goes through
- * the bufferevent's non-blocking output buffer (§2.4.2).  It knows nothing
- * about what commands mean: commands.c does.
+ * socket, replaced by a TLS one on the same socket after STARTTLS), its
+ * parser, per-address accounting, idle timeouts and the deferred close.
+ * Commands are executed one at a time in arrival order (RFC 2244 §2.4.4);
+ * output goes through the bufferevent's non-blocking output buffer
+ * (§2.4.2).  It knows nothing about what commands mean: commands.c does.
  */
 #include "autoconf.h"
 
@@ -83,6 +83,7 @@ struct conn {
 	bool admin;
 	bool tls;
 	bool tls_pending;	/* STARTTLS OK queued, switch after command */
+	bool tls_switching;	/* reads off until the OK is written */
 	bool closing;
 	bool freeing;
 	bool read_paused;	/* output above high-water */
@@ -729,16 +730,11 @@ conn_close(struct conn *c, const char *reason)
 		conn_check_free(c);
 }
 
-/* Bytes queued for the peer, including inside the TLS filter's socket. */
+/* Bytes queued for the peer (TLS: not yet taken by SSL_write()). */
 static size_t
 conn_output_pending(struct conn *c)
 {
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
-
-	if (under != NULL)
-		n += evbuffer_get_length(bufferevent_get_output(under));
-	return n;
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
 /* Free the connection if it is closing and its output is flushed. */
@@ -749,9 +745,6 @@ conn_check_free(struct conn *c)
 		return;
 	if (conn_output_pending(c) == 0)
 		conn_free(c);
-	else if (c->tls)
-		/* The filter's socket drains without telling us: poll. */
-		conn_arm_timer(c, 20);
 }
 
 static void
@@ -777,7 +770,7 @@ conn_free(struct conn *c)
 		event_free(c->timer);
 	if (c->idle_ev != NULL)
 		event_free(c->idle_ev);
-	/* Frees the TLS filter and, through it, the socket bufferevent. */
+	/* Frees the SSL object too, and closes the socket. */
 	bufferevent_free(c->bev);
 	acap_parser_free(&c->parser);
 	free(c->user);
@@ -812,36 +805,38 @@ conn_reply_error(struct conn *c, const char *tag, const char *reason)
 	acap_buf_deinit(&b);
 }
 
-/* STARTTLS accepted: discard plaintext, push the TLS filter. */
+/*
+ * The STARTTLS OK has left: the socket's plaintext bufferevent gives way
+ * to one that runs TLS on the same socket.  One bufferevent instead of a
+ * TLS filter over the socket's: no second pair of buffers per connection,
+ * and OpenSSL reads and writes the socket itself instead of through a
+ * memory BIO.
+ */
 static void
-conn_begin_tls(struct conn *c)
+conn_switch_tls(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct bufferevent *tls;
 	const char *err;
 	SSL *ssl;
 
-	c->tls_pending = false;
-	/*
-	 * RFC 2595 §5 / ACAP-NOTES §16 OUR CALL: anything the client sent
-	 * after STARTTLS in the clear is dropped, never executed under TLS.
-	 */
-	evbuffer_drain(in, evbuffer_get_length(in));
-	acap_parser_free(&c->parser);
+	c->tls_switching = false;
 	if (srv->tls == NULL || (ssl = tls_ctx_ssl_new(srv->tls, &err)) == NULL) {
 		conn_log(c, LOG_ERR, "cannot create TLS session: %s",
 		    srv->tls == NULL ? "no certificate" : err);
 		conn_close(c, "cannot create TLS session");
 		return;
 	}
-	tls = bufferevent_openssl_filter_new(srv->base, c->bev, ssl,
+	tls = bufferevent_openssl_socket_new(srv->base, c->fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (tls == NULL) {
 		SSL_free(ssl);
-		conn_close(c, "cannot create TLS filter");
+		conn_close(c, "cannot create TLS session");
 		return;
 	}
+	/* the socket stays open: it now belongs to tls */
+	bufferevent_setfd(c->bev, -1);
+	bufferevent_free(c->bev);
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	c->bev = tls;
 	c->tls = true;
@@ -851,6 +846,29 @@ conn_begin_tls(struct conn *c)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_log(c, LOG_INFO, "starting TLS");
 	/* The greeting follows the handshake: see conn_event_cb(). */
+}
+
+/*
+ * STARTTLS accepted: discard plaintext, stop reading, and switch to TLS
+ * once the OK is written (conn_write_cb): the client's handshake must not
+ * be read as plaintext.
+ */
+static void
+conn_begin_tls(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->tls_pending = false;
+	/*
+	 * RFC 2595 §5 / ACAP-NOTES §16 OUR CALL: anything the client sent
+	 * after STARTTLS in the clear is dropped, never executed under TLS.
+	 */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	acap_parser_free(&c->parser);
+	bufferevent_disable(c->bev, EV_READ);
+	c->tls_switching = true;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_switch_tls(c);
 }
 
 static void
@@ -1006,6 +1024,12 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	c->in_callback = true;
+	if (c->tls_switching && !c->closing) {
+		conn_switch_tls(c);
+		c->in_callback = false;
+		conn_check_free(c);
+		return;
+	}
 	if (c->read_paused && !c->closing) {
 		c->read_paused = false;
 		if (!c->input_full)
