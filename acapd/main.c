@@ -165,14 +165,126 @@ listener_error_cb(struct evconnlistener *l, void *arg)
 	log_warn("accept: %s", evutil_socket_error_to_string(e));
 }
 
+/*
+ * Serve the listening socket fd (non-blocking, close-on-exec): log it and
+ * add "ADDRESS PORT" to the port file.  what names it in messages.
+ */
+static void
+add_listener(int fd, const char *what, const char *how, FILE *portfp)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct evconnlistener *l;
+	unsigned int bound = 0;
+
+	if (srv->nlisteners == SERVER_MAX_LISTENERS)
+		fatal("too many listen addresses");
+	memset(&ss, 0, sizeof(ss));
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
+		bound = ntohs(s4->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
+		bound = ntohs(s6->sin6_port);
+	}
+	l = evconnlistener_new(srv->base, listener_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l == NULL)
+		fatal("cannot create listener for %s", what);
+	evconnlistener_set_error_cb(l, listener_error_cb);
+	srv->listeners[srv->nlisteners++] = l;
+	log_info("listening on %s%s%s:%u%s", ss.ss_family == AF_INET6 ? "[" :
+	    "", addr, ss.ss_family == AF_INET6 ? "]" : "", bound, how);
+	if (portfp != NULL)
+		fprintf(portfp, "%s %u\n", addr, bound);
+}
+
+/*
+ * Socket activation, the protocol of sd_listen_fds(3) without libsystemd:
+ * when LISTEN_PID is our process id, LISTEN_FDS listening sockets were
+ * passed from descriptor 3 on (acapd.socket, Accept=no).  They replace
+ * the "listen" addresses.  The variables are removed so that nothing
+ * acapd runs inherits them.  Returns the number of sockets taken.
+ */
+#define LISTEN_FDS_START	3
+
+static int
+activated_listeners(FILE *portfp)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *n_s = getenv("LISTEN_FDS");
+	char what[64], how[64], *end;
+	long pid, n, i;
+	int fd, type, acc;
+	socklen_t len;
+	struct sockaddr_storage ss;
+
+	if (pid_s == NULL || n_s == NULL)
+		return 0;
+	errno = 0;
+	pid = strtol(pid_s, &end, 10);
+	if (errno != 0 || end == pid_s || *end != '\0' || pid != getpid()) {
+		log_info("LISTEN_PID=%s is not acapd's process id: ignoring "
+		    "LISTEN_FDS", pid_s);
+		n = 0;
+	} else {
+		n = strtol(n_s, &end, 10);
+		if (end == n_s || *end != '\0' || n < 0 ||
+		    n > SERVER_MAX_LISTENERS)
+			fatal("socket activation: LISTEN_FDS=%s: not a number "
+			    "of sockets from 0 to %d", n_s,
+			    SERVER_MAX_LISTENERS);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	for (i = 0; i < n; i++) {
+		fd = LISTEN_FDS_START + (int)i;
+		snprintf(what, sizeof(what), "descriptor %d", fd);
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
+			fatal("socket activation: %s: %s", what,
+			    strerror(errno));
+		len = sizeof(acc);
+		if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET,
+		    SO_ACCEPTCONN, &acc, &len) == -1 || !acc)
+			fatal("socket activation: %s is not a listening "
+			    "stream socket (acapd.socket needs Accept=no)",
+			    what);
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			fatal("socket activation: %s is not a TCP socket "
+			    "(IPv4 or IPv6)", what);
+		if (evutil_make_socket_nonblocking(fd) == -1 ||
+		    evutil_make_socket_closeonexec(fd) == -1)
+			fatal("socket activation: %s: %s", what,
+			    strerror(errno));
+		snprintf(how, sizeof(how), " (socket activation, "
+		    "descriptor %d)", fd);
+		add_listener(fd, what, how, portfp);
+	}
+	if (n > 0)
+		log_info("%ld sockets passed by the service manager: the "
+		    "\"listen\" option is not used", n);
+	return (int)n;
+}
+
 static void
 bind_listeners(FILE *portfp)
 {
 	char *specs, *spec, *save = NULL;
-	char host[256], port[32], addr[INET6_ADDRSTRLEN];
+	char host[256], port[32];
 	struct addrinfo hints, *res, *ai;
 	int fd, one = 1, gai;
 
+	if (activated_listeners(portfp) > 0)
+		return;
 	if ((specs = strdup(cfg->listen)) == NULL)
 		fatal("out of memory");
 	for (spec = strtok_r(specs, " \t,", &save); spec != NULL;
@@ -188,13 +300,6 @@ bind_listeners(FILE *portfp)
 		    &hints, &res)) != 0)
 			fatal("listen %s: %s", spec, gai_strerror(gai));
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			struct sockaddr_storage ss;
-			socklen_t sslen = sizeof(ss);
-			struct evconnlistener *l;
-			unsigned int bound;
-
-			if (srv->nlisteners == SERVER_MAX_LISTENERS)
-				fatal("too many listen addresses");
 			fd = socket(ai->ai_family, ai->ai_socktype |
 			    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 			if (fd == -1) {
@@ -224,32 +329,7 @@ bind_listeners(FILE *portfp)
 			}
 			if (listen(fd, 1024) == -1)
 				fatal("listen %s: %s", spec, strerror(errno));
-			getsockname(fd, (struct sockaddr *)&ss, &sslen);
-			if (ss.ss_family == AF_INET) {
-				struct sockaddr_in *s4 = (void *)&ss;
-
-				inet_ntop(AF_INET, &s4->sin_addr, addr,
-				    sizeof(addr));
-				bound = ntohs(s4->sin_port);
-			} else {
-				struct sockaddr_in6 *s6 = (void *)&ss;
-
-				inet_ntop(AF_INET6, &s6->sin6_addr, addr,
-				    sizeof(addr));
-				bound = ntohs(s6->sin6_port);
-			}
-			l = evconnlistener_new(srv->base, listener_cb, NULL,
-			    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
-			    fd);
-			if (l == NULL)
-				fatal("cannot create listener for %s", spec);
-			evconnlistener_set_error_cb(l, listener_error_cb);
-			srv->listeners[srv->nlisteners++] = l;
-			log_info("listening on %s%s%s:%u",
-			    ss.ss_family == AF_INET6 ? "[" : "", addr,
-			    ss.ss_family == AF_INET6 ? "]" : "", bound);
-			if (portfp != NULL)
-				fprintf(portfp, "%s %u\n", addr, bound);
+			add_listener(fd, spec, "", portfp);
 		}
 		freeaddrinfo(res);
 	}

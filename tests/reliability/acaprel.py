@@ -240,18 +240,20 @@ class Instance:
                 (self.nofile, self.nofile)
             resource.setrlimit(resource.RLIMIT_NOFILE, lim)
 
-    def spawn(self):
-        """Start acapd without waiting for it to be ready."""
+    def spawn(self, argv=None, **popen):
+        """Start acapd without waiting for it to be ready.  argv and
+        popen (subprocess.Popen arguments) replace the defaults, e.g. to
+        start it through a wrapper (activation.py)."""
         try:
             os.unlink(self.portfile)
         except FileNotFoundError:
             pass
         self.write_config()
+        popen.setdefault("preexec_fn", self._limit)
         logfp = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
-            [self.acapd, "-f", self.conf], stdout=logfp,
-            stderr=logfp, stdin=subprocess.DEVNULL,
-            preexec_fn=self._limit)
+            argv or [self.acapd, "-f", self.conf], stdout=logfp,
+            stderr=logfp, stdin=subprocess.DEVNULL, **popen)
         logfp.close()
         self.starts += 1
 
@@ -336,6 +338,18 @@ class Instance:
     def connect(self, source=None, timeout=5.0, greeting=True):
         return Client(self.port, source=source, timeout=timeout,
                       greeting=greeting)
+
+
+def case(name, results, label, fn):
+    """Run fn(), one case of test name: results[label] says whether it
+    passed, and a PASS or FAIL line is printed."""
+    try:
+        fn()
+        results[label] = True
+        log(name, "PASS %s" % label)
+    except Failure as e:
+        results[label] = False
+        log(name, "FAIL %s: %s" % (label, e))
 
 
 def run_main(name, body):

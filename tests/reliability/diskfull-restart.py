@@ -33,7 +33,7 @@ sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
 import diskfull  # noqa: E402
-from acaprel import Failure, check, log, tokens  # noqa: E402
+from acaprel import Failure, case, check, log, tokens  # noqa: E402
 
 NAME = "diskfull-restart"
 FULL_TEXT = re.compile(rb"(disk|space|full|storage)", re.I)
@@ -41,16 +41,6 @@ RO_TEXT = re.compile(rb"(read-only|readonly|write-protected|not writable|"
                      rb"not permitted)", re.I)
 TRYLATER = re.compile(rb't\d+ NO \(TRYLATER\) "[^"]+"$')
 RETRY = 20          # seconds; acapd checks every 5 s (startup.c)
-
-
-def case(results, name, fn):
-    try:
-        fn()
-        results[name] = True
-        log(NAME, "PASS %s" % name)
-    except Failure as e:
-        results[name] = False
-        log(NAME, "FAIL %s: %s" % (name, e))
 
 
 def names_cause(pattern, fin):
@@ -175,16 +165,16 @@ def full(results):
         diskfull.fill(filler)
         m.store(c, [("b", "x" * 300000)], must_fail=True)
         fin = m.refused[-1]
-        case(results, "full-text", lambda: names_cause(FULL_TEXT, fin))
+        case(NAME, results, "full-text", lambda: names_cause(FULL_TEXT, fin))
 
         def logged():
             tail = inst.log_tail(3)
             if "full" not in tail:
                 raise Failure("log does not name the cause: %s" % tail)
-        case(results, "full-log", logged)
+        case(NAME, results, "full-log", logged)
         c.close()
 
-        case(results, "full-restart", lambda: restart_recovers(
+        case(NAME, results, "full-restart", lambda: restart_recovers(
             inst, m, "full", FULL_TEXT, lambda: os.unlink(filler)))
 
         def cold():
@@ -204,7 +194,7 @@ def full(results):
             c.close()
             check(inst.stop() == 0, "acapd did not exit 0 on SIGTERM")
             diskfull.integrity(inst.db)
-        case(results, "full-cold", cold)
+        case(NAME, results, "full-cold", cold)
     finally:
         inst.kill()
         subprocess.run(["umount", state])
@@ -223,7 +213,7 @@ def ro(results):
             return
         m.store(c, [("b", "x")], must_fail=True)
         fin = m.refused[-1]
-        case(results, "ro-text", lambda: names_cause(RO_TEXT, fin))
+        case(NAME, results, "ro-text", lambda: names_cause(RO_TEXT, fin))
         c.close()
 
         def restart():
@@ -232,7 +222,7 @@ def ro(results):
                 diskfull.chattr("-i", files), "chattr -i failed"))
             check(inst.stop() == 0, "acapd did not exit 0 on SIGTERM")
             diskfull.integrity(inst.db)
-        case(results, "ro-restart", restart)
+        case(NAME, results, "ro-restart", restart)
     finally:
         diskfull.chattr("-i", files)
         inst.kill()

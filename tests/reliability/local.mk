@@ -9,7 +9,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/diskfull.sh \
 	tests/reliability/diskfull-restart.sh \
 	tests/reliability/overload.sh \
-	tests/reliability/abuse.sh
+	tests/reliability/abuse.sh \
+	tests/reliability/activation.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
@@ -18,6 +19,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/diskfull.py \
 	tests/reliability/overload.py \
 	tests/reliability/abuse.py \
+	tests/reliability/activation.py \
 	tests/reliability/overload-known-bug.sh \
 	tests/reliability/overload-known-bug.py \
 	tests/reliability/soak.sh \
