@@ -93,6 +93,8 @@ struct conn {
 	void (*suspend_cancel)(struct conn *, void *);
 	void *suspend_arg;
 	bool in_callback;
+	bool flush_queued;	/* on flush_list */
+	TAILQ_ENTRY(conn) flush_entry;
 	long long close_deadline;	/* ms: free even if output is stuck */
 	char *sasl_tag;		/* tag of a running AUTHENTICATE */
 	unsigned int bad_count;
@@ -108,10 +110,20 @@ struct conn {
 struct server *srv;
 static uint64_t conn_next_id = 1;
 
+/*
+ * Connections with output written outside their own callbacks, flushed
+ * by a zero timer (or by conn_flush_pending()) within this loop turn.
+ */
+static TAILQ_HEAD(, conn) flush_list = TAILQ_HEAD_INITIALIZER(flush_list);
+static struct event *flush_ev;
+
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_process(struct conn *c);
+static void conn_flush(struct conn *c);
+static void conn_switch_tls(struct conn *c);
+static void conn_end_callback(struct conn *c);
 static void conn_free(struct conn *c);
 static void conn_check_free(struct conn *c);
 static void conn_arm_timer(struct conn *c, unsigned int ms);
@@ -388,9 +400,12 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	conn_set_timeouts(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Output is written directly (conn_flush): EV_WRITE only on demand. */
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
 	conn_log(c, LOG_INFO, "connect from %s", c->peer);
 	conn_send_greeting(c);
+	conn_flush(c);
 	if (srv->nconns >= srv->max_conns && !srv->accept_paused) {
 		size_t i;
 
@@ -573,8 +588,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	c->paused = false;
 	c->in_callback = true;
 	conn_process(c);
-	c->in_callback = false;
-	conn_check_free(c);
+	conn_end_callback(c);
 }
 
 static void
@@ -685,6 +699,69 @@ conn_count_bad(struct conn *c)
 	}
 }
 
+/* ---- Output ------------------------------------------------------------
+ *
+ * libevent's socket bufferevent arms EV_WRITE (an epoll_ctl) whenever
+ * data is added and disarms it (another) once the data is written: two
+ * system calls per reply or notification.  acapd writes the socket
+ * itself instead.  Output accumulates while a connection's callback runs
+ * (or, for writes from elsewhere, until the end of the loop turn) and is
+ * written with one writev at the end; EV_WRITE is enabled only when the
+ * kernel did not take everything, and libevent then writes the rest (and
+ * reports errors) as before.  Not under TLS: there OpenSSL's bufferevent
+ * writes the socket.
+ */
+
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (c->flush_queued) {
+		TAILQ_REMOVE(&flush_list, c, flush_entry);
+		c->flush_queued = false;
+	}
+	/* Under TLS, OpenSSL writes the socket itself (conn_switch_tls). */
+	if (c->freeing || c->tls)
+		return;
+	out = bufferevent_get_output(c->bev);
+	/* The rest of a partial write is ours again. */
+	if (bufferevent_get_enabled(c->bev) & EV_WRITE)
+		bufferevent_disable(c->bev, EV_WRITE);
+	if (evbuffer_get_length(out) > 0) {
+		/* libevent freezes the start of a bufferevent's output. */
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, c->fd);
+		evbuffer_freeze(out, 1);
+		/* Partly written, would block, or an error libevent reports. */
+		if (evbuffer_get_length(out) > 0) {
+			bufferevent_enable(c->bev, EV_WRITE);
+			return;
+		}
+	}
+	/* STARTTLS's OK is out: the handshake may begin. */
+	if (c->tls_switching && !c->closing)
+		conn_switch_tls(c);
+}
+
+static void
+conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	conn_flush_pending();
+}
+
+void
+conn_flush_pending(void)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&flush_list)) != NULL)
+		conn_flush(c);
+}
+
 void
 conn_write(struct conn *c, const void *data, size_t len)
 {
@@ -712,6 +789,18 @@ conn_write(struct conn *c, const void *data, size_t len)
 		return;
 	}
 	bufferevent_write(c->bev, data, len);
+	if (!c->in_callback && !c->flush_queued) {
+		static const struct timeval zero = { 0, 0 };
+
+		c->flush_queued = true;
+		TAILQ_INSERT_TAIL(&flush_list, c, flush_entry);
+		if (flush_ev == NULL &&
+		    (flush_ev = evtimer_new(srv->base, conn_flush_cb,
+		    NULL)) == NULL)
+			fatal("out of memory");
+		if (!evtimer_pending(flush_ev, NULL))
+			evtimer_add(flush_ev, &zero);
+	}
 }
 
 void
@@ -743,6 +832,7 @@ conn_check_free(struct conn *c)
 {
 	if (!c->closing || c->freeing)
 		return;
+	conn_flush(c);
 	if (conn_output_pending(c) == 0)
 		conn_free(c);
 }
@@ -753,6 +843,10 @@ conn_free(struct conn *c)
 	if (c->freeing)
 		return;
 	c->freeing = true;
+	if (c->flush_queued) {
+		TAILQ_REMOVE(&flush_list, c, flush_entry);
+		c->flush_queued = false;
+	}
 	conn_log(c, LOG_INFO, "disconnect: %s",
 	    c->close_reason != NULL ? c->close_reason : "closed");
 	if (c->suspend_cancel != NULL)
@@ -1005,6 +1099,27 @@ conn_process(struct conn *c)
 		acap_parser_free(&c->parser);
 }
 
+/*
+ * The end of every callback of c: write its output, and when reading was
+ * paused for output back-pressure and the kernel took it all, go on
+ * reading (libevent's write callback would never come).
+ */
+static void
+conn_end_callback(struct conn *c)
+{
+	conn_flush(c);
+	while (c->read_paused && !c->closing && !c->freeing &&
+	    conn_output_pending(c) == 0) {
+		c->read_paused = false;
+		if (!c->input_full)
+			bufferevent_enable(c->bev, EV_READ);
+		conn_process(c);
+		conn_flush(c);
+	}
+	c->in_callback = false;
+	conn_check_free(c);
+}
+
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -1013,8 +1128,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	c->in_callback = true;
 	conn_process(c);
-	c->in_callback = false;
-	conn_check_free(c);
+	conn_end_callback(c);
 }
 
 static void
@@ -1036,8 +1150,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 			bufferevent_enable(c->bev, EV_READ);
 		conn_process(c);
 	}
-	c->in_callback = false;
-	conn_check_free(c);
+	conn_end_callback(c);
 }
 
 static void
@@ -1055,6 +1168,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		/* RFC 2595 §5.1: a fresh session and the greeting again. */
 		startup_tls_ready(c, ssl);
 		conn_send_greeting(c);
+		conn_flush(c);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {

@@ -105,8 +105,14 @@ bool conn_auth_throttled(const struct conn *c);
 /* Count a BAD reply; says BYE and closes at the configured limit. */
 void conn_count_bad(struct conn *c);
 
-/* Queue bytes for output (non-blocking; subject to the output cap). */
+/*
+ * Queue bytes for output (non-blocking; subject to the output cap).  They
+ * are written at the end of the connection's current callback or, when
+ * written from elsewhere, at the end of this event-loop turn.
+ */
 void conn_write(struct conn *c, const void *data, size_t len);
+/* Write now what conn_write() queued outside callbacks (all connections). */
+void conn_flush_pending(void);
 
 /* Write the "* ACAP (...)" greeting (RFC 2244 §6.1). */
 void conn_send_greeting(struct conn *c);

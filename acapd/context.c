@@ -863,6 +863,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 		if ((++k & 15) == 0 && now_usec() >= deadline)
 			break;
 	}
+	conn_flush_pending();	/* this slice's notifications go out now */
 	if (!TAILQ_EMPTY(&dirty_queue))
 		drain_schedule();
 }
