@@ -381,7 +381,9 @@ def part_garbage():
         check(byes == 100, "garbage: %d of 100 connections got BYE" % byes)
         check(inst.alive(), "garbage: acapd died")
         time.sleep(0.5)
-        check(inst.fds() == fds0, "garbage: %d fds after, %d before" %
+        # fewer is fine: the count before can include a descriptor the
+        # start-up probe's connection still held
+        check(inst.fds() <= fds0, "garbage: %d fds after, %d before" %
               (inst.fds(), fds0))
         grew = inst.rss_kb() - rss0
         check_rss(grew < 16384, "garbage: RSS grew %d KiB" % grew)
