@@ -106,6 +106,10 @@ xrealloc(void *p, size_t n, size_t size)
 	return p;
 }
 
+/*
+ * Capacity doubles from 1: a NOTIFY context keeps its result, usually a
+ * row or two, for as long as it lives.
+ */
 static void
 grow(void **p, size_t *cap, size_t need, size_t size)
 {
@@ -113,7 +117,7 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 
 	if (need <= *cap)
 		return;
-	n = *cap < 8 ? 8 : *cap;
+	n = *cap < 1 ? 1 : *cap;
 	while (n < need)
 		n *= 2;
 	*p = xrealloc(*p, n, size);
