@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -1186,6 +1187,15 @@ static struct {
 	struct event *ev;		/* the flush, made active on demand */
 } queue;
 
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 pending_cancel(struct conn *c, void *arg)
 {
@@ -1241,11 +1251,13 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c;
 	enum store_err r;
 	size_t n = 0;
+	long long t0, t1, t2;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	list = queue.head;
+	if ((list = queue.head) == NULL)
+		return;		/* a stale timer (delay reconfigured) */
 	for (pp = &queue.head; *pp != NULL && n < BATCH_MAX; n++)
 		pp = &(*pp)->next;
 	queue.head = *pp;
@@ -1255,6 +1267,7 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		event_active(queue.ev, EV_TIMEOUT, 1);	/* the rest next */
 
+	t0 = now_us();
 	r = store_batch_begin(st);
 	for (p = list; p != NULL; p = p->next) {
 		if (p->cmd.conn == NULL)
@@ -1264,10 +1277,13 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 		else
 			pending_apply(st, p);
 	}
+	t1 = now_us();
 	if (r == STORE_OK)
 		r = store_batch_commit(st);
-	log_debug("STORE batch: %zu STOREs, %s", n,
-	    r == STORE_OK ? "committed" : store_err_text(r));
+	t2 = now_us();
+	log_debug("STORE batch: %zu STOREs, %s; %lld us applying, %lld us "
+	    "committing", n, r == STORE_OK ? "committed" : store_err_text(r),
+	    t1 - t0, t2 - t1);
 	/* durable now (or failed as a whole): answer in order */
 	for (p = list; p != NULL; p = p->next) {
 		if ((c = p->cmd.conn) == NULL)
