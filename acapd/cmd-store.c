@@ -1296,6 +1296,7 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		conn_write(c, p->out.data, p->out.len);
 	}
+	conn_flush_pending();	/* the answers go out before anything else */
 	/*
 	 * A resumed connection may run anything, including what frees
 	 * another connection of the list (whose cancel then marks its

@@ -634,8 +634,7 @@ conn_resume(struct conn *c)
 		return;		/* the running loop goes on by itself */
 	c->in_callback = true;
 	conn_process(c);
-	c->in_callback = false;
-	conn_check_free(c);
+	conn_end_callback(c);
 }
 
 static struct authfail *
