@@ -84,6 +84,8 @@ struct conn {
 	bool tls;
 	bool tls_pending;	/* STARTTLS OK queued, switch after command */
 	bool tls_switching;	/* reads off until the OK is written */
+	bool tls_ready;		/* TLS handshake done */
+	struct evbuffer *tls_out;	/* TLS: plaintext not yet given to SSL */
 	bool closing;
 	bool freeing;
 	bool read_paused;	/* output above high-water */
@@ -711,6 +713,43 @@ conn_count_bad(struct conn *c)
  * writes the socket.
  */
 
+/*
+ * Under TLS the bufferevent's output buffer is not used while libevent
+ * has nothing queued: its callback would arm EV_WRITE at every write and
+ * write only once epoll reports the socket writable.  conn_write() keeps
+ * the plaintext in tls_out instead and this gives it to SSL_write() at
+ * once, in records of at most 16 KiB.  Whatever SSL_write() does not
+ * take (the socket is full, an error) goes to the bufferevent, which
+ * retries it from the same bytes as OpenSSL requires (libevent sets
+ * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) and reports errors.
+ */
+static void
+conn_flush_tls(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	size_t len;
+	int r;
+
+	if (c->tls_out == NULL)
+		return;
+	while (c->tls_ready && ssl != NULL && evbuffer_get_length(out) == 0 &&
+	    (len = evbuffer_get_length(c->tls_out)) > 0) {
+		if (len > 16384)
+			len = 16384;
+		ERR_clear_error();
+		r = SSL_write(ssl, evbuffer_pullup(c->tls_out, (ssize_t)len),
+		    (int)len);
+		if (r <= 0)
+			break;
+		evbuffer_drain(c->tls_out, (size_t)r);
+	}
+	if (evbuffer_get_length(c->tls_out) > 0)
+		evbuffer_add_buffer(out, c->tls_out);
+	evbuffer_free(c->tls_out);
+	c->tls_out = NULL;
+}
+
 static void
 conn_flush(struct conn *c)
 {
@@ -720,9 +759,12 @@ conn_flush(struct conn *c)
 		TAILQ_REMOVE(&flush_list, c, flush_entry);
 		c->flush_queued = false;
 	}
-	/* Under TLS, OpenSSL writes the socket itself (conn_switch_tls). */
-	if (c->freeing || c->tls)
+	if (c->freeing)
 		return;
+	if (c->tls) {
+		conn_flush_tls(c);
+		return;
+	}
 	out = bufferevent_get_output(c->bev);
 	/* The rest of a partial write is ours again. */
 	if (bufferevent_get_enabled(c->bev) & EV_WRITE)
@@ -769,7 +811,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 	if (c->freeing)
 		return;
 	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) + len > cfg->max_output) {
+	if (conn_output_pending(c) + len > cfg->max_output) {
 		/*
 		 * A peer that stopped reading: drop it rather than grow
 		 * without bound (DESIGN §3).  The BYE is best effort.
@@ -787,7 +829,12 @@ conn_write(struct conn *c, const void *data, size_t len)
 		}
 		return;
 	}
-	bufferevent_write(c->bev, data, len);
+	if (c->tls) {
+		if (c->tls_out == NULL && (c->tls_out = evbuffer_new()) == NULL)
+			fatal("out of memory");
+		evbuffer_add(c->tls_out, data, len);
+	} else
+		bufferevent_write(c->bev, data, len);
 	if (!c->in_callback && !c->flush_queued) {
 		static const struct timeval zero = { 0, 0 };
 
@@ -822,7 +869,8 @@ conn_close(struct conn *c, const char *reason)
 static size_t
 conn_output_pending(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    (c->tls_out != NULL ? evbuffer_get_length(c->tls_out) : 0);
 }
 
 /* Free the connection if it is closing and its output is flushed. */
@@ -863,6 +911,8 @@ conn_free(struct conn *c)
 		event_free(c->timer);
 	if (c->idle_ev != NULL)
 		event_free(c->idle_ev);
+	if (c->tls_out != NULL)
+		evbuffer_free(c->tls_out);
 	/* Frees the SSL object too, and closes the socket. */
 	bufferevent_free(c->bev);
 	acap_parser_free(&c->parser);
@@ -1035,7 +1085,7 @@ conn_bound_input(struct conn *c)
 static void
 conn_process(struct conn *c)
 {
-	struct evbuffer *in, *out;
+	struct evbuffer *in;
 	struct evbuffer_iovec v;
 	const struct acap_cmd *cmd;
 	struct acap_limits lim;
@@ -1043,9 +1093,8 @@ conn_process(struct conn *c)
 	int r;
 
 	in = bufferevent_get_input(c->bev);
-	out = bufferevent_get_output(c->bev);
 	while (!c->closing && !c->paused && !c->suspended) {
-		if (evbuffer_get_length(out) > cfg->output_hiwat) {
+		if (conn_output_pending(c) > cfg->output_hiwat) {
 			/* Half-duplex back-pressure: resume on drain. */
 			c->read_paused = true;
 			bufferevent_disable(c->bev, EV_READ);
@@ -1166,6 +1215,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 		/* RFC 2595 §5.1: a fresh session and the greeting again. */
 		startup_tls_ready(c, ssl);
+		c->tls_ready = true;
 		conn_send_greeting(c);
 		conn_flush(c);
 		return;

@@ -29,6 +29,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/context-inherit.acap \
 	tests/protocol/context-limit.acap \
 	tests/protocol/context-deferred.acap \
+	tests/protocol/tls-output.acap \
 	tests/protocol/slow-reader.acap \
 	tests/protocol/acl-commands.acap \
 	tests/protocol/acl-groups.acap \
