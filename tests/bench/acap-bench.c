@@ -134,6 +134,7 @@ struct fanout_round {
 	unsigned int contexts, notified;
 	double store_ms;		/* STORE sent to its OK */
 	uint64_t p50, p99, max;		/* notification delay, ns */
+	double server_cpu_ms;		/* acapd CPU, STORE to last notified */
 };
 
 struct sample {
@@ -1097,6 +1098,8 @@ fanout_round(unsigned int k, int wait_ms)
 	const char *err;
 	uint32_t t = BENCH_MSG_ARM;
 	uint64_t t0, t1;
+	struct bench_proc_sample p0, p1;
+	bool cpu = false;
 
 	if (res.nrounds == BENCH_MAX_ROUNDS)
 		return;
@@ -1104,6 +1107,8 @@ fanout_round(unsigned int k, int wait_ms)
 	if (workers_gather(BENCH_MSG_ARMED, 10000, NULL) != nworkers)
 		die("workers did not arm");
 	snprintf(value, sizeof(value), "round %u", k);
+	if (server_pid > 0)
+		cpu = bench_proc_sample(server_pid, &p0) == 0;
 	t0 = bench_proc_now_ns();
 	if (bench_provision_store(&prov, server_port, opt.tls,
 	    BENCH_SITE_DATASET BENCH_ENTRY, BENCH_FANOUT_ATTR, value,
@@ -1111,6 +1116,7 @@ fanout_round(unsigned int k, int wait_ms)
 		die("fan-out STORE: %s", err);
 	t1 = bench_proc_now_ns();
 	(void)workers_gather(BENCH_MSG_NOTIFIED, wait_ms, NULL);
+	cpu = cpu && bench_proc_sample(server_pid, &p1) == 0;
 	memset(&c, 0, sizeof(c));
 	c.type = BENCH_MSG_COLLECT;
 	c.t0_ns = t0;
@@ -1126,6 +1132,8 @@ fanout_round(unsigned int k, int wait_ms)
 	fr->p50 = bench_hist_quantile(round_hist, 0.5);
 	fr->p99 = bench_hist_quantile(round_hist, 0.99);
 	fr->max = bench_hist_max(round_hist);
+	fr->server_cpu_ms = cpu ? (p1.cpu_user + p1.cpu_sys - p0.cpu_user -
+	    p0.cpu_sys) * 1e3 : -1;
 	bench_hist_merge(res.fanout_hist, round_hist);
 	bench_hist_free(&round_hist);
 	note("fan-out %u: %u/%u contexts notified, last after %.1f ms "
@@ -1542,6 +1550,12 @@ print_json(void)
 			bench_json_num(j, "p50_ms", (double)fr->p50 / 1e6);
 			bench_json_num(j, "p99_ms", (double)fr->p99 / 1e6);
 			bench_json_num(j, "last_ms", (double)fr->max / 1e6);
+			if (fr->server_cpu_ms >= 0 && fr->notified > 0) {
+				bench_json_num(j, "server_cpu_ms",
+				    fr->server_cpu_ms);
+				bench_json_num(j, "server_cpu_us_per_context",
+				    fr->server_cpu_ms * 1e3 / fr->notified);
+			}
 			bench_json_close(j);
 		}
 		bench_json_close_array(j);
@@ -1672,10 +1686,15 @@ print_text(void)
 		const struct fanout_round *fr = &res.rounds[i];
 
 		printf("  fan-out %zu: %u of %u contexts notified; p50 %.1f ms,"
-		    " p99 %.1f ms, last %.1f ms; STORE %.1f ms\n", i + 1,
+		    " p99 %.1f ms, last %.1f ms; STORE %.1f ms", i + 1,
 		    fr->notified, fr->contexts, (double)fr->p50 / 1e6,
 		    (double)fr->p99 / 1e6, (double)fr->max / 1e6,
 		    fr->store_ms);
+		if (fr->server_cpu_ms >= 0 && fr->notified > 0)
+			printf("; acapd CPU %.0f ms (%.1f us per context)",
+			    fr->server_cpu_ms,
+			    fr->server_cpu_ms * 1e3 / fr->notified);
+		printf("\n");
 	}
 	if (res.nrounds > 1)
 		text_hist("fan-out delay, all rounds", res.fanout_hist);
