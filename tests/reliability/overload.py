@@ -21,6 +21,11 @@
 #             with TLS: 64 MB pipelined grow RSS by less than 4 MiB (the
 #             unread-input bound, 256 KiB), and 1 MB of NOOPs sent then
 #             are all answered, in order, once the delay is over
+#   idlemem   idle authenticated connections, each with a NOTIFY
+#             context: acapd's RSS grows by less than 5 KiB per connection
+#             without TLS and 20 KiB with (issue "Performance": 8 and 16;
+#             tests/bench/run-idle.sh measures them; this guards against
+#             regressions such as a buffer kept per connection)
 #   fdraise   soft RLIMIT_NOFILE 128, hard 256: acapd raises the soft
 #             limit and logs the connections that allows (192)
 #   contexts  10 rounds of 10 connections x context_limit NOTIFY contexts
@@ -341,6 +346,52 @@ def part_inputbound():
         inst.cleanup()
 
 
+def idle_conns(inst, n, tls, out):
+    """n more connections, each logged in with a NOTIFY context."""
+    for _ in range(n):
+        c = inst.connect(timeout=20)
+        if tls:
+            c.starttls()
+        check(acaprel.is_ok(c.login("fred", "pw")), "idlemem: login")
+        c.ok('SEARCH "/option/~/" RETURN ("*") MAKECONTEXT NOTIFY "ctx" '
+             'ALL')
+        out.append(c)
+
+
+def part_idlemem():
+    inst = acaprel.Instance(NAME + "-idlemem", dict(
+        TLS_CONF, max_connections_per_ip="2000",
+        max_unauth_connections="2000"))
+    try:
+        inst.useradd("fred", "pw")
+        inst.start()
+        w = inst.connect()
+        w.login("fred", "pw")
+        w.ok('STORE ("/option/~/x" "option.v" "0" "option.w" "1")')
+        per = {}
+        for tls in (False, True):
+            what = "TLS" if tls else "plain"
+            conns = []
+            idle_conns(inst, 100, tls, conns)   # warm caches and the heap
+            time.sleep(0.3)
+            rss0 = inst.rss_kb()
+            idle_conns(inst, 400, tls, conns)
+            time.sleep(0.3)
+            per[what] = (inst.rss_kb() - rss0) / 400.0
+            for c in conns:
+                c.close()
+            time.sleep(0.5)
+        check_rss(per["plain"] < 5, "idlemem: %.1f KiB per idle connection "
+                  "with a NOTIFY context, no TLS" % per["plain"])
+        check_rss(per["TLS"] < 20, "idlemem: %.1f KiB per idle TLS "
+                  "connection with a NOTIFY context" % per["TLS"])
+        figure("idle connections with a NOTIFY context: %.1f KiB each "
+               "without TLS, %.1f KiB with (RSS growth over 400)",
+               per["plain"], per["TLS"])
+    finally:
+        inst.cleanup()
+
+
 def part_fdraise():
     inst = acaprel.Instance(NAME + "-fdraise", nofile=(128, 256))
     try:
@@ -453,6 +504,7 @@ PARTS = {
     "perip": part_perip,
     "pipeline": part_pipeline,
     "inputbound": part_inputbound,
+    "idlemem": part_idlemem,
     "fdraise": part_fdraise,
     "contexts": part_contexts,
     "churn": part_churn,
