@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -1176,16 +1177,26 @@ struct pending {
 	struct req rq;
 	struct acap_buf out;		/* ENTRY lines and the completion */
 	bool applied;			/* OK once the batch is committed */
-	struct pending *next;
+	bool flushing;			/* in the batch being committed */
+	TAILQ_ENTRY(pending) entry;
 };
+TAILQ_HEAD(pending_list, pending);
 
 /* STOREs per transaction; more wait for the next one (same turn). */
 #define BATCH_MAX	512
 
 static struct {
-	struct pending *head, **tail;
+	struct pending_list q;		/* waiting for the next flush */
 	struct event *ev;		/* the flush, made active on demand */
 } queue;
+
+static void
+pending_free(struct pending *p)
+{
+	req_free(&p->rq);
+	acap_buf_deinit(&p->out);
+	free(p);
+}
 
 static long long
 now_us(void)
@@ -1202,7 +1213,12 @@ pending_cancel(struct conn *c, void *arg)
 	struct pending *p = arg;
 
 	(void)c;
-	p->cmd.conn = NULL;
+	if (p->flushing) {
+		p->cmd.conn = NULL;	/* the flush skips it and frees it */
+		return;
+	}
+	TAILQ_REMOVE(&queue.q, p, entry);
+	pending_free(p);
 }
 
 /*
@@ -1247,7 +1263,8 @@ static void
 batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct store *st = srv->store;
-	struct pending *list, *p, **pp, *next;
+	struct pending_list list;
+	struct pending *p;
 	struct conn *c;
 	enum store_err r;
 	size_t n = 0;
@@ -1256,20 +1273,21 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if ((list = queue.head) == NULL)
+	TAILQ_INIT(&list);
+	while ((p = TAILQ_FIRST(&queue.q)) != NULL && n < BATCH_MAX) {
+		TAILQ_REMOVE(&queue.q, p, entry);
+		TAILQ_INSERT_TAIL(&list, p, entry);
+		p->flushing = true;
+		n++;
+	}
+	if (n == 0)
 		return;		/* a stale timer (delay reconfigured) */
-	for (pp = &queue.head; *pp != NULL && n < BATCH_MAX; n++)
-		pp = &(*pp)->next;
-	queue.head = *pp;
-	*pp = NULL;
-	if (queue.head == NULL)
-		queue.tail = &queue.head;
-	else
+	if (!TAILQ_EMPTY(&queue.q))
 		event_active(queue.ev, EV_TIMEOUT, 1);	/* the rest next */
 
 	t0 = now_us();
 	r = store_batch_begin(st);
-	for (p = list; p != NULL; p = p->next) {
+	TAILQ_FOREACH(p, &list, entry) {
 		if (p->cmd.conn == NULL)
 			continue;
 		if (r != STORE_OK)
@@ -1285,7 +1303,7 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	    "committing", n, r == STORE_OK ? "committed" : store_err_text(r),
 	    t1 - t0, t2 - t1);
 	/* durable now (or failed as a whole): answer in order */
-	for (p = list; p != NULL; p = p->next) {
+	TAILQ_FOREACH(p, &list, entry) {
 		if ((c = p->cmd.conn) == NULL)
 			continue;
 		if (p->applied && r != STORE_OK) {
@@ -1302,14 +1320,14 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	 * another connection of the list (whose cancel then marks its
 	 * entry): entries are freed only after the loop.
 	 */
-	for (p = list; p != NULL; p = p->next) {
+	TAILQ_FOREACH(p, &list, entry) {
 		req_free(&p->rq);
 		acap_buf_deinit(&p->out);
 		if ((c = p->cmd.conn) != NULL)
 			conn_resume(c);
 	}
-	for (p = list; p != NULL; p = next) {
-		next = p->next;
+	while ((p = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, p, entry);
 		free(p);
 	}
 }
@@ -1321,7 +1339,7 @@ batch_queue(struct cmd_ctx *cmd, const struct req *rq)
 	struct pending *p;
 
 	if (queue.ev == NULL) {
-		queue.tail = &queue.head;
+		TAILQ_INIT(&queue.q);
 		queue.ev = event_new(srv->base, -1, 0, batch_flush_cb, NULL);
 		if (queue.ev == NULL)
 			abort();
@@ -1332,8 +1350,7 @@ batch_queue(struct cmd_ctx *cmd, const struct req *rq)
 	p->cmd.out = &p->out;
 	p->rq = *rq;
 	acap_buf_init(&p->out);
-	*queue.tail = p;
-	queue.tail = &p->next;
+	TAILQ_INSERT_TAIL(&queue.q, p, entry);
 	if (cfg->store_commit_delay_ms > 0) {
 		struct timeval tv;
 
