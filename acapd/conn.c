@@ -709,8 +709,8 @@ conn_count_bad(struct conn *c)
  * (or, for writes from elsewhere, until the end of the loop turn) and is
  * written with one writev at the end; EV_WRITE is enabled only when the
  * kernel did not take everything, and libevent then writes the rest (and
- * reports errors) as before.  Not under TLS: there OpenSSL's bufferevent
- * writes the socket.
+ * reports errors) as before.  Under TLS the same is done through
+ * SSL_write() (conn_flush_tls).
  */
 
 /*
@@ -820,6 +820,9 @@ conn_write(struct conn *c, const void *data, size_t len)
 		    "* BYE \"Output queue limit exceeded\"\r\n";
 
 		if (!c->closing) {
+			/* the BYE comes after whatever is already queued */
+			if (c->tls_out != NULL)
+				evbuffer_add_buffer(out, c->tls_out);
 			evbuffer_add(out, bye, sizeof(bye) - 1);
 			conn_log(c, LOG_WARNING,
 			    "dropping slow reader: %zu bytes queued",
