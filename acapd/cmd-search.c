@@ -402,6 +402,11 @@ finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
 	if (toomany)
 		snprintf(code, sizeof(code), "TOOMANY %zu", count);
 	if (name != NULL) {
+		struct context *ctx = context_find(cmd->conn, name);
+
+		/* the reply is written: a NOTIFY context drops its rows */
+		if (ctx != NULL)
+			context_release_rows(ctx);
 		cmd_ok(cmd, toomany ? code : NULL, "Context '%s' created",
 		    name);
 		free(name);
@@ -430,11 +435,15 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 		search_query_free(&q);
 		return cmd_no(cmd, NULL, "No such context");
 	}
-	context_sync(ctx);	/* queued changes first */
 	if (search_query_uses_range(q) && !context_enumerated(ctx)) {
 		search_query_free(&q);
 		return cmd_bad(cmd, "RANGE needs an enumerated context");
 	}
+	if (search_query_makecontext(q, &en, &no) != NULL) {
+		search_query_free(&q);
+		return cmd_no(cmd, NULL, "MAKECONTEXT needs a dataset");
+	}
+	context_sync(ctx);	/* queued changes first; rows loaded */
 	/*
 	 * §6.4.1 RANGE: "If the context has been modified since then, the
 	 * server MUST either return a NO with a MODIFIED response code, or
@@ -444,6 +453,7 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 	    strcmp(context_changed_modtime(ctx), range_time) > 0) {
 		struct acap_buf code = ACAP_BUF_INIT;
 
+		context_release_rows(ctx);
 		search_query_free(&q);
 		acap_buf_addstr(&code, "MODIFIED ");
 		acap_buf_add_cstring(&code, context_path(ctx));
@@ -452,16 +462,13 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 		acap_buf_deinit(&code);
 		return CMD_DONE;
 	}
-	if (search_query_makecontext(q, &en, &no) != NULL) {
-		search_query_free(&q);
-		return cmd_no(cmd, NULL, "MAKECONTEXT needs a dataset");
-	}
 	/* entries are named as the context's own SEARCH named them */
 	if (search_query_has_depth(context_query(ctx)))
 		(void)search_query_set_depth(q,
 		    search_query_depth(context_query(ctx)));
 	res = search_refine(context_count(ctx), context_row_cb, ctx, q, acc,
 	    context_enumerated(ctx));
+	context_release_rows(ctx);	/* res holds what it uses */
 	return finish(cmd, NULL, q, res, acc);
 }
 

@@ -268,12 +268,12 @@ context_watches(const struct context *ctx, const struct pathset *ps)
 }
 
 /*
- * Index a NOTIFY context under every dataset its result depends on.  A
- * re-evaluation usually leaves that set as it was: then the index is not
- * touched.
+ * Index a NOTIFY context under every dataset its result res depends on.
+ * A re-evaluation usually leaves that set as it was: then the index is
+ * not touched.
  */
 static void
-context_rewatch(struct context *ctx)
+context_rewatch(struct context *ctx, const struct search_result *res)
 {
 	const struct inherit_view *v;
 	const struct inherit_entry *e;
@@ -288,8 +288,8 @@ context_rewatch(struct context *ctx)
 	    search_query_noinherit(ctx->q) ? INHERIT_F_NOINHERIT : 0,
 	    &base) == STORE_OK)
 		pathset_add_view(&ps, base);
-	for (i = 0; i < search_result_count(ctx->res); i++) {
-		search_result_row(ctx->res, i, &v, &e);
+	for (i = 0; i < search_result_count(res); i++) {
+		search_result_row(res, i, &v, &e);
 		pathset_add_view(&ps, v);
 	}
 	if (!context_watches(ctx, &ps)) {
@@ -524,7 +524,7 @@ context_make(struct conn *c, const char *name, const char *path,
 	TAILQ_INSERT_TAIL(&set->list, ctx, entry);
 	set->n++;
 	ctx_total++;
-	context_rewatch(ctx);
+	context_rewatch(ctx, res);
 	return CONTEXT_OK;
 nomem:
 	search_query_free(&q);
@@ -814,8 +814,8 @@ context_reevaluate(struct context *ctx)
 	ctx->m = nm;
 	ctx->nm = nn;
 	search_result_free(&ctx->res);
-	ctx->res = res;
-	context_rewatch(ctx);
+	context_rewatch(ctx, res);
+	search_result_free(&res);	/* NOTIFY: rows are made on demand */
 }
 
 /* Take ctx off the queue and bring it up to date. */
@@ -871,7 +871,34 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 void
 context_sync(struct context *ctx)
 {
+	struct search_access acc;
+	enum store_err err;
+
 	context_settle(ctx);
+	if (ctx->res != NULL)
+		return;
+	/* a NOTIFY context's rows: its search, as of now (it is current) */
+	access_for_conn(ctx->conn, &acc);
+	err = search_run(ctx_store, ctx->path, ctx->q, &acc, &ctx->res);
+	if (err != STORE_OK) {
+		if (err != STORE_ENOEXIST)
+			conn_log(ctx->conn, LOG_ERR, "context %s: %s",
+			    ctx->name, store_err_text(err));
+		ctx->res = search_refine(0, NULL, NULL, ctx->q, &acc, false);
+	}
+}
+
+/*
+ * A NOTIFY context is kept current, so its rows can be made again when
+ * needed (context_sync): between uses it keeps only its members' keys and
+ * signatures, not the rows' inheritance views and the snapshots they pin
+ * (about 2 KiB per idle context).
+ */
+void
+context_release_rows(struct context *ctx)
+{
+	if (ctx->notify)
+		search_result_free(&ctx->res);
 }
 
 static void

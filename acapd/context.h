@@ -45,10 +45,15 @@ void context_init(struct store *st);
 enum context_err context_make(struct conn *c, const char *name,
     const char *path, struct search_query *q, struct search_result *res);
 
+/*
+ * The caller of context_make() may read res until it calls
+ * context_release_rows() on the new context (the SEARCH reply).
+ */
+
 /* The context called name on c, or NULL. */
 struct context *context_find(struct conn *c, const char *name);
 
-/* Rows of the context, in context order (1-based positions). */
+/* Rows of the context, in context order, after context_sync(). */
 size_t context_count(const struct context *ctx);
 void context_row(const struct context *ctx, size_t i,
     const struct inherit_view **v_r, const struct inherit_entry **e_r);
@@ -71,11 +76,15 @@ const char *context_changed_modtime(const struct context *ctx);
 enum context_err context_free_named(struct conn *c, const char *name);
 
 /*
- * Bring ctx up to date now if a change is queued for it: its
- * notifications are written before this returns.  Call before reading a
- * NOTIFY context's rows (SEARCH on a context).
+ * Bring ctx up to date now if a change is queued for it (its
+ * notifications are written before this returns) and make its rows
+ * available to context_count()/context_row().  A NOTIFY context keeps no
+ * rows between uses: they are made again here and dropped by
+ * context_release_rows() (a no-op for other contexts, whose rows are the
+ * snapshot they were made with).  Call before reading a context's rows.
  */
 void context_sync(struct context *ctx);
+void context_release_rows(struct context *ctx);
 
 /*
  * UPDATECONTEXT (§6.5.2): pending notifications for the context are
