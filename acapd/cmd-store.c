@@ -12,6 +12,7 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1187,7 +1188,12 @@ TAILQ_HEAD(pending_list, pending);
 
 static struct {
 	struct pending_list q;		/* waiting for the next flush */
+	struct pending_list batch;	/* being applied or committed */
 	struct event *ev;		/* the flush, made active on demand */
+	struct event *done_ev;		/* the commit thread finished */
+	bool committing;		/* batch's COMMIT is on the thread */
+	size_t n;			/* STOREs in batch */
+	long long t0, t1;		/* batch started, COMMIT started */
 } queue;
 
 static void
@@ -1255,55 +1261,19 @@ pending_apply(struct store *st, struct pending *p)
 }
 
 /*
- * One batch: every STORE queued during this event-loop turn (up to
- * BATCH_MAX) in one transaction, one fsync, then every answer, then the
- * connections go on with what they pipelined.
+ * The batch's commit is over (durable, or failed as a whole): answer in
+ * order, then let each connection go on with what it pipelined.
  */
 static void
-batch_flush_cb(evutil_socket_t fd, short what, void *arg)
+batch_answer(struct pending_list *list, enum store_err r)
 {
-	struct store *st = srv->store;
-	struct pending_list list;
 	struct pending *p;
 	struct conn *c;
-	enum store_err r;
-	size_t n = 0;
-	long long t0, t1, t2;
 
-	(void)fd;
-	(void)what;
-	(void)arg;
-	TAILQ_INIT(&list);
-	while ((p = TAILQ_FIRST(&queue.q)) != NULL && n < BATCH_MAX) {
-		TAILQ_REMOVE(&queue.q, p, entry);
-		TAILQ_INSERT_TAIL(&list, p, entry);
-		p->flushing = true;
-		n++;
-	}
-	if (n == 0)
-		return;		/* a stale timer (delay reconfigured) */
-	if (!TAILQ_EMPTY(&queue.q))
-		event_active(queue.ev, EV_TIMEOUT, 1);	/* the rest next */
-
-	t0 = now_us();
-	r = store_batch_begin(st);
-	TAILQ_FOREACH(p, &list, entry) {
-		if (p->cmd.conn == NULL)
-			continue;
-		if (r != STORE_OK)
-			reply_err(&p->cmd, r, NULL);
-		else
-			pending_apply(st, p);
-	}
-	t1 = now_us();
-	if (r == STORE_OK)
-		r = store_batch_commit(st);
-	t2 = now_us();
 	log_debug("STORE batch: %zu STOREs, %s; %lld us applying, %lld us "
-	    "committing", n, r == STORE_OK ? "committed" : store_err_text(r),
-	    t1 - t0, t2 - t1);
-	/* durable now (or failed as a whole): answer in order */
-	TAILQ_FOREACH(p, &list, entry) {
+	    "committing", queue.n, r == STORE_OK ? "committed" :
+	    store_err_text(r), queue.t1 - queue.t0, now_us() - queue.t1);
+	TAILQ_FOREACH(p, list, entry) {
 		if ((c = p->cmd.conn) == NULL)
 			continue;
 		if (p->applied && r != STORE_OK) {
@@ -1320,16 +1290,112 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	 * another connection of the list (whose cancel then marks its
 	 * entry): entries are freed only after the loop.
 	 */
-	TAILQ_FOREACH(p, &list, entry) {
+	TAILQ_FOREACH(p, list, entry) {
 		req_free(&p->rq);
 		acap_buf_deinit(&p->out);
 		if ((c = p->cmd.conn) != NULL)
 			conn_resume(c);
 	}
-	while ((p = TAILQ_FIRST(&list)) != NULL) {
-		TAILQ_REMOVE(&list, p, entry);
+	while ((p = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, p, entry);
 		free(p);
 	}
+}
+
+/*
+ * One batch: every STORE queued during this event-loop turn (up to
+ * BATCH_MAX) in one transaction, one fsync, then every answer.  With the
+ * commit thread, the COMMIT runs there while the loop goes on (and
+ * queues the next batch); commit_done_cb() answers.
+ */
+static void
+batch_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *st = srv->store;
+	struct pending *p;
+	enum store_err r;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (queue.committing)
+		return;		/* commit_done_cb() flushes again */
+	queue.n = 0;
+	while ((p = TAILQ_FIRST(&queue.q)) != NULL && queue.n < BATCH_MAX) {
+		TAILQ_REMOVE(&queue.q, p, entry);
+		TAILQ_INSERT_TAIL(&queue.batch, p, entry);
+		p->flushing = true;
+		queue.n++;
+	}
+	if (queue.n == 0)
+		return;		/* a stale timer (delay reconfigured) */
+	if (!TAILQ_EMPTY(&queue.q))
+		event_active(queue.ev, EV_TIMEOUT, 1);	/* the rest next */
+
+	queue.t0 = now_us();
+	r = store_batch_begin(st);
+	TAILQ_FOREACH(p, &queue.batch, entry) {
+		if (p->cmd.conn == NULL)
+			continue;
+		if (r != STORE_OK)
+			reply_err(&p->cmd, r, NULL);
+		else
+			pending_apply(st, p);
+	}
+	queue.t1 = now_us();
+	if (r == STORE_OK && queue.done_ev != NULL &&
+	    store_batch_commit_start(st, &r)) {
+		queue.committing = true;
+		return;
+	}
+	if (r == STORE_OK && queue.done_ev == NULL)
+		r = store_batch_commit(st);
+	batch_answer(&queue.batch, r);
+}
+
+/* The commit thread finished the batch's COMMIT. */
+static void
+commit_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	enum store_err r;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!queue.committing)
+		return;
+	r = store_batch_commit_finish(srv->store);
+	queue.committing = false;
+	batch_answer(&queue.batch, r);
+	/* what arrived meanwhile goes into the next commit now */
+	if (!TAILQ_EMPTY(&queue.q))
+		batch_flush_cb(-1, 0, NULL);
+}
+
+/*
+ * The group commit's events and commit thread, once (after the privilege
+ * drop: the thread's pipe is open from start-up on).
+ */
+void
+cmd_store_init(void)
+{
+	int fd = -1;
+
+	if (queue.ev != NULL)
+		return;
+	TAILQ_INIT(&queue.q);
+	TAILQ_INIT(&queue.batch);
+	queue.ev = event_new(srv->base, -1, 0, batch_flush_cb, NULL);
+	if (queue.ev == NULL)
+		abort();
+	if (cfg->store_commit_thread &&
+	    (fd = store_commit_thread_start(srv->store)) == -1)
+		log_warn("STORE: no commit thread (%s): committing in the "
+		    "event loop", strerror(errno));
+	if (fd != -1 && ((queue.done_ev = event_new(srv->base, fd,
+	    EV_READ | EV_PERSIST, commit_done_cb, NULL)) == NULL ||
+	    event_add(queue.done_ev, NULL) == -1))
+		abort();
 }
 
 /* Queue a validated STORE; the flush runs later in this loop turn. */
@@ -1338,12 +1404,8 @@ batch_queue(struct cmd_ctx *cmd, const struct req *rq)
 {
 	struct pending *p;
 
-	if (queue.ev == NULL) {
-		TAILQ_INIT(&queue.q);
-		queue.ev = event_new(srv->base, -1, 0, batch_flush_cb, NULL);
-		if (queue.ev == NULL)
-			abort();
-	}
+	if (queue.ev == NULL)
+		cmd_store_init();
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		abort();
 	p->cmd = *cmd;

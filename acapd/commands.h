@@ -87,6 +87,12 @@ enum cmd_status cmd_no(struct cmd_ctx *cmd, const char *code,
 enum cmd_status cmd_bad(struct cmd_ctx *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * STORE's group commit (cmd-store.c, doc/store-batch.md): its events and
+ * commit thread.  Once, at start-up, after srv->store is open.
+ */
+void cmd_store_init(void);
+
 /* AUTHENTICATE continuation and abort (cmd-authenticate.c). */
 enum cmd_status cmd_authenticate_step(struct cmd_ctx *cmd);
 void cmd_authenticate_abort(struct conn *c);

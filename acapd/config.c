@@ -123,6 +123,8 @@ static const struct option options[] = {
 	{ "cache_datasets", OPT_UINT, O(cache_datasets), "16384", 0, UMAX },
 	{ "store_commit_delay_ms", OPT_UINT, O(store_commit_delay_ms), "0",
 	    0, 1000 },
+	{ "store_commit_thread", OPT_BOOL, O(store_commit_thread), "yes", 0,
+	    0 },
 };
 
 static const struct option *

@@ -80,6 +80,7 @@ struct config {
 	unsigned int cache_datasets;	/* dataset snapshots kept in memory */
 	unsigned int store_commit_delay_ms;	/* group commit: wait for more
 						   STOREs (0: one loop turn) */
+	bool store_commit_thread;	/* COMMIT off the event loop */
 };
 
 /* The configuration in force.  Never NULL after config_init(). */

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "commands.h"
 #include "config.h"
 #include "conn.h"
 #include "context.h"
@@ -421,6 +422,7 @@ startup_after_drop(void)
 		fatal("database %s is not %s after dropping privileges: %s",
 		    cfg->database, store_degraded() ? "readable" : "writable",
 		    strerror(errno));
+	cmd_store_init();	/* the commit thread, as who we are now */
 }
 
 void

@@ -8,6 +8,9 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -959,6 +962,18 @@ struct store {
 	bool in_callback;		/* the change callback is running */
 	enum store_err txn_lost;	/* SQLite rolled the batch back: why */
 	size_t nkept;			/* STOREs applied in the batch so far */
+
+	/* the commit thread (store_commit_thread_start) */
+	bool cthread;			/* created */
+	pthread_t cthr;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	bool crequest;			/* a COMMIT for the thread (cmu) */
+	bool cquit;			/* the thread is to exit (cmu) */
+	int crc;			/* what the COMMIT returned (cmu) */
+	int cpipe[2];			/* a byte per finished COMMIT */
+	enum { AC_NONE, AC_RUNNING, AC_DONE } async;
+	enum store_err async_result;	/* AC_DONE: the batch's result */
 	char txn_modtime[STORE_MODTIME_LEN + 1];	/* the STORE's */
 	struct change_rec *changes;
 	size_t nchanges, cchanges;
@@ -1002,6 +1017,9 @@ write_refusal(const struct store *st)
 	}
 	return 0;
 }
+
+static void commit_wait(struct store *st);
+static void commit_thread_stop(struct store *st);
 
 static enum store_err
 db_fail(struct store *st, int rc)
@@ -1558,6 +1576,7 @@ store_retry_writes(struct store *st)
 {
 	enum store_err r;
 
+	commit_wait(st);
 	if (st->write_err == STORE_OK && !st->exclusive)
 		return STORE_OK;
 	if (st->in_txn || st->in_callback || st->reading > 0)
@@ -1586,6 +1605,7 @@ store_free(struct store **store_r)
 	if (st == NULL)
 		return;
 	*store_r = NULL;
+	commit_thread_stop(st);
 	cache_deinit(&st->cache);
 	sb_deinit(&st->sb);
 	db_close(st->db, st->stmt);
@@ -1615,6 +1635,7 @@ store_maintain(struct store *st)
 	sqlite3_stmt *s;
 	enum store_err r;
 
+	commit_wait(st);
 	if (st->cfg.deleted_retention == 0)
 		return STORE_OK;
 	if (st->clock_cb(&ts) == -1)
@@ -1758,6 +1779,7 @@ stored_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 void
 store_read_begin(struct store *st)
 {
+	commit_wait(st);
 	if (st->reading++ > 0 || st->in_txn)
 		return;
 	st->read_txn = step_done(st, stq(st, ST_READ_BEGIN)) == STORE_OK;
@@ -1898,6 +1920,7 @@ store_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 {
 	struct path_info pi;
 
+	commit_wait(st);
 	*snap_r = NULL;
 	path_classify(path, &pi);
 	switch (pi.kind) {
@@ -2953,11 +2976,187 @@ batch_rollback(struct store *st)
 	txn_reset(st);
 }
 
+/*
+ * The batch's COMMIT returned rc: undo everything on an error, else count
+ * it and run the change callback once per STORE.
+ */
+static enum store_err
+commit_complete(struct store *st, int rc)
+{
+	enum store_err r;
+
+	if (rc != SQLITE_DONE) {
+		r = db_fail(st, rc);
+		batch_rollback(st);
+		return r;
+	}
+	st->stats.commits++;
+	st->stats.stores += st->nkept;
+	/* the callback may read (NOTIFY re-evaluation), not write */
+	st->in_txn = false;
+	st->in_callback = true;
+	fire_changes(st);
+	st->in_callback = false;
+	txn_reset(st);
+	return STORE_OK;
+}
+
+/*
+ * The commit thread: runs the COMMIT statement (its WAL write and fsync)
+ * when asked, and writes a byte to cpipe when it is done.  It touches
+ * nothing else of the store; the event loop's thread does not use the
+ * database meanwhile (commit_wait()).
+ */
+static void *
+commit_thread(void *arg)
+{
+	struct store *st = arg;
+	sqlite3_stmt *s;
+	const char b = 1;
+	int rc;
+
+	pthread_mutex_lock(&st->cmu);
+	for (;;) {
+		while (!st->crequest && !st->cquit)
+			pthread_cond_wait(&st->ccv, &st->cmu);
+		if (st->cquit)
+			break;
+		/* fetched each time: store_retry_writes() may reopen */
+		s = st->stmt[ST_COMMIT];
+		pthread_mutex_unlock(&st->cmu);
+		sqlite3_reset(s);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		pthread_mutex_lock(&st->cmu);
+		st->crc = rc;
+		st->crequest = false;
+		pthread_cond_broadcast(&st->ccv);
+		while (write(st->cpipe[1], &b, 1) == -1 && errno == EINTR)
+			continue;
+	}
+	pthread_mutex_unlock(&st->cmu);
+	return NULL;
+}
+
+/*
+ * Every store call that reads or writes the database or the batch state
+ * starts here: a COMMIT still running on the thread is waited for and
+ * its batch completed (change callback included), so that nothing reads
+ * a STORE before it is durable and the connection is never used by two
+ * threads at once.  The result is kept for store_batch_commit_finish().
+ */
+static void
+commit_wait(struct store *st)
+{
+	int rc;
+
+	if (st->async != AC_RUNNING)
+		return;
+	pthread_mutex_lock(&st->cmu);
+	while (st->crequest)
+		pthread_cond_wait(&st->ccv, &st->cmu);
+	rc = st->crc;
+	pthread_mutex_unlock(&st->cmu);
+	st->async = AC_DONE;
+	st->async_result = commit_complete(st, rc);
+}
+
+int
+store_commit_thread_start(struct store *st)
+{
+	if (st->cthread)
+		return st->cpipe[0];
+	if (sqlite3_threadsafe() == 0) {
+		errno = ENOTSUP;	/* SQLite built without thread support */
+		return -1;
+	}
+	if (pipe(st->cpipe) == -1)
+		return -1;
+	if (fcntl(st->cpipe[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(st->cpipe[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(st->cpipe[1], F_SETFD, FD_CLOEXEC) == -1)
+		goto fail;
+	pthread_mutex_init(&st->cmu, NULL);
+	pthread_cond_init(&st->ccv, NULL);
+	st->crequest = st->cquit = false;
+	if (pthread_create(&st->cthr, NULL, commit_thread, st) != 0) {
+		pthread_cond_destroy(&st->ccv);
+		pthread_mutex_destroy(&st->cmu);
+		goto fail;
+	}
+	st->cthread = true;
+	return st->cpipe[0];
+fail:
+	close(st->cpipe[0]);
+	close(st->cpipe[1]);
+	st->cpipe[0] = st->cpipe[1] = -1;
+	return -1;
+}
+
+static void
+commit_thread_stop(struct store *st)
+{
+	if (!st->cthread)
+		return;
+	commit_wait(st);
+	pthread_mutex_lock(&st->cmu);
+	st->cquit = true;
+	pthread_cond_broadcast(&st->ccv);
+	pthread_mutex_unlock(&st->cmu);
+	pthread_join(st->cthr, NULL);
+	pthread_cond_destroy(&st->ccv);
+	pthread_mutex_destroy(&st->cmu);
+	close(st->cpipe[0]);
+	close(st->cpipe[1]);
+	st->cthread = false;
+}
+
+bool
+store_batch_commit_start(struct store *st, enum store_err *r_r)
+{
+	enum store_err r = st->txn_lost;
+
+	if (!st->cthread || !st->in_txn || st->async == AC_RUNNING ||
+	    r != STORE_OK || st->nkept == 0) {
+		*r_r = store_batch_commit(st);
+		return false;
+	}
+	/* the last modtime handed out survives a restart (store_open) */
+	if ((r = meta_set(st, "modtime", st->last_modtime)) != STORE_OK) {
+		batch_rollback(st);
+		*r_r = r;
+		return false;
+	}
+	st->async = AC_RUNNING;
+	pthread_mutex_lock(&st->cmu);
+	st->crequest = true;
+	pthread_cond_broadcast(&st->ccv);
+	pthread_mutex_unlock(&st->cmu);
+	return true;
+}
+
+enum store_err
+store_batch_commit_finish(struct store *st)
+{
+	char buf[64];
+
+	commit_wait(st);
+	while (st->cthread && read(st->cpipe[0], buf, sizeof(buf)) > 0)
+		continue;
+	if (st->async != AC_DONE) {
+		snprintf(st->errbuf, sizeof(st->errbuf), "no commit to finish");
+		return STORE_EIO;
+	}
+	st->async = AC_NONE;
+	return st->async_result;
+}
+
 enum store_err
 store_batch_begin(struct store *st)
 {
 	enum store_err r;
 
+	commit_wait(st);
 	if (st->in_txn || st->in_callback || st->reading > 0) {
 		snprintf(st->errbuf, sizeof(st->errbuf), "a write inside a "
 		    "batch, a read section or a change callback");
@@ -2980,6 +3179,7 @@ store_batch_apply(struct store *st, const struct store_entry_op *ops,
 	enum store_err r;
 
 	memset(res, 0, sizeof(*res));
+	commit_wait(st);
 	if (!st->in_txn) {
 		snprintf(st->errbuf, sizeof(st->errbuf), "store_batch_apply "
 		    "outside a batch");
@@ -3027,13 +3227,17 @@ lost:
 enum store_err
 store_batch_commit(struct store *st)
 {
-	enum store_err r = st->txn_lost;
+	sqlite3_stmt *s;
+	enum store_err r;
+	int rc;
 
+	commit_wait(st);
 	if (!st->in_txn) {
 		snprintf(st->errbuf, sizeof(st->errbuf), "store_batch_commit "
 		    "outside a batch");
 		return STORE_EIO;
 	}
+	r = st->txn_lost;
 	if (r == STORE_OK && st->nkept == 0) {
 		/* nothing to make durable: no commit, no fsync */
 		step_done(st, stq(st, ST_ROLLBACK));
@@ -3043,21 +3247,14 @@ store_batch_commit(struct store *st)
 	/* the last modtime handed out survives a restart (store_open) */
 	if (r == STORE_OK)
 		r = meta_set(st, "modtime", st->last_modtime);
-	if (r == STORE_OK)
-		r = step_done(st, stq(st, ST_COMMIT));
 	if (r != STORE_OK) {
 		batch_rollback(st);
 		return r;
 	}
-	st->stats.commits++;
-	st->stats.stores += st->nkept;
-	/* the callback may read (NOTIFY re-evaluation), not write */
-	st->in_txn = false;
-	st->in_callback = true;
-	fire_changes(st);
-	st->in_callback = false;
-	txn_reset(st);
-	return STORE_OK;
+	s = stq(st, ST_COMMIT);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return commit_complete(st, rc);
 }
 
 enum store_err
@@ -3120,6 +3317,7 @@ store_deleted_since(struct store *st, const char *path, const char *time,
 	bool dropped;
 	int rc;
 
+	commit_wait(st);
 	time_normalize(time, t);
 	if (strcmp(t, st->deleted_horizon) < 0)
 		return STORE_ETOOOLD;
@@ -3154,6 +3352,7 @@ store_quota_get(struct store *st, const char *path, uint64_t *limit_r,
 	int64_t usage = 0, limit = (int64_t)st->cfg.quota_bytes;
 	int rc;
 
+	commit_wait(st);
 	path_classify(path, &pi);
 	if ((pi.kind != PK_DATASET && pi.kind != PK_BYOWNER) ||
 	    !span_is(pi.okind, "user"))
@@ -3185,8 +3384,10 @@ store_quota_get(struct store *st, const char *path, uint64_t *limit_r,
 enum store_err
 store_quota_set_limit(struct store *st, const char *user, uint64_t bytes)
 {
-	sqlite3_stmt *s = stq(st, ST_QUOTA_SET_LIMIT);
+	sqlite3_stmt *s;
 
+	commit_wait(st);
+	s = stq(st, ST_QUOTA_SET_LIMIT);
 	bind_text(s, 1, user);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)bytes);
 	return step_done(st, s);

@@ -341,6 +341,30 @@ enum store_err store_batch_apply(struct store *st,
     const struct store_entry_op *ops, size_t nops, struct store_result *res);
 enum store_err store_batch_commit(struct store *st);
 
+/*
+ * The same commit on a thread of its own, so that the caller's event
+ * loop goes on (reading, parsing, queueing the next STOREs) during the
+ * fsync.  store_commit_thread_start() creates the thread once and
+ * returns a descriptor that becomes readable when a COMMIT finished (-1:
+ * no thread; store_batch_commit_start() then commits in place).
+ *
+ * store_batch_commit_start() returns true when the COMMIT was handed to
+ * the thread: call store_batch_commit_finish() when the descriptor is
+ * readable; it completes the batch as store_batch_commit() does (change
+ * callback, or everything undone) and returns its result.  It returns
+ * false when the batch was completed at once (nothing to commit, the
+ * batch lost, no thread), with the result in *r_r.
+ *
+ * While the COMMIT runs, every other store call that uses the database
+ * (snapshots, views, read sections, quotas, DELETEDSINCE, a new batch)
+ * first waits for it and completes the batch, so no read sees a STORE
+ * before it is durable and the database connection is never used by two
+ * threads at once.  store_free() waits for it and ends the thread.
+ */
+int store_commit_thread_start(struct store *st);
+bool store_batch_commit_start(struct store *st, enum store_err *r_r);
+enum store_err store_batch_commit_finish(struct store *st);
+
 /* ---- Change feed ----------------------------------------------------- */
 
 enum store_change_kind {

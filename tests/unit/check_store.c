@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1329,6 +1330,29 @@ START_TEST(test_batch_nothing_applied)
 END_TEST
 
 /*
+ * Let no file grow past the WAL's current size (a full disk, as SQLite
+ * sees it: the next COMMIT cannot append), and undo that.
+ */
+static void
+wal_freeze(const struct stat *wal, struct rlimit *old)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, old), 0);
+	lim = *old;
+	lim.rlim_cur = (rlim_t)wal->st_size;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void
+wal_thaw(const struct rlimit *old)
+{
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
+/*
  * A commit that fails (the WAL cannot grow: RLIMIT_FSIZE, as a full disk
  * would) fails every STORE of the batch: nothing of it is visible, no
  * change is reported, and the store goes on afterwards.
@@ -1340,7 +1364,7 @@ START_TEST(test_batch_commit_fails)
 	struct store_attr_op a;
 	struct store_str v;
 	struct store_result res;
-	struct rlimit old, lim;
+	struct rlimit old;
 	struct stat sb;
 	char wal[600];
 	struct feed f;
@@ -1356,14 +1380,9 @@ START_TEST(test_batch_commit_fails)
 	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
 	op_set(&op, &a, &v, "/option/site/", "b", "o.v", "2");
 	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
-	signal(SIGXFSZ, SIG_IGN);
-	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)sb.st_size;
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	wal_freeze(&sb, &old);
 	r = store_batch_commit(st);
-	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	wal_thaw(&old);
 	ck_assert(r == STORE_EFULL || r == STORE_EIO);
 	ck_assert_int_eq(f.calls, 0);
 	ck_assert(!has_entry(st, "/option/site/", "a"));
@@ -1373,6 +1392,88 @@ START_TEST(test_batch_commit_fails)
 	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
 	ck_assert(has_entry(st, "/option/site/", "c"));
 	ck_assert_int_eq(f.calls, 1);
+	acap_buf_deinit(&f.log);
+	store_free(&st);
+}
+END_TEST
+
+/*
+ * The COMMIT on the commit thread: the batch completes when finished;
+ * a read meanwhile waits for it (and completes the batch itself), so it
+ * sees the STORE committed; the thread's descriptor says when; a failed
+ * COMMIT fails the batch as store_batch_commit() does.
+ */
+START_TEST(test_batch_commit_thread)
+{
+	struct store *st = open_store();
+	struct store_entry_op op;
+	struct store_attr_op a;
+	struct store_str v;
+	struct store_result res;
+	struct store_stats s0, s1;
+	struct rlimit old;
+	struct pollfd pfd;
+	struct stat sb;
+	char wal[600];
+	enum store_err r;
+	struct feed f;
+	int fd;
+
+	memset(&f, 0, sizeof(f));
+	store_set_change_cb(st, feed_cb, &f);
+	fd = store_commit_thread_start(st);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(store_commit_thread_start(st), fd);
+	store_get_stats(st, &s0);
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	op_set(&op, &a, &v, "/option/site/", "a", "o.v", "1");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert(store_batch_commit_start(st, &r));
+	/* the descriptor becomes readable once the COMMIT is done */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	ck_assert_int_eq(store_batch_commit_finish(st), STORE_OK);
+	ck_assert_int_eq(f.calls, 1);
+	store_get_stats(st, &s1);
+	ck_assert_uint_eq(s1.commits, s0.commits + 1);
+	/* nothing left to finish, and the descriptor is drained */
+	ck_assert_int_eq(store_batch_commit_finish(st), STORE_EIO);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+
+	/* a read while the COMMIT may still run: it waits, then sees it */
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	op_set(&op, &a, &v, "/option/site/", "b", "o.v", "2");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
+	ck_assert(store_batch_commit_start(st, &r));
+	ck_assert(has_entry(st, "/option/site/", "b"));
+	ck_assert_int_eq(f.calls, 2);
+	ck_assert_int_eq(store_batch_commit_finish(st), STORE_OK);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+
+	/* a batch with nothing applied completes at once */
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	op_set(&op, &a, &v, "/option/", "c", "o.v", "3");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_EPERM);
+	ck_assert(!store_batch_commit_start(st, &r));
+	ck_assert_int_eq(r, STORE_OK);
+
+	/* a COMMIT that fails on the thread fails the batch */
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	op_set(&op, &a, &v, "/option/site/", "d", "o.v", "4");
+	ck_assert_int_eq(store_batch_apply(st, &op, 1, &res), STORE_OK);
+	wal_freeze(&sb, &old);
+	ck_assert(store_batch_commit_start(st, &r));
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	wal_thaw(&old);
+	r = store_batch_commit_finish(st);
+	ck_assert(r == STORE_EFULL || r == STORE_EIO);
+	ck_assert(!has_entry(st, "/option/site/", "d"));
+	ck_assert_int_eq(f.calls, 2);
+	/* and the store goes on, thread and all */
+	ck_assert_int_eq(put(st, "/option/site/", "e", "o.v", "5"), STORE_OK);
 	acap_buf_deinit(&f.log);
 	store_free(&st);
 }
@@ -1444,6 +1545,7 @@ store_suite(void)
 	tcase_add_test(tc, test_batch_stores_independent);
 	tcase_add_test(tc, test_batch_nothing_applied);
 	tcase_add_test(tc, test_batch_commit_fails);
+	tcase_add_test(tc, test_batch_commit_thread);
 	tcase_add_test(tc, test_err_codes);
 	suite_add_tcase(s, tc);
 	return s;
