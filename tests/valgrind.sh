@@ -16,6 +16,8 @@
 #   VALGRIND_LOGDIR             where logs go (default
 #                               $top_builddir/tests/valgrind-logs)
 #   VALGRIND_EXTRA              more valgrind options
+#   VALGRIND_JOBS               scenarios run at once (default 1); each
+#                               has its own acapd, directory and port
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(dirname "$here")}
@@ -39,42 +41,18 @@ done
 if [ $# -eq 0 ]; then
 	set -- "$top_srcdir"/tests/protocol/*.acap
 fi
-
-rm -rf "$logdir"
-mkdir -p "$logdir"
-# The logs are written by acapd itself, possibly after it dropped to an
-# unprivileged user (privdrop.acap): the files are opened before that,
-# but keep the directory open to everyone anyway.
-chmod 1777 "$logdir"
-
-# The wrapper the driver runs as "acapd".  One log per process (restarts
-# give several), named after the scenario.
 wrapper=$logdir/acapd-valgrind
-supp=""
-[ -f "$here/valgrind.supp" ] && supp="--suppressions=$here/valgrind.supp"
-cat > "$wrapper" <<EOF
-#!/bin/sh
-exec "$vg" --tool=memcheck --leak-check=full \\
-    --show-leak-kinds=definite,indirect,possible \\
-    --errors-for-leak-kinds=definite,indirect,possible \\
-    --error-exitcode=99 --num-callers=30 \\
-    $supp ${VALGRIND_EXTRA:-} \\
-    --log-file="$logdir/\${VALGRIND_SCENARIO:-acapd}.%p.log" \\
-    "$acapd" "\$@"
-EOF
-chmod 755 "$wrapper"
 
-passed=0 failed=0 skipped=0
-failures=""
-for script in "$@"; do
-	name=$(basename "$script")
+# One scenario; its status line goes to $logdir/NAME.status.
+run_one() {	# SCRIPT
+	name=$(basename "$1")
 	name=${name%.acap}
 	name=${name%.sh}
 	out=$logdir/$name.driver.log
 	# *.acap through the driver; *.sh scenarios start $ACAPD themselves
-	case $script in
-	*.sh)	set -- sh "$script" ;;
-	*)	set -- "$driver" "$script" ;;
+	case $1 in
+	*.sh)	set -- sh "$1" ;;
+	*)	set -- "$driver" "$1" ;;
 	esac
 	VALGRIND_SCENARIO=$name ACAPD=$wrapper top_builddir=$top_builddir \
 	    top_srcdir=$top_srcdir "$@" >"$out" 2>&1
@@ -100,18 +78,75 @@ for script in "$@"; do
 	done
 	if [ $rc -eq 77 ]; then
 		status=SKIP
-		skipped=$((skipped + 1))
 	elif [ $rc -eq 0 ] && [ $errors -eq 0 ] && [ $logs -gt 0 ]; then
 		status=PASS
-		passed=$((passed + 1))
 	else
 		status=FAIL
-		failed=$((failed + 1))
-		failures="$failures $name"
 	fi
-	printf '%s: %s (driver %d; %d acapd run(s), %d without summary; ' \
-	    "$status" "$name" "$rc" "$logs" "$nosum"
-	printf '%d errors; %d bytes still reachable)\n' "$errors" "$reach"
+	{
+		printf '%s: %s (driver %d; %d acapd run(s), ' "$status" \
+		    "$name" "$rc" "$logs"
+		printf '%d without summary; %d errors; ' "$nosum" "$errors"
+		printf '%d bytes still reachable)\n' "$reach"
+	} >"$logdir/$name.status"
+}
+
+# xargs -P runs this script again for each scenario, with the set-up
+# below already done.
+if [ -n "${VALGRIND_ONE:-}" ]; then
+	run_one "$1"
+	exit 0
+fi
+
+rm -rf "$logdir"
+mkdir -p "$logdir"
+# The logs are written by acapd itself, possibly after it dropped to an
+# unprivileged user (privdrop.acap): the files are opened before that,
+# but keep the directory open to everyone anyway.
+chmod 1777 "$logdir"
+
+# The wrapper the driver runs as "acapd".  One log per process (restarts
+# give several), named after the scenario.
+supp=""
+[ -f "$here/valgrind.supp" ] && supp="--suppressions=$here/valgrind.supp"
+cat > "$wrapper" <<EOF
+#!/bin/sh
+exec "$vg" --tool=memcheck --leak-check=full \\
+    --show-leak-kinds=definite,indirect,possible \\
+    --errors-for-leak-kinds=definite,indirect,possible \\
+    --error-exitcode=99 --num-callers=30 \\
+    $supp ${VALGRIND_EXTRA:-} \\
+    --log-file="$logdir/\${VALGRIND_SCENARIO:-acapd}.%p.log" \\
+    "$acapd" "\$@"
+EOF
+chmod 755 "$wrapper"
+
+if [ "${VALGRIND_JOBS:-1}" -gt 1 ]; then
+	printf '%s\n' "$@" | VALGRIND_ONE=1 VALGRIND_LOGDIR=$logdir \
+	    top_builddir=$top_builddir top_srcdir=$top_srcdir \
+	    xargs -P "$VALGRIND_JOBS" -n 1 sh "$0"
+else
+	for script in "$@"; do
+		run_one "$script"
+	done
+fi
+
+# The results, in the order given.
+passed=0 failed=0 skipped=0
+failures=""
+for script in "$@"; do
+	name=$(basename "$script")
+	name=${name%.acap}
+	name=${name%.sh}
+	line=$(cat "$logdir/$name.status" 2>/dev/null) ||
+	    line="FAIL: $name (no result)"
+	echo "$line"
+	case $line in
+	PASS:*)	passed=$((passed + 1)) ;;
+	SKIP:*)	skipped=$((skipped + 1)) ;;
+	*)	failed=$((failed + 1))
+		failures="$failures $name" ;;
+	esac
 done
 for name in $failures; do
 	echo "--- $name"
