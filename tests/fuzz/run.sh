@@ -11,6 +11,7 @@
 #               a checksum of the source directory, so that two checkouts
 #               never share one)
 #   FUZZ_JOBS   make -j (default 2)
+#   FUZZ_PARALLEL  targets fuzzed at once (default 1; each uses one core)
 #   CLANG       compiler (default clang)
 set -e
 seconds=${1:-60}
@@ -42,8 +43,11 @@ for t in $targets; do
 done
 
 mkdir -p artifacts
-status=0
-for t in $targets; do
+
+# One target: its summary goes to $build/$t.result, first line
+# "TARGET ok: ..." or "TARGET FAILED: ...".
+fuzz_one() {	# target
+	t=$1
 	corpus=$build/corpus/$t
 	mkdir -p "$corpus"
 	seeds=""
@@ -68,7 +72,6 @@ for t in $targets; do
 		result=ok
 	else
 		result=FAILED
-		status=1
 	fi
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
 	    tail -n 1)
@@ -76,12 +79,36 @@ for t in $targets; do
 	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
 	units=$(find "$corpus" -type f | wc -l)
 	crashes=$(find "$build/artifacts" -name "$t-*" -type f | wc -l)
-	printf '%-16s %s: %s runs in %ss, cov %s, ft %s, ' "$t" "$result" \
-	    "${runs:-?}" "$seconds" "${cov:-?}" "${ft:-?}"
-	printf '%s new inputs, %s artifacts\n' "$units" "$crashes"
-	if [ $result = FAILED ]; then
-		grep -E 'ERROR|invariant failed|SUMMARY|Test unit written' \
-		    "$log" | head -n 5 | sed 's/^/    /'
+	{
+		printf '%-16s %s: %s runs in %ss, cov %s, ft %s, ' "$t" \
+		    "$result" "${runs:-?}" "$seconds" "${cov:-?}" "${ft:-?}"
+		printf '%s new inputs, %s artifacts\n' "$units" "$crashes"
+		if [ $result = FAILED ]; then
+			grep -E 'ERROR|invariant failed|SUMMARY|Test unit written' \
+			    "$log" | head -n 5 | sed 's/^/    /'
+		fi
+	} >"$build/$t.result"
+}
+
+# In batches of FUZZ_PARALLEL; the results in the order given.
+set -- $targets
+while [ $# -gt 0 ]; do
+	n=0
+	while [ $# -gt 0 ] && [ $n -lt "${FUZZ_PARALLEL:-1}" ]; do
+		rm -f "$build/$1.result"
+		fuzz_one "$1" &
+		shift
+		n=$((n + 1))
+	done
+	wait
+done
+status=0
+for t in $targets; do
+	if [ -f "$build/$t.result" ]; then
+		cat "$build/$t.result"
+	else
+		echo "$t FAILED: no result"
 	fi
+	grep -q "^$t *ok:" "$build/$t.result" 2>/dev/null || status=1
 done
 exit $status

@@ -31,24 +31,36 @@ def read(t):
             if not d:
                 return
             out += d
-def send(s, t=0.7):
+def wait(want, mark=0, t=20):
+    # until want shows in the output after mark: a slow server (valgrind,
+    # a loaded machine) must not make the next keys arrive too early
+    end = time.time() + t
+    while want.encode() not in out[mark:] and time.time() < end:
+        read(0.05)
+def send(s, want=None):
+    mark = len(out)
     os.write(fd, s.encode())
-    read(t)
-read(2)
-send("help org\n")
-send("org l\t")             # -> "org list "
-send("\n")
-send("show us\t")           # -> "show user "
-send("b\t")                 # -> "show user bob "
-send("--eff\t")             # -> "--effective "
-send("\n")
-send("set org acme co\t")   # inherited entry -> "corp "
-send("email.server.I\t")    # catalogue -> "email.server.IMAP "
+    if want is None:
+        read(0.7)
+    else:
+        wait(want, mark)
+PROMPT = "admin@127.0.0.1> "
+wait(PROMPT)
+send("help org\n", PROMPT)
+send("org l\t", "ist")      # -> "org list "
+send("\n", PROMPT)
+send("show us\t", "er")     # -> "show user "
+send("b\t", "ob")           # -> "show user bob "
+send("--eff\t", "ective")   # -> "--effective "
+send("\n", PROMPT)
+send("set org acme co\t", "rp")         # inherited entry -> "corp "
+send("email.server.I\t", "MAP")         # catalogue -> "email.server.IMAP "
 send("\x15")                # kill the line
-send("cd user bob\n")
-send("pwd\n")
-send("frobnicate\n")
-send("quit\n", 1.5)
+send("cd user bob\n", "/email/user/bob/> ")
+send("pwd\n", "/email/user/bob/> ")
+send("frobnicate\n", "unknown command")
+os.write(fd, b"quit\n")
+read(20)                    # until acapctl exits (EOF)
 sys.stdout.write(out.decode('utf-8', 'replace').replace('\r', ''))
 PY
 CTL_OUT=$(python3 "$CTL_DIR/drive.py" "$ACAPCTL" -H 127.0.0.1 \
