@@ -146,7 +146,7 @@ def part_loris():
         deadline = time.monotonic() + 10
         while inst.fds() > fds0 and time.monotonic() < deadline:
             time.sleep(0.1)
-        check(inst.fds() == fds0, "loris: %d fds after, %d before" %
+        check(inst.fds() <= fds0, "loris: %d fds after, %d before" %
               (inst.fds(), fds0))
         figure("slow loris: 200 pre-auth attackers (silent, trickling a "
                "line or a literal, NOOP 4 times a second) all closed at "
