@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -3064,6 +3065,9 @@ commit_wait(struct store *st)
 int
 store_commit_thread_start(struct store *st)
 {
+	sigset_t all, old;
+	int rc;
+
 	if (st->cthread)
 		return st->cpipe[0];
 	if (sqlite3_threadsafe() == 0) {
@@ -3079,7 +3083,12 @@ store_commit_thread_start(struct store *st)
 	pthread_mutex_init(&st->cmu, NULL);
 	pthread_cond_init(&st->ccv, NULL);
 	st->crequest = st->cquit = false;
-	if (pthread_create(&st->cthr, NULL, commit_thread, st) != 0) {
+	/* signals (TERM, HUP, ...) stay with the event loop's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&st->cthr, NULL, commit_thread, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		pthread_cond_destroy(&st->ccv);
 		pthread_mutex_destroy(&st->cmu);
 		goto fail;
