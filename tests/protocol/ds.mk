@@ -15,6 +15,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-inherit.acap \
 	tests/protocol/ds-quota.acap \
 	tests/protocol/ds-group-commit.acap \
+	tests/protocol/ds-group-commit-inloop.acap \
 	tests/protocol/ds-rfc-examples.acap \
 	tests/protocol/ds-edge.acap \
 	tests/protocol/ds-subdataset-root.acap \
