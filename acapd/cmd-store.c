@@ -1204,15 +1204,6 @@ pending_free(struct pending *p)
 	free(p);
 }
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 pending_cancel(struct conn *c, void *arg)
 {
@@ -1272,7 +1263,7 @@ batch_answer(struct pending_list *list, enum store_err r)
 
 	log_debug("STORE batch: %zu STOREs, %s; %lld us applying, %lld us "
 	    "committing", queue.n, r == STORE_OK ? "committed" :
-	    store_err_text(r), queue.t1 - queue.t0, now_us() - queue.t1);
+	    store_err_text(r), queue.t1 - queue.t0, server_now_us() - queue.t1);
 	TAILQ_FOREACH(p, list, entry) {
 		if ((c = p->cmd.conn) == NULL)
 			continue;
@@ -1332,7 +1323,7 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	if (!TAILQ_EMPTY(&queue.q))
 		event_active(queue.ev, EV_TIMEOUT, 1);	/* the rest next */
 
-	queue.t0 = now_us();
+	queue.t0 = server_now_us();
 	r = store_batch_begin(st);
 	TAILQ_FOREACH(p, &queue.batch, entry) {
 		if (p->cmd.conn == NULL)
@@ -1342,7 +1333,7 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 		else
 			pending_apply(st, p);
 	}
-	queue.t1 = now_us();
+	queue.t1 = server_now_us();
 	if (r == STORE_OK && queue.done_ev != NULL &&
 	    store_batch_commit_start(st, &r)) {
 		queue.committing = true;

@@ -97,7 +97,7 @@ struct conn {
 	bool in_callback;
 	bool flush_queued;	/* on flush_list */
 	TAILQ_ENTRY(conn) flush_entry;
-	long long close_deadline;	/* ms: free even if output is stuck */
+	long long close_deadline;	/* us: free even if output is stuck */
 	char *sasl_tag;		/* tag of a running AUTHENTICATE */
 	unsigned int bad_count;
 	unsigned int auth_failures;
@@ -130,15 +130,6 @@ static void conn_free(struct conn *c);
 static void conn_check_free(struct conn *c);
 static void conn_arm_timer(struct conn *c, unsigned int ms);
 static size_t conn_output_pending(struct conn *c);
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Hooks other modules install to release per-connection state. */
 void (*conn_sasl_free_hook)(void **slot);
@@ -581,7 +572,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->closing) {
 		/* Flushed, or the peer did not take our last words in time. */
-		if (conn_output_pending(c) == 0 || now_ms() >= c->close_deadline)
+		if (conn_output_pending(c) == 0 ||
+		    server_now_us() >= c->close_deadline)
 			conn_free(c);
 		else
 			conn_check_free(c);
@@ -862,7 +854,7 @@ conn_close(struct conn *c, const char *reason)
 		c->close_reason = strdup(reason);
 	bufferevent_disable(c->bev, EV_READ);
 	/* Give the peer 10 seconds to take the rest of our output. */
-	c->close_deadline = now_ms() + 10000;
+	c->close_deadline = server_now_us() + 10000000;
 	conn_arm_timer(c, 10000);
 	if (!c->in_callback)
 		conn_check_free(c);

@@ -829,15 +829,6 @@ context_settle(struct context *ctx)
 	context_reevaluate(ctx);
 }
 
-static uint64_t
-now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 drain_schedule(void)
 {
@@ -852,7 +843,7 @@ static void
 drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct context *ctx;
-	uint64_t deadline = now_usec() + CONTEXT_SLICE_USEC;
+	long long deadline = server_now_us() + CONTEXT_SLICE_USEC;
 	unsigned int k = 0;
 
 	(void)fd;
@@ -860,7 +851,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	while ((ctx = TAILQ_FIRST(&dirty_queue)) != NULL) {
 		context_settle(ctx);
-		if ((++k & 15) == 0 && now_usec() >= deadline)
+		if ((++k & 15) == 0 && server_now_us() >= deadline)
 			break;
 	}
 	conn_flush_pending();	/* this slice's notifications go out now */

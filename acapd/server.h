@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <time.h>
 
 struct event_base;
 struct evconnlistener;
@@ -35,5 +36,15 @@ struct server {
 };
 
 extern struct server *srv;
+
+/* The monotonic clock in microseconds (timeouts, slices, timings). */
+static inline long long
+server_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 #endif
