@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,7 +201,8 @@ client_read(struct client *cl)
 			if (r <= 0) {
 				r = SSL_get_error(cl->ssl, r);
 				if (r != SSL_ERROR_WANT_READ &&
-				    r != SSL_ERROR_WANT_WRITE)
+				    r != SSL_ERROR_WANT_WRITE &&
+				    !(r == SSL_ERROR_SYSCALL && errno == EINTR))
 					cl->eof = true;
 				ERR_clear_error();
 				break;
@@ -208,8 +210,10 @@ client_read(struct client *cl)
 			n = r;
 		} else {
 			n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == -1 && errno == EINTR)
+				continue;
 			if (n == 0 || (n == -1 && errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR))
+			    errno != EWOULDBLOCK))
 				cl->eof = true;
 			if (n <= 0)
 				break;
@@ -248,7 +252,8 @@ client_send(struct client *cl, const void *data, size_t len)
 				r = SSL_get_error(cl->ssl, r);
 				ERR_clear_error();
 				if (r == SSL_ERROR_WANT_READ ||
-				    r == SSL_ERROR_WANT_WRITE) {
+				    r == SSL_ERROR_WANT_WRITE ||
+				    (r == SSL_ERROR_SYSCALL && errno == EINTR)) {
 					pump(cl);
 					continue;
 				}
@@ -258,6 +263,8 @@ client_send(struct client *cl, const void *data, size_t len)
 			n = r;
 		} else {
 			n = send(cl->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n == -1 && errno == EINTR)
+				continue;
 			if (n == -1 && (errno == EAGAIN ||
 			    errno == EWOULDBLOCK)) {
 				/* acapd stopped reading: let it catch up */
@@ -394,6 +401,42 @@ run_ops(struct client *cl, const uint8_t *data, size_t size)
 	pump(cl);
 }
 
+/*
+ * Connect to the listener.  libFuzzer's timeout timer (SIGALRM) may
+ * interrupt a blocking connect(); the connection then completes on its
+ * own (connect(2), EINTR), so wait for it rather than give up.
+ */
+static int
+client_connect(void)
+{
+	struct pollfd pfd;
+	socklen_t el = sizeof(int);
+	int fd, err = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&listen_sa,
+	    sizeof(listen_sa)) == 0)
+		return fd;
+	if (errno != EINTR)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while (poll(&pfd, 1, -1) == -1)
+		if (errno != EINTR)
+			goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+		goto fail;
+	if (err == 0)
+		return fd;
+	errno = err;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -407,13 +450,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&cl, 0, sizeof(cl));
 	fuzz_common_wide_limits(&lim);
 	cl.resp = acap_parser_new(ACAP_PARSER_RESPONSE, &lim);
-	if ((cl.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(cl.fd, (struct sockaddr *)&listen_sa,
-	    sizeof(listen_sa)) == -1 ||
-	    (sfd = accept4(listen_fd, (struct sockaddr *)&sa, &sl,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+	if ((cl.fd = client_connect()) == -1) {
 		perror("fuzz-command: connect");
 		exit(1);
+	}
+	while ((sfd = accept4(listen_fd, (struct sockaddr *)&sa, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno != EINTR) {
+			perror("fuzz-command: accept");
+			exit(1);
+		}
+		sl = sizeof(sa);
 	}
 	conn_accept(sfd, (struct sockaddr *)&sa, sl);
 	FUZZ_CHECK(srv->nconns == 1, "%zu connections after accept",

@@ -13,6 +13,8 @@
 #   FUZZ_JOBS   make -j (default 2)
 #   FUZZ_PARALLEL  targets fuzzed at once (default 1; each uses one core)
 #   CLANG       compiler (default clang)
+#   FUZZ_SEED   libFuzzer's -seed (default: a new random seed each run);
+#               a fixed seed makes a run repeatable, as CI wants
 set -e
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
@@ -65,6 +67,7 @@ fuzz_one() {	# target
 	# new inputs go to the first directory, which is not in the tree
 	# shellcheck disable=SC2086
 	if ASAN_OPTIONS=detect_leaks=1 "./tests/fuzz/$t" \
+	    ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
 	    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 	    -malloc_limit_mb=512 -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix="$build/artifacts/$t-" $dict \
