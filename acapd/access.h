@@ -25,7 +25,8 @@ void access_for_conn(struct conn *c, struct search_access *acc_r);
  * provisioning data in the entry named after the user in the site
  * dataset ACCESS_USERS_DS (acapctl's user registry): the user's
  * organisation (ACCESS_ORG_ATTR, single value) and any further groups
- * (ACCESS_GROUPS_ATTR, multi-value).  Read at authentication.
+ * (ACCESS_GROUPS_ATTR, multi-value).  Read at authentication, and again
+ * when a commit changes the user's entry (context.c).
  */
 #define ACCESS_USERS_DS		"/vendor.acapd.user/site/"
 #define ACCESS_ORG_ATTR		"vendor.acapd.user.org"

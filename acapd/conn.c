@@ -1255,6 +1255,19 @@ conn_shutdown_all(const char *text)
 }
 
 void
+conn_foreach_auth(void (*fn)(struct conn *, void *), void *arg)
+{
+	struct conn *c, *next;
+
+	/* fn may close the connection it is given, not others */
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->closing && c->state == CONN_AUTH)
+			fn(c, arg);
+	}
+}
+
+void
 conn_reconfigure_all(void)
 {
 	struct acap_limits lim;

@@ -30,12 +30,17 @@ enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
 const char *conn_user(const struct conn *c);
 /*
- * Groups the user belongs to (names without "/group/"), set at
- * authentication from the provisioning data; *n_r gets the count.
+ * Groups the user belongs to (names without "/group/"), from the
+ * provisioning data; *n_r gets the count.
  */
 const char *const *conn_groups(const struct conn *c, size_t *n_r);
-/* Replace the group list (copied). */
+/*
+ * Replace the group list (copied).  Set at authentication and again when
+ * the user's provisioning entry changes (context.c).
+ */
 void conn_set_groups(struct conn *c, const char *const *groups, size_t n);
+/* Call fn for every authenticated connection that is not closing. */
+void conn_foreach_auth(void (*fn)(struct conn *, void *), void *arg);
 /* Whether the user is one of the configured admin identities. */
 bool conn_is_admin(const struct conn *c);
 /* Whether TLS is active on the connection. */

@@ -892,6 +892,86 @@ context_release_rows(struct context *ctx)
 		search_result_free(&ctx->res);
 }
 
+/* Queue ctx for re-evaluation (once), remembering the newest change. */
+static void
+context_mark_dirty(struct context *ctx, const char *modtime)
+{
+	snprintf(ctx->pending, sizeof(ctx->pending), "%s", modtime);
+	if (ctx->dirty)
+		return;
+	ctx->dirty = true;
+	TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
+}
+
+/* The users whose provisioning entries a commit changed (sorted). */
+struct users_changed {
+	const char **names;
+	size_t n;
+	const char *modtime;
+};
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+user_refresh(struct conn *c, void *arg)
+{
+	const struct users_changed *u = arg;
+	const char *user = conn_user(c);
+	struct context_set *set;
+	struct context *ctx;
+
+	if (user == NULL || bsearch(&user, u->names, u->n,
+	    sizeof(*u->names), cmp_name) == NULL)
+		return;
+	access_load_groups(c);
+	if ((set = context_set_get(c, false)) == NULL)
+		return;
+	TAILQ_FOREACH(ctx, &set->list, entry)
+		if (ctx->notify)
+			context_mark_dirty(ctx, u->modtime);
+}
+
+/*
+ * A connection's groups come from its user's entry in ACCESS_USERS_DS
+ * (access.c).  When a commit changes such entries, the connections of
+ * those users load their groups again and their NOTIFY contexts are
+ * re-evaluated: entries that an ACL grants to a group appear or disappear
+ * (ADDTO/REMOVEFROM) as membership changes, as for SETACL (RFC 2244
+ * §6.5: a context reflects what the client may see now).  One pass over
+ * the connections per commit that touches the user registry.
+ */
+static void
+users_changed(const struct store_change *changes, size_t n)
+{
+	struct users_changed u = { NULL, 0, NULL };
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (changes[i].entry != NULL &&
+		    strcmp(changes[i].dataset, ACCESS_USERS_DS) == 0)
+			k++;
+	if (k == 0)
+		return;
+	if ((u.names = calloc(k, sizeof(*u.names))) == NULL) {
+		log_msg(LOG_ERR, "out of memory: group membership changes "
+		    "take effect at the users' next login");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (changes[i].entry != NULL &&
+		    strcmp(changes[i].dataset, ACCESS_USERS_DS) == 0) {
+			u.names[u.n++] = changes[i].entry;
+			u.modtime = changes[i].modtime;
+		}
+	qsort(u.names, u.n, sizeof(*u.names), cmp_name);
+	conn_foreach_auth(user_refresh, &u);
+	free(u.names);
+}
+
 static void
 context_changed_cb(void *arg, const struct store_change *changes, size_t n)
 {
@@ -899,20 +979,14 @@ context_changed_cb(void *arg, const struct store_change *changes, size_t n)
 	size_t i, j;
 
 	(void)arg;
+	users_changed(changes, n);
 	for (i = 0; i < n; i++) {
 		struct watch *w = *watch_slot(changes[i].dataset);
 
 		if (w == NULL)
 			continue;
-		for (j = 0; j < w->n; j++) {
-			ctx = w->v[j].ctx;
-			snprintf(ctx->pending, sizeof(ctx->pending), "%s",
-			    changes[i].modtime);
-			if (ctx->dirty)
-				continue;
-			ctx->dirty = true;
-			TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
-		}
+		for (j = 0; j < w->n; j++)
+			context_mark_dirty(w->v[j].ctx, changes[i].modtime);
 	}
 	if (drain_ev == NULL) {
 		/* no event loop (unit tests): re-evaluate at once */

@@ -33,6 +33,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/slow-reader.acap \
 	tests/protocol/acl-commands.acap \
 	tests/protocol/acl-groups.acap \
+	tests/protocol/acl-groups-live.acap \
 	tests/protocol/seed.acap \
 	tests/protocol/auth-mechs.acap \
 	tests/protocol/conn-caps.acap \
