@@ -14,6 +14,7 @@ import resource
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,62 @@ def check_rss(cond, msg):
     """check() for a bound on acapd's RSS; skipped under sanitizers."""
     if RSS_CHECKS:
         check(cond, msg)
+
+
+# ---- Simulated power loss (tests/reliability/powerloss.c) ---------------
+
+# one undo record: kind, position, length, size before, octets saved
+POWERLOSS_REC = struct.Struct("=8sQQQQ")
+
+
+def powerloss_env(files, lie=False):
+    """Environment that starts acapd under the power-loss shim, logging
+    every unsynced change to files (absolute paths)."""
+    top = os.environ.get("top_builddir", ".")
+    shim = os.path.abspath(os.path.join(top, "tests", "reliability",
+                                        "powerloss.so"))
+    check(os.path.exists(shim), "%s not built (make check builds it)" %
+          shim)
+    env = dict(os.environ, LD_PRELOAD=shim,
+               POWERLOSS_FILES=":".join(os.path.realpath(f) for f in files))
+    if lie:
+        env["POWERLOSS_LIE"] = "1"
+    # under ASan the shim is preloaded ahead of the ASan runtime
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
+        "verify_asan_link_order=0"
+    return env
+
+
+def powerloss_revert(path):
+    """Undo, newest first, every change to path that no sync made durable:
+    the file as the disk would hold it had the power failed when acapd
+    was killed.  Returns (records undone, octets of the file changed)."""
+    undo = path + ".undo"
+    try:
+        with open(undo, "rb") as fp:
+            data = fp.read()
+    except FileNotFoundError:
+        return 0, 0
+    recs, off = [], 0
+    while off + POWERLOSS_REC.size <= len(data):
+        _, pos, length, size, saved = POWERLOSS_REC.unpack_from(data, off)
+        start = off + POWERLOSS_REC.size
+        if start + saved > len(data):
+            break           # cut short by the kill: its call never ran
+        recs.append((pos, length, size, data[start:start + saved]))
+        off = start + saved
+    changed = 0
+    if recs:
+        with open(path, "r+b") as fp:
+            for pos, length, size, old in reversed(recs):
+                fp.truncate(size)
+                if old:
+                    fp.seek(pos)
+                    fp.write(old)
+                changed += max(length, len(old))
+    os.unlink(undo)
+    return len(recs), changed
 
 
 # ---- Framing and tokens ---------------------------------------------------
@@ -217,6 +274,7 @@ class Instance:
         self.proc = None
         self.port = None
         self.starts = 0
+        self.env = None         # acapd's environment (None: ours)
 
     def write_config(self):
         with open(self.conf, "w") as fp:
@@ -250,6 +308,7 @@ class Instance:
             pass
         self.write_config()
         popen.setdefault("preexec_fn", self._limit)
+        popen.setdefault("env", self.env)
         logfp = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
             argv or [self.acapd, "-f", self.conf], stdout=logfp,

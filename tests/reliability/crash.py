@@ -15,9 +15,22 @@
 #   * PRAGMA integrity_check is "ok" on a copy taken after a kill, and
 #     on the database after the last clean shutdown.
 # Every tenth cycle kills acapd during start-up instead (crash during
-# recovery).  Usage: crash.py [CYCLES]  (default 100, or $REL_CYCLES).
+# recovery).  Usage: crash.py [--powerloss [--lying-disk]] [CYCLES]
+# (default 100, or $REL_CYCLES).
 # Self-check of the verifier: REL_TAMPER="SQL" runs SQL on the database
 # after the fifth kill; any damage to acknowledged data must then fail.
+#
+# --powerloss: each kill is a power loss.  acapd runs under the
+# powerloss.so shim, which logs every change to the database and its WAL
+# that no fsync/fdatasync has made durable yet; after the kill those
+# changes are undone (acaprel.powerloss_revert) before the restart, and
+# the WAL index is removed, as a power failure would leave them.  Every
+# check above must still hold: an OK means the STORE is on the disk
+# (synchronous=FULL, DESIGN §3).
+# --lying-disk (with --powerloss): the control.  The shim reports every
+# sync as done without doing it, like a disk that lies about its write
+# cache; the run must then find acknowledged STOREs lost, or the test
+# could not tell durable from not.
 
 import asyncio
 import os
@@ -70,9 +83,13 @@ class Writer:
 
 
 class Crash:
-    def __init__(self, cycles):
+    def __init__(self, cycles, powerloss=False, lie=False):
         self.cycles = cycles
         self.inst = acaprel.Instance(NAME, {"admins": "admin"})
+        self.powerloss = powerloss
+        if powerloss:
+            self.inst.env = acaprel.powerloss_env(
+                [self.inst.db, self.inst.db + "-wal"], lie)
         self.writers = [Writer(u * WRITERS_PER_USER + k, "u%d" % u)
                         for u in range(USERS) for k in range(WRITERS_PER_USER)]
         self.modtimes = {}          # (user, dataset, entry) -> modtime
@@ -81,7 +98,8 @@ class Crash:
         self.ds_modtime = {}        # (user, dataset) -> SEARCH MODTIME
         self.stats = {"acked": 0, "unacked_committed": 0, "startup_kills": 0,
                       "verifications": 0, "ready_ms": [], "integrity": 0,
-                      "reader_searches": 0}
+                      "reader_searches": 0, "lost_writes": 0,
+                      "lost_octets": 0, "lossy_kills": 0}
         self.errors = []
 
     # -- verification -------------------------------------------------
@@ -193,6 +211,24 @@ class Crash:
         self.track(user, opt, name + "-d", d and d[0], d and d[-1], prev_max)
         w.acked = w.sent = n
 
+    def kill(self):
+        """SIGKILL; under --powerloss, also what no sync made durable."""
+        self.inst.kill()
+        if not self.powerloss:
+            return
+        lost = 0
+        for f in (self.inst.db, self.inst.db + "-wal"):
+            n, octets = acaprel.powerloss_revert(f)
+            lost += n
+            self.stats["lost_writes"] += n
+            self.stats["lost_octets"] += octets
+        if lost:
+            self.stats["lossy_kills"] += 1
+        try:
+            os.unlink(self.inst.db + "-shm")
+        except FileNotFoundError:
+            pass
+
     # -- load ---------------------------------------------------------
 
     async def writer(self, w, stop, ready):
@@ -257,7 +293,7 @@ class Crash:
                 time.monotonic() - t < 10:
             await asyncio.sleep(0.005)
         await asyncio.sleep(duration)
-        self.inst.kill()            # SIGKILL while STOREs are in flight
+        self.kill()                 # SIGKILL while STOREs are in flight
         stop.set()
         done, pending = await asyncio.wait(tasks, timeout=10)
         for t in pending:
@@ -302,7 +338,7 @@ class Crash:
                 # crash during start-up / WAL recovery
                 self.inst.spawn()
                 time.sleep(rnd.uniform(0.0, 0.08))
-                self.inst.kill()
+                self.kill()
                 self.stats["startup_kills"] += 1
                 continue
             t = time.monotonic()
@@ -342,13 +378,25 @@ class Crash:
              self.stats["reader_searches"], sorted(r)[len(r) // 2],
              max(r), self.stats["verifications"], self.stats["integrity"],
              os.path.getsize(self.inst.db) // 1024))
+        if self.powerloss:
+            log(NAME, "power loss: %d of %d kills lost unsynced writes "
+                "(%d writes, %d KiB undone), every acknowledged STORE "
+                "still present" %
+                (self.stats["lossy_kills"], self.cycles,
+                 self.stats["lost_writes"], self.stats["lost_octets"] // 1024))
 
 
 def main():
     acaprel.python_ok(NAME)
-    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else \
+    args = sys.argv[1:]
+    powerloss = "--powerloss" in args
+    lie = "--lying-disk" in args
+    args = [a for a in args if a not in ("--powerloss", "--lying-disk")]
+    cycles = int(args[0]) if args else \
         int(os.environ.get("REL_CYCLES", "100"))
-    crash = Crash(cycles)
+    crash = Crash(cycles, powerloss, lie)
+    if lie:
+        return lying_disk(crash)
     rc = 1
     try:
         rc = acaprel.run_main(NAME, crash.run)
@@ -357,6 +405,24 @@ def main():
     finally:
         crash.inst.cleanup(keep=rc != 0)
     return rc
+
+
+def lying_disk(crash):
+    """The control: with syncs that do nothing, a power loss must lose
+    acknowledged STOREs, and the verifier must say so."""
+    try:
+        crash.run()
+    except Failure as e:
+        if "acknowledged STORE lost" in str(e):
+            log(NAME, "lying disk: the verifier caught it: %s" % e)
+            return 0
+        log(NAME, "lying disk: unexpected failure: %s" % e)
+        return 1
+    finally:
+        crash.inst.cleanup()
+    log(NAME, "lying disk: FAIL: no acknowledged STORE was lost although "
+        "no sync reached the disk")
+    return 1
 
 
 if __name__ == "__main__":

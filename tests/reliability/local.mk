@@ -6,6 +6,7 @@
 # figures: doc/reliability.md.
 RELIABILITY_TESTS = \
 	tests/reliability/crash.sh \
+	tests/reliability/powerloss.sh \
 	tests/reliability/diskfull.sh \
 	tests/reliability/diskfull-restart.sh \
 	tests/reliability/overload.sh \
@@ -16,6 +17,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
 	tests/reliability/acaprel.py \
 	tests/reliability/crash.py \
+	tests/reliability/powerloss.c \
 	tests/reliability/diskfull.py \
 	tests/reliability/overload.py \
 	tests/reliability/abuse.py \
@@ -26,3 +28,13 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/soak.py \
 	tests/reliability/diskfull-restart.py \
 	doc/reliability.md
+
+# The power-loss shim preloaded into acapd by crash.py --powerloss.  Built
+# by "make check" as a plain shared object, without the suite's CFLAGS
+# (sanitizer or fuzzer instrumentation does not belong in a preload).
+check_DATA = tests/reliability/powerloss.so
+CLEANFILES += tests/reliability/powerloss.so
+tests/reliability/powerloss.so: $(srcdir)/tests/reliability/powerloss.c
+	@$(MKDIR_P) tests/reliability
+	$(AM_V_CC)$(CC) -std=gnu11 $(WARN_CFLAGS) -O2 -g -fPIC -shared \
+	    -o $@ $(srcdir)/tests/reliability/powerloss.c -ldl -lpthread
