@@ -107,6 +107,8 @@ struct conn {
 	void *sasl;		/* owned by sasl.c via conn_sasl_slot() */
 	void *contexts;		/* owned by context.c via conn_context_slot() */
 	char *close_reason;
+	TAILQ_ENTRY(conn) user_entry;	/* in user_table, once authenticated */
+	bool user_indexed;
 };
 
 struct server *srv;
@@ -118,6 +120,16 @@ static uint64_t conn_next_id = 1;
  */
 static TAILQ_HEAD(, conn) flush_list = TAILQ_HEAD_INITIALIZER(flush_list);
 static struct event *flush_ev;
+
+/*
+ * Authenticated connections by user name (conn_foreach_user), so that a
+ * change to one user's provisioning reaches that user's sessions without
+ * a walk over every connection: chained buckets, as many as a quarter of
+ * max_conns (a power of two), allocated at the first login.
+ */
+TAILQ_HEAD(conn_tq, conn);
+static struct conn_tq *user_table;
+static size_t user_mask;
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
@@ -506,17 +518,71 @@ conn_closing(const struct conn *c)
 	return c->closing;
 }
 
+static struct conn_tq *
+user_bucket(const char *user)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *user != '\0'; user++)
+		h = (h ^ (unsigned char)*user) * 16777619u;
+	return &user_table[h & user_mask];
+}
+
+static void
+user_index_del(struct conn *c)
+{
+	if (c->user_indexed) {
+		TAILQ_REMOVE(user_bucket(c->user), c, user_entry);
+		c->user_indexed = false;
+	}
+}
+
+static void
+user_index_add(struct conn *c)
+{
+	size_t n = 1, i;
+
+	if (user_table == NULL) {
+		while (n < srv->max_conns / 4 && n < (1u << 20))
+			n <<= 1;
+		if ((user_table = calloc(n, sizeof(*user_table))) == NULL)
+			fatal("out of memory");
+		for (i = 0; i < n; i++)
+			TAILQ_INIT(&user_table[i]);
+		user_mask = n - 1;
+	}
+	TAILQ_INSERT_TAIL(user_bucket(c->user), c, user_entry);
+	c->user_indexed = true;
+}
+
+void
+conn_foreach_user(const char *user, void (*fn)(struct conn *, void *),
+    void *arg)
+{
+	struct conn *c, *next;
+
+	if (user_table == NULL)
+		return;
+	for (c = TAILQ_FIRST(user_bucket(user)); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, user_entry);
+		if (!c->closing && strcmp(c->user, user) == 0)
+			fn(c, arg);
+	}
+}
+
 void
 conn_set_user(struct conn *c, const char *user, bool admin)
 {
 	struct acap_limits lim;
 
+	user_index_del(c);
 	free(c->user);
 	c->user = strdup(user);
 	if (c->user == NULL) {
 		conn_close(c, "out of memory");
 		return;
 	}
+	user_index_add(c);
 	c->admin = admin;
 	if (c->state == CONN_NONAUTH)
 		srv->nconns_unauth--;
@@ -902,6 +968,7 @@ conn_free(struct conn *c)
 	if (c->state == CONN_NONAUTH)
 		srv->nconns_unauth--;
 	ip_put(c->ip);
+	user_index_del(c);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->idle_ev != NULL)
@@ -1252,19 +1319,6 @@ conn_shutdown_all(const char *text)
 		conn_close(c, "server shutdown");
 	}
 	acap_buf_deinit(&b);
-}
-
-void
-conn_foreach_auth(void (*fn)(struct conn *, void *), void *arg)
-{
-	struct conn *c, *next;
-
-	/* fn may close the connection it is given, not others */
-	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (!c->closing && c->state == CONN_AUTH)
-			fn(c, arg);
-	}
 }
 
 void

@@ -39,8 +39,13 @@ const char *const *conn_groups(const struct conn *c, size_t *n_r);
  * the user's provisioning entry changes (context.c).
  */
 void conn_set_groups(struct conn *c, const char *const *groups, size_t n);
-/* Call fn for every authenticated connection that is not closing. */
-void conn_foreach_auth(void (*fn)(struct conn *, void *), void *arg);
+/*
+ * Call fn for every connection authenticated as user that is not
+ * closing (an index lookup, not a walk over all connections).  fn must
+ * not free connections.
+ */
+void conn_foreach_user(const char *user, void (*fn)(struct conn *, void *),
+    void *arg);
 /* Whether the user is one of the configured admin identities. */
 bool conn_is_admin(const struct conn *c);
 /* Whether TLS is active on the connection. */

@@ -903,73 +903,40 @@ context_mark_dirty(struct context *ctx, const char *modtime)
 	TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
 }
 
-/* The users whose provisioning entries a commit changed (sorted). */
-struct users_changed {
-	const char **names;
-	size_t n;
-	const char *modtime;
-};
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void
 user_refresh(struct conn *c, void *arg)
 {
-	const struct users_changed *u = arg;
-	const char *user = conn_user(c);
+	const char *modtime = arg;
 	struct context_set *set;
 	struct context *ctx;
 
-	if (user == NULL || bsearch(&user, u->names, u->n,
-	    sizeof(*u->names), cmp_name) == NULL)
-		return;
 	access_load_groups(c);
 	if ((set = context_set_get(c, false)) == NULL)
 		return;
 	TAILQ_FOREACH(ctx, &set->list, entry)
 		if (ctx->notify)
-			context_mark_dirty(ctx, u->modtime);
+			context_mark_dirty(ctx, modtime);
 }
 
 /*
  * A connection's groups come from its user's entry in ACCESS_USERS_DS
- * (access.c).  When a commit changes such entries, the connections of
- * those users load their groups again and their NOTIFY contexts are
+ * (access.c).  When a commit changes such an entry, the user's
+ * connections load their groups again and their NOTIFY contexts are
  * re-evaluated: entries that an ACL grants to a group appear or disappear
- * (ADDTO/REMOVEFROM) as membership changes, as for SETACL (RFC 2244
- * §6.5: a context reflects what the client may see now).  One pass over
- * the connections per commit that touches the user registry.
+ * (ADDTO/REMOVEFROM) as membership changes, as they do after SETACL
+ * (RFC 2244 §6.5: a context shows what its owner may see now).  Cost:
+ * one index lookup per changed user entry (conn_foreach_user).
  */
 static void
 users_changed(const struct store_change *changes, size_t n)
 {
-	struct users_changed u = { NULL, 0, NULL };
-	size_t i, k = 0;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (changes[i].entry != NULL &&
 		    strcmp(changes[i].dataset, ACCESS_USERS_DS) == 0)
-			k++;
-	if (k == 0)
-		return;
-	if ((u.names = calloc(k, sizeof(*u.names))) == NULL) {
-		log_msg(LOG_ERR, "out of memory: group membership changes "
-		    "take effect at the users' next login");
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (changes[i].entry != NULL &&
-		    strcmp(changes[i].dataset, ACCESS_USERS_DS) == 0) {
-			u.names[u.n++] = changes[i].entry;
-			u.modtime = changes[i].modtime;
-		}
-	qsort(u.names, u.n, sizeof(*u.names), cmp_name);
-	conn_foreach_auth(user_refresh, &u);
-	free(u.names);
+			conn_foreach_user(changes[i].entry, user_refresh,
+			    (void *)(uintptr_t)changes[i].modtime);
 }
 
 static void
