@@ -14,8 +14,8 @@ struct config {
 	char *listen;			/* space-separated host:port list */
 	bool tcp_keepalive;		/* RFC 5383 §4.2: off by default */
 	unsigned int max_connections;	/* 0 = from RLIMIT_NOFILE */
-	unsigned int max_connections_per_ip;
-	unsigned int max_unauth_connections;	/* not yet authenticated */
+	unsigned int max_connections_per_ip;	/* 0 = derived (conn.c) */
+	unsigned int max_unauth_connections;	/* not yet authenticated; ditto */
 	unsigned int idle_timeout;	/* seconds, >= 1800 (RFC 2244 §2.4.3) */
 	unsigned int preauth_idle_timeout;
 

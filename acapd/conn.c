@@ -27,7 +27,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -36,6 +35,7 @@
 #include "commands.h"
 #include "config.h"
 #include "conn.h"
+#include "limits.h"
 #include "log.h"
 #include "server.h"
 #include "startup.h"
@@ -97,6 +97,9 @@ struct conn {
 	bool in_callback;
 	bool flush_queued;	/* on flush_list */
 	TAILQ_ENTRY(conn) flush_entry;
+	bool unauth_queued;	/* on unauth_queue (counted in nconns_unauth) */
+	TAILQ_ENTRY(conn) unauth_entry;
+	long long accepted_us;	/* server_now_us() at accept */
 	long long close_deadline;	/* us: free even if output is stuck */
 	char *sasl_tag;		/* tag of a running AUTHENTICATE */
 	unsigned int bad_count;
@@ -130,6 +133,9 @@ static struct event *flush_ev;
 TAILQ_HEAD(conn_tq, conn);
 static struct conn_tq *user_table;
 static size_t user_mask;
+
+/* Connections not yet authenticated, oldest first (conn_evict_unauth()). */
+static struct conn_tq unauth_queue = TAILQ_HEAD_INITIALIZER(unauth_queue);
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
@@ -317,7 +323,95 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	    "login grace period over");
 }
 
+/*
+ * The caps in force.  max_unauth_connections and max_connections_per_ip
+ * are 0 by default: derived from the effective max_connections (after
+ * RLIMIT_NOFILE), half of it, so that neither clients that have not
+ * authenticated nor one address can take every place (Postfix's default
+ * per-client limit is also half its process limit); per address never
+ * more than LIM_MAX_CONNECTIONS_PER_IP_DERIVED.  A configured value wins.
+ */
+static size_t
+conn_half_cap(void)
+{
+	return srv->max_conns > 1 ? srv->max_conns / 2 : 1;
+}
+
+static size_t
+conn_unauth_cap(void)
+{
+	if (cfg->max_unauth_connections != 0)
+		return cfg->max_unauth_connections;
+	return conn_half_cap();
+}
+
+static size_t
+conn_per_ip_cap(void)
+{
+	if (cfg->max_connections_per_ip != 0)
+		return cfg->max_connections_per_ip;
+	return conn_half_cap() < LIM_MAX_CONNECTIONS_PER_IP_DERIVED ?
+	    conn_half_cap() : LIM_MAX_CONNECTIONS_PER_IP_DERIVED;
+}
+
+static void
+conn_warn_cap(const char *name, unsigned int value)
+{
+	if (value != 0 && value >= srv->max_conns)
+		log_warn("%s %u is not below max_connections (%zu): clients "
+		    "that do not authenticate, or one address, can take "
+		    "every place", name, value, srv->max_conns);
+}
+
 void
+conn_log_caps(void)
+{
+	log_info("up to %zu connections waiting to authenticate, %zu per "
+	    "address", conn_unauth_cap(), conn_per_ip_cap());
+	conn_warn_cap("max_unauth_connections", cfg->max_unauth_connections);
+	conn_warn_cap("max_connections_per_ip", cfg->max_connections_per_ip);
+}
+
+static void
+conn_unauth_leave(struct conn *c)
+{
+	if (!c->unauth_queued)
+		return;
+	TAILQ_REMOVE(&unauth_queue, c, unauth_entry);
+	c->unauth_queued = false;
+	srv->nconns_unauth--;
+}
+
+/*
+ * The unauthenticated cap is reached: make room by closing the oldest
+ * connection still waiting to authenticate, if it has waited at least
+ * LIM_UNAUTH_EVICT_MS (Dovecot's login processes also close the oldest,
+ * "Connection queue full").  Refusing every newcomer instead would let a
+ * crowd of idle clients lock all users out for the login grace period;
+ * this way the crowd must be renewed every LIM_UNAUTH_EVICT_MS.  Younger
+ * ones are left alone, so a burst of reconnecting clients in the middle
+ * of their TLS handshakes does not throw away work: the newcomer gets the
+ * BYE.  Returns false when there is none to close.
+ */
+static bool
+conn_evict_unauth(void)
+{
+	struct conn *c = TAILQ_FIRST(&unauth_queue);
+	static const char bye[] = "* BYE \"Too many connections waiting to "
+	    "authenticate; closing the oldest\"\r\n";
+
+	if (c == NULL || server_now_us() - c->accepted_us <
+	    LIM_UNAUTH_EVICT_MS * 1000LL)
+		return false;
+	conn_unauth_leave(c);
+	if (!c->closing) {
+		conn_write(c, bye, sizeof(bye) - 1);
+		conn_close(c, "unauthenticated connection queue full");
+	}
+	return true;
+}
+
+bool
 conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	unsigned char key[16];
@@ -333,9 +427,10 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		refuse = "Server shutting down";
 	else if (srv->nconns >= srv->max_conns)
 		refuse = "Too many connections, try again later";
-	else if (ic == NULL || ic->count >= cfg->max_connections_per_ip)
+	else if (ic == NULL || ic->count >= conn_per_ip_cap())
 		refuse = "Too many connections from your address";
-	else if (srv->nconns_unauth >= cfg->max_unauth_connections)
+	else if (srv->nconns_unauth >= conn_unauth_cap() &&
+	    !conn_evict_unauth())
 		refuse = "Too many connections waiting to authenticate";
 	if (refuse != NULL) {
 		char line[128];
@@ -350,11 +445,11 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 			ip_put(ic);
 		}
 		log_info("refused connection: %s", refuse);
-		return;
+		return false;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
-		return;
+		return true;
 	}
 	c->id = conn_next_id++;
 	c->fd = fd;
@@ -389,7 +484,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		close(fd);
 		ip_put(ic);
 		free(c);
-		return;
+		return true;
 	}
 	conn_limits(c, &lim);
 	/* The parser exists only while input is being parsed (idle conns). */
@@ -397,11 +492,14 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		bufferevent_free(c->bev);
 		ip_put(ic);
 		free(c);
-		return;
+		return true;
 	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	srv->nconns_unauth++;
+	TAILQ_INSERT_TAIL(&unauth_queue, c, unauth_entry);
+	c->unauth_queued = true;
+	c->accepted_us = server_now_us();
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	conn_set_timeouts(c);
@@ -411,15 +509,15 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	conn_log(c, LOG_INFO, "connect from %s", c->peer);
 	conn_send_greeting(c);
 	conn_flush(c);
-	if (srv->nconns >= srv->max_conns && !srv->accept_paused) {
-		size_t i;
-
-		for (i = 0; i < srv->nlisteners; i++)
-			evconnlistener_disable(srv->listeners[i]);
-		srv->accept_paused = true;
-		log_warn("connection limit %zu reached: not accepting",
-		    srv->max_conns);
-	}
+	/*
+	 * Past the cap, accept goes on and refuses with a BYE greeting: the
+	 * descriptor of a refused connection lives only in conn_accept(), and
+	 * LIM_FD_RESERVE leaves room for it below RLIMIT_NOFILE.
+	 */
+	if (srv->nconns == srv->max_conns)
+		log_warn("connection limit %zu reached: refusing more with "
+		    "BYE", srv->max_conns);
+	return true;
 }
 
 enum conn_state
@@ -584,8 +682,7 @@ conn_set_user(struct conn *c, const char *user, bool admin)
 	}
 	user_index_add(c);
 	c->admin = admin;
-	if (c->state == CONN_NONAUTH)
-		srv->nconns_unauth--;
+	conn_unauth_leave(c);
 	c->state = CONN_AUTH;
 	conn_limits(c, &lim);
 	if (c->parser != NULL)
@@ -965,8 +1062,7 @@ conn_free(struct conn *c)
 		conn_sasl_free_hook(&c->sasl);
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
-	if (c->state == CONN_NONAUTH)
-		srv->nconns_unauth--;
+	conn_unauth_leave(c);
 	ip_put(c->ip);
 	user_index_del(c);
 	if (c->timer != NULL)
@@ -983,15 +1079,6 @@ conn_free(struct conn *c)
 	free(c->sasl_tag);
 	free(c->close_reason);
 	free(c);
-	if (srv->accept_paused && srv->nconns < srv->max_conns &&
-	    !srv->shutting_down) {
-		size_t i;
-
-		for (i = 0; i < srv->nlisteners; i++)
-			evconnlistener_enable(srv->listeners[i]);
-		srv->accept_paused = false;
-		log_info("accepting connections again");
-	}
 	if (srv->shutting_down && srv->nconns == 0)
 		event_base_loopexit(srv->base, NULL);
 }
@@ -1335,4 +1422,5 @@ conn_reconfigure_all(void)
 			acap_parser_set_limits(c->parser, &lim);
 		conn_set_timeouts(c);
 	}
+	conn_log_caps();
 }

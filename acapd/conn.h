@@ -23,8 +23,19 @@ enum conn_state {
 	CONN_AUTH,
 };
 
-/* Accept a new connection on fd (called by the listener in main.c). */
-void conn_accept(int fd, const struct sockaddr *sa, socklen_t salen);
+/*
+ * Accept a new connection on fd (called by the listener in main.c).
+ * Returns false when it was refused with a BYE greeting and closed
+ * (shutting down, or a cap reached): the caller bounds how many of those
+ * it does in a row.
+ */
+bool conn_accept(int fd, const struct sockaddr *sa, socklen_t salen);
+/*
+ * Log the caps on unauthenticated connections and connections per address
+ * in force (derived from srv->max_conns unless configured), and warn
+ * about a configured one that is not below it.
+ */
+void conn_log_caps(void);
 
 enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
@@ -140,7 +151,8 @@ void conn_log(const struct conn *c, int prio, const char *fmt, ...)
 
 /* Every connection says BYE and closes (SIGTERM). */
 void conn_shutdown_all(const char *text);
-/* Re-apply limits/timeouts from cfg to live connections (SIGHUP). */
+/* Re-apply limits/timeouts from cfg to live connections and log the caps
+ * (SIGHUP). */
 void conn_reconfigure_all(void);
 
 #endif

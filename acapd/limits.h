@@ -36,10 +36,27 @@
 #define LIM_PREAUTH_IDLE_TIMEOUT	120
 
 #define LIM_MAX_CONNECTIONS		0	/* 0: derived from RLIMIT_NOFILE */
-#define LIM_MAX_CONNECTIONS_PER_IP	1000
-/* Connections that have not authenticated yet, all addresses together. */
-#define LIM_MAX_UNAUTH_CONNECTIONS	10000
-#define LIM_FD_RESERVE			64	/* fds kept for DB, logs, listeners */
+/*
+ * 0: half of the effective max_connections (conn.c), so that neither one
+ * address nor clients that have not authenticated (all addresses
+ * together) can take every place; per address never more than
+ * LIM_MAX_CONNECTIONS_PER_IP_DERIVED (many phones may share one NAT).
+ */
+#define LIM_MAX_CONNECTIONS_PER_IP	0
+#define LIM_MAX_CONNECTIONS_PER_IP_DERIVED	1000
+#define LIM_MAX_UNAUTH_CONNECTIONS	0
+/* Over that cap, the oldest waiting this long is closed for a newcomer. */
+#define LIM_UNAUTH_EVICT_MS		1000
+/*
+ * fds kept for DB, logs, listeners -- and for the connection refused with
+ * a BYE greeting over max_connections, which holds one for a moment.
+ */
+#define LIM_FD_RESERVE			64
+/* BYE refusals in a row before accept pauses (a flood bounded, main.c). */
+#define LIM_REFUSE_BURST		32
+#define LIM_REFUSE_PAUSE_MS		10
+/* accept() failing (EMFILE, ENFILE...): pause, then try again. */
+#define LIM_ACCEPT_RETRY_MS		250
 
 #define LIM_MAX_AUTH_FAILURES		5
 #define LIM_AUTH_FAIL_DELAY_MS		1000

@@ -145,13 +145,62 @@ parse_listen(const char *spec, char *host, size_t hostlen, char *port,
 	return 0;
 }
 
+/*
+ * Accept control.  Over max_connections acapd goes on accepting and
+ * refuses each new connection with a BYE greeting (conn_accept()).  So
+ * that a flood of those cannot starve the clients being served, at most
+ * LIM_REFUSE_BURST are refused before the listeners pause for
+ * LIM_REFUSE_PAUSE_MS.  When accept() itself fails (EMFILE, ENFILE,
+ * ENOBUFS...) the listening socket stays readable, so the listeners pause
+ * for LIM_ACCEPT_RETRY_MS rather than spin; the clients wait in the
+ * listen backlog meanwhile.
+ */
+static struct event *accept_timer;
+static unsigned int accept_refusals;	/* refused since the last pause */
+static unsigned int accept_failures;	/* accept() errors in a row */
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (srv->shutting_down || !srv->accept_paused)
+		return;
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_enable(srv->listeners[i]);
+	srv->accept_paused = false;
+}
+
+static void
+accept_pause(unsigned int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	size_t i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_disable(srv->listeners[i]);
+	srv->accept_paused = true;
+	accept_refusals = 0;
+	evtimer_add(accept_timer, &tv);
+}
+
 static void
 listener_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	(void)l;
 	(void)arg;
-	conn_accept(fd, sa, (socklen_t)salen);
+	if (accept_failures > 0) {
+		log_info("accept works again (after %u failed attempts)",
+		    accept_failures);
+		accept_failures = 0;
+	}
+	if (!conn_accept(fd, sa, (socklen_t)salen) &&
+	    ++accept_refusals >= LIM_REFUSE_BURST)
+		accept_pause(LIM_REFUSE_PAUSE_MS);
 }
 
 static void
@@ -161,8 +210,11 @@ listener_error_cb(struct evconnlistener *l, void *arg)
 
 	(void)arg;
 	(void)l;
-	/* EMFILE and friends: accept is paused until a connection ends. */
-	log_warn("accept: %s", evutil_socket_error_to_string(e));
+	/* Logged once: the retries may go on for as long as it lasts. */
+	if (accept_failures++ == 0)
+		log_warn("accept: %s: retrying every %u ms",
+		    evutil_socket_error_to_string(e), LIM_ACCEPT_RETRY_MS);
+	accept_pause(LIM_ACCEPT_RETRY_MS);
 }
 
 /*
@@ -517,10 +569,13 @@ main(int argc, char *argv[])
 
 	srv = &server_state;
 	TAILQ_INIT(&srv->conns);
-	if ((srv->base = event_base_new()) == NULL)
+	if ((srv->base = event_base_new()) == NULL ||
+	    (accept_timer = evtimer_new(srv->base, accept_resume_cb,
+	    NULL)) == NULL)
 		fatal("cannot create the event base");
 
 	raise_fd_limit();
+	conn_log_caps();
 	startup_statedir();
 	/*
 	 * The port file says "ready": collect it in memory and write it only
@@ -559,6 +614,7 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	event_free(accept_timer);
 	while (srv->nlisteners > 0)
 		evconnlistener_free(srv->listeners[--srv->nlisteners]);
 	startup_close();

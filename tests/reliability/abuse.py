@@ -8,7 +8,8 @@
 #             (preauth_idle_timeout), the user's round trips stay fast,
 #             memory is bounded, fds come back
 #   unauth    60 idle pre-auth connections against max_unauth_connections
-#             10: 10 held, 50 refused with BYE, real users still log in
+#             10: 10 held, 50 refused with BYE; a second later real users
+#             log in at once, closing the oldest idle one
 #   literal   literal bombs: 3 x 4 MiB in one command (BAD "command too
 #             large", the connection survives and memory does not keep
 #             the bytes), 200 pre-auth connections each holding a
@@ -157,6 +158,10 @@ def part_loris():
         inst.cleanup()
 
 
+EVICTED = (b'* BYE "Too many connections waiting to authenticate; '
+           b'closing the oldest"\r\n')
+
+
 def part_unauth():
     inst = acaprel.Instance(NAME + "-unauth", {
         "max_connections": "40", "max_unauth_connections": "10",
@@ -178,16 +183,21 @@ def part_unauth():
         check(len(held) == 10 and refused == 50, "unauth: %d held, %d "
               "refused of 60 (max_unauth_connections 10)" %
               (len(held), refused))
-        # real users still get in, and authenticated ones free the places
+        # a second on, real users get in at once: the first closes the
+        # oldest idle one, the others none (authenticated ones do not
+        # count)
+        time.sleep(1.1)
         users = []
         for k in range(5):
-            # a place frees when an attacker goes
-            held.pop().close()
-            time.sleep(0.1)
             c = inst.connect(source="127.0.0.%d" % (100 + k))
             check(acaprel.is_ok(c.login("fred", "pw")),
                   "unauth: a real user could not log in")
             users.append(c)
+        check(held[0].recv(4096) == EVICTED and
+              closed_by_server(held[0], 2),
+              "unauth: the oldest idle one not closed with BYE")
+        check(not any(closed_by_server(s, 0.05) for s in held[1:]),
+              "unauth: more than the oldest idle one closed for 5 users")
         for c in users:
             c.ok("NOOP")
             c.close()
@@ -195,7 +205,8 @@ def part_unauth():
             s.close()
         figure("unauthenticated cap: of 60 idle pre-auth connections (max_"
                "unauth_connections 10, max_connections 40) 10 were held and "
-               "50 refused with BYE; real users logged in meanwhile")
+               "50 refused with BYE; a second on, real users logged in at "
+               "once, the first closing the oldest idle one")
     finally:
         inst.cleanup()
 
