@@ -114,6 +114,25 @@ def drain(s, timeout):
         return buf, True
 
 
+def sort_unauth(socks):
+    """(held, refused, evicted, other): connections still open after the
+    greeting, those refused with the BYE greeting, those greeted and then
+    closed as the oldest waiting, and any other answer."""
+    held, refused, evicted, other = [], 0, 0, []
+    for s in socks:
+        data, eof = drain(s, 0.05)
+        if not eof and data.startswith(b"* ACAP") and data.count(b"\n") == 1:
+            held.append(s)
+        elif eof and data == UNAUTH_BYE + b"\r\n":
+            refused += 1
+        elif eof and data.startswith(b"* ACAP") and \
+                data.endswith(b"\r\n" + EVICTED + b"\r\n"):
+            evicted += 1
+        else:
+            other.append((data, eof))
+    return held, refused, evicted, other
+
+
 def cpu_s(pid):
     """CPU time (user + system) acapd has used so far, in seconds."""
     with open("/proc/%d/stat" % pid) as fp:
@@ -278,13 +297,14 @@ def part_unauth():
               "unauth: warning about defaults")
         idle = [raw_connect(inst.port, "127.0.0.%d" % (2 + i))
                 for i in range(192)]
-        got = [first_line(s, 5) for s in idle]
-        held = [s for s, ln in zip(idle, got) if ln is not None and
-                ln.startswith(b"* ACAP")]
-        check(len(held) == 96 and got.count(UNAUTH_BYE) == 96,
-              "unauth: 192 idle clients from 192 addresses: %d greeted, "
-              "%d refused (want 96 and 96)" %
-              (len(held), got.count(UNAUTH_BYE)))
+        time.sleep(0.3)
+        # each one over 96 was refused, or closed the oldest waiting one
+        # if that had waited a second (a slow run: sanitizers, load)
+        held, refused, evicted, other = sort_unauth(idle)
+        check(len(held) == 96 and refused + evicted == 96 and not other,
+              "unauth: 192 idle clients from 192 addresses: %d held, %d "
+              "refused, %d closed as the oldest, other: %r (want 96 held)"
+              % (len(held), refused, evicted, other[:2]))
         # a second on, a newcomer closes the oldest waiting connection
         time.sleep(1.1)
         try:
@@ -316,9 +336,10 @@ def part_unauth():
         for c in users:
             c.close()
         figure("RLIMIT_NOFILE 256, defaults: of 192 idle clients 96 were "
-               "held and 96 refused with BYE; a second on, a real user "
-               "logged in at once, closing the oldest; one address got 96 "
-               "sessions, the 97th BYE")
+               "held, %d refused with BYE and %d closed as the oldest; a "
+               "second on, a real user logged in at once, closing the "
+               "oldest; one address got 96 sessions, the 97th BYE",
+               refused, evicted)
     finally:
         inst.cleanup()
     # an explicit value wins, with a warning
