@@ -412,6 +412,54 @@ raise_fd_limit(void)
 	    (unsigned long long)rl.rlim_cur, max);
 }
 
+/*
+ * The port file says "acapd is ready", and nothing else may: it exists
+ * only while acapd serves.  A stale one (a crash) goes at start-up; the
+ * file appears complete in one rename() once start-up has succeeded (a
+ * reader never sees it empty or partial, and a fatal() before leaves
+ * none); and it goes at exit, through exit() or a return from main().
+ */
+static char *portfile_published;
+
+static void
+portfile_remove(void)
+{
+	const char *path = portfile_published != NULL ? portfile_published :
+	    cfg->portfile;
+
+	if (path[0] != '\0' && unlink(path) == -1 && errno != ENOENT)
+		log_warn("cannot remove the port file %s: %s", path,
+		    strerror(errno));
+}
+
+static void
+portfile_publish(const char *buf, size_t len)
+{
+	char *tmp;
+	int fd, e = 0;
+
+	if (asprintf(&tmp, "%s.%ld.tmp", cfg->portfile,
+	    (long)getpid()) == -1 ||
+	    (portfile_published = strdup(cfg->portfile)) == NULL)
+		fatal("out of memory");
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1)
+		fatal("port file %s: %s", tmp, strerror(errno));
+	errno = 0;
+	if (write(fd, buf, len) != (ssize_t)len)
+		e = errno != 0 ? errno : EIO;
+	if (close(fd) == -1 && e == 0)
+		e = errno;
+	if (e == 0 && rename(tmp, cfg->portfile) == -1)
+		e = errno;
+	if (e != 0) {
+		unlink(tmp);
+		fatal("port file %s: %s", cfg->portfile, strerror(e));
+	}
+	free(tmp);
+	atexit(portfile_remove);
+}
+
 static void
 drop_privileges(void)
 {
@@ -576,10 +624,11 @@ main(int argc, char *argv[])
 
 	raise_fd_limit();
 	conn_log_caps();
+	portfile_remove();	/* a stale one must not say "ready" */
 	startup_statedir();
 	/*
-	 * The port file says "ready": collect it in memory and write it only
-	 * once start-up has succeeded (a fatal() must not leave one behind).
+	 * The port file says "ready": collect it in memory and publish it
+	 * only once start-up has succeeded (portfile_publish()).
 	 */
 	if (cfg->portfile[0] != '\0' &&
 	    (portfp = open_memstream(&portbuf, &portlen)) == NULL)
@@ -589,16 +638,6 @@ main(int argc, char *argv[])
 	startup_chown();
 	drop_privileges();
 	startup_after_drop();
-	if (portfp != NULL) {
-		FILE *fp;
-
-		fclose(portfp);		/* portbuf now holds the lines */
-		if ((fp = fopen(cfg->portfile, "w")) == NULL ||
-		    fwrite(portbuf, 1, portlen, fp) != portlen ||
-		    fclose(fp) != 0)
-			fatal("%s: %s", cfg->portfile, strerror(errno));
-		free(portbuf);
-	}
 
 	ev_term = evsignal_new(srv->base, SIGTERM, signal_term_cb, NULL);
 	ev_int = evsignal_new(srv->base, SIGINT, signal_term_cb, NULL);
@@ -606,6 +645,12 @@ main(int argc, char *argv[])
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_hup, NULL);
+	/* Last: once it is there, SIGTERM already stops acapd cleanly. */
+	if (portfp != NULL) {
+		fclose(portfp);		/* portbuf now holds the lines */
+		portfile_publish(portbuf, portlen);
+		free(portbuf);
+	}
 
 	log_info("acapd %s ready", PACKAGE_VERSION);
 	event_base_dispatch(srv->base);

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -296,13 +297,56 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	startup_seed(false);
 }
 
+/*
+ * The database did not exist and cannot be created: remove what this
+ * attempt left (an empty file, a WAL or its index), so that the next start
+ * creates it afresh, and name the cause an operator can act on.
+ */
+static const char *const db_suffix[] = { "", "-wal", "-shm", "-journal" };
+#define DB_FILES (sizeof(db_suffix) / sizeof(db_suffix[0]))
+
+static void __attribute__((noreturn))
+startup_create_failed(const bool existed[DB_FILES], const char *err)
+{
+	char path[4096], dir[4096], *slash;
+	const char *why = "";
+	struct statvfs sv;
+	size_t i;
+
+	for (i = 0; i < DB_FILES; i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->database,
+		    db_suffix[i]);
+		if (!existed[i])
+			unlink(path);
+	}
+	snprintf(dir, sizeof(dir), "%s", cfg->database);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (statvfs(dir, &sv) == 0) {
+		if (sv.f_flag & ST_RDONLY)
+			why = "the file system is read-only";
+		/* as store.c's write_refusal(): a few blocks may be left */
+		else if ((geteuid() == 0 ? sv.f_bfree : sv.f_bavail) *
+		    (unsigned long long)sv.f_frsize < 1048576)
+			why = "the file system is full (no space left)";
+	}
+	fatal("database %s cannot be created: %s%s%s; nothing was left "
+	    "behind, start acapd again once %s is writable", cfg->database,
+	    err, why[0] != '\0' ? "; " : "", why, dir);
+}
+
 static void
 startup_store(void)
 {
 	static const struct timeval hour = { 3600, 0 };
 	static const struct timeval retry = { STORE_RETRY_SECONDS, 0 };
 	struct store_config sc;
+	bool existed[DB_FILES];
+	char path[4096];
 	const char *err;
+	size_t i;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.path = cfg->database;
@@ -310,8 +354,16 @@ startup_store(void)
 	sc.quota_bytes = cfg->quota;
 	sc.deleted_retention = cfg->tombstone_days * 86400u;
 	sc.cache_datasets = cfg->cache_datasets;
-	if (store_open(&sc, &srv->store, &err) == -1)
+	for (i = 0; i < DB_FILES; i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->database,
+		    db_suffix[i]);
+		existed[i] = access(path, F_OK) == 0;
+	}
+	if (store_open(&sc, &srv->store, &err) == -1) {
+		if (!existed[0])
+			startup_create_failed(existed, err);
 		fatal("database %s: %s", cfg->database, err);
+	}
 	if (store_degraded()) {
 		/* reads and logins work; STOREs get NO (TRYLATER) */
 		log_err("database %s cannot be written: %s; starting "

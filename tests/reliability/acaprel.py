@@ -338,6 +338,16 @@ class Instance:
         self.spawn()
         self.wait_ready(timeout)
 
+    def wait_failed_start(self, timeout=10.0):
+        """Wait for a start that must fail: acapd exits 1."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure("acapd neither started nor failed within %g s"
+                          % timeout)
+        check(self.proc.returncode == 1, "exit status %d, want 1" %
+              self.proc.returncode)
+
     @property
     def pid(self):
         return self.proc.pid

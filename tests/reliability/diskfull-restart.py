@@ -11,6 +11,10 @@
 #   full-cold    the disk filled while acapd was stopped (no WAL index
 #                file: SQLite cannot create one), with seed_site on for a
 #                database that has no site layer yet
+#   full-first   the very first start on a full disk (the database cannot
+#                be created): exit 1 with a message naming the database
+#                and the full file system, no database file or port file
+#                left, a normal start once space is freed
 #   ro-text      a database made immutable under a running acapd (chattr
 #                +i: writes fail with EPERM): NO (TRYLATER) "...read-only..."
 #   ro-restart   acapd started on the immutable database
@@ -62,8 +66,8 @@ def degraded_start(inst, m, cause):
     Returns a connection and where this start's log begins."""
     inst.stop()
     mark = len(inst.log_text())
-    # acapd's fatal() exits through exit(), which flushes a complete
-    # port file: "ready" may be seen for a daemon that is exiting
+    # the port file appears only once acapd serves (startup.py); the
+    # check below still catches an exit just after start-up
     inst.start(timeout=10)
     time.sleep(0.2)
     check(inst.alive(), "acapd exited after start-up: %s" %
@@ -153,13 +157,30 @@ def mount_state(inst):
     return state
 
 
-def full(results):
-    inst = acaprel.Instance(NAME + "-full")
+def mounted_instance(label):
+    """(instance, its tmpfs state directory, the filler's path), or
+    (None, None, None) when the tmpfs cannot be mounted."""
+    inst = acaprel.Instance(NAME + "-" + label)
     state = mount_state(inst)
     if state is None:
         inst.cleanup()
+        return None, None, None
+    return inst, state, os.path.join(state, "filler")
+
+
+def unmount_state(inst, state, results):
+    """Stop acapd, unmount the tmpfs; keep the instance if a case failed."""
+    inst.kill()
+    subprocess.run(["umount", state])
+    if not all(results.values()):
+        log(NAME, "acapd log tail:\n" + inst.log_tail())
+    inst.cleanup(keep=not all(results.values()))
+
+
+def full(results):
+    inst, state, filler = mounted_instance("full")
+    if inst is None:
         return
-    filler = os.path.join(state, "filler")
     try:
         m, c = first_start(inst)
         diskfull.fill(filler)
@@ -196,11 +217,43 @@ def full(results):
             diskfull.integrity(inst.db)
         case(NAME, results, "full-cold", cold)
     finally:
-        inst.kill()
-        subprocess.run(["umount", state])
-        if not all(results.values()):
-            log(NAME, "acapd log tail:\n" + inst.log_tail())
-        inst.cleanup(keep=not all(results.values()))
+        unmount_state(inst, state, results)
+
+
+def full_first(results):
+    """The very first start on a full disk: the database cannot be
+    created.  acapd must exit 1 naming the database and the full file
+    system, leave no database file and no port file, and start normally
+    once space is freed."""
+    inst, state, filler = mounted_instance("first")
+    if inst is None:
+        return
+
+    def first():
+        inst.useradd("fred", "pw")
+        diskfull.fill(filler)
+        inst.spawn()
+        inst.wait_failed_start()
+        said = inst.log_tail(1)
+        check("database %s cannot be created" % inst.db in said and
+              "the file system is full" in said,
+              "the message does not name the database and the full disk: "
+              "%s" % said)
+        left = sorted(f for f in os.listdir(state) if f.startswith("acapd"))
+        check(not left, "left behind: %r" % left)
+        check(not os.path.exists(inst.portfile), "port file written")
+        os.unlink(filler)
+        inst.start(timeout=10)
+        c = diskfull.login(inst, "fred")
+        check(acaprel.is_ok(c.command('STORE ("/option/~/a" "option.v" '
+                                      '"1")')[1]), "STORE after freeing")
+        c.close()
+        check(inst.stop() == 0, "acapd did not exit 0 on SIGTERM")
+        diskfull.integrity(inst.db)
+    try:
+        case(NAME, results, "full-first", first)
+    finally:
+        unmount_state(inst, state, results)
 
 
 def ro(results):
@@ -238,6 +291,7 @@ def main():
         return acaprel.SKIP
     results = {}
     full(results)
+    full_first(results)
     ro(results)
     if not results:
         return acaprel.SKIP

@@ -1,5 +1,6 @@
 # Reliability tests (issue "Reliability and security hardening", parts 3
-# and 4): crash safety, full disk, overload and abuse against a live acapd
+# and 4): crash safety, full disk, overload, abuse and start-up readiness
+# (the port file) against a live acapd
 # on 127.0.0.1.  Python 3 helpers behind sh wrappers (skip 77 without
 # python3).  The *-known-bug* files reproduce open bugs and are not in
 # TESTS; soak.sh MINUTES is the long mixed load, run by hand.  Method and
@@ -11,7 +12,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/diskfull-restart.sh \
 	tests/reliability/overload.sh \
 	tests/reliability/abuse.sh \
-	tests/reliability/activation.sh
+	tests/reliability/activation.sh \
+	tests/reliability/startup.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
@@ -22,6 +24,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/overload.py \
 	tests/reliability/abuse.py \
 	tests/reliability/activation.py \
+	tests/reliability/startup.py \
 	tests/reliability/overload-known-bug.sh \
 	tests/reliability/overload-known-bug.py \
 	tests/reliability/soak.sh \
