@@ -326,61 +326,62 @@ context_row_cb(const void *arg, size_t i, const struct inherit_view **v_r,
 }
 
 /*
- * Everything after the parse: HARDLIMIT, LIMIT, the ENTRY and REFER
- * responses, the mandatory MODTIME (§6.4.3) and the completion.  Takes
- * q and res; a MAKECONTEXT hands both to the context (§6.4.1: it keeps
- * every match, LIMIT only bounds what is sent).
+ * The answer of a SEARCH that found something: the ENTRY responses, then
+ * REFER, the mandatory MODTIME (§6.4.3) and the completion.  It can be
+ * far larger than max_output (a dataset of 10 MiB is within the default
+ * quota), so it is written in pieces (conn_stream()): answer_more() goes
+ * on from row "next" each time the client has read the output down to
+ * the low-water mark.  Meanwhile the rows stay valid: they hold
+ * refcounted, immutable views (a STORE committed meanwhile makes new
+ * ones), and a MAKECONTEXT's context, which owns q and res, is neither
+ * re-evaluated nor freed until the answer is complete (no command runs,
+ * and context.c holds notifications for a connection in that state).
  */
-static enum cmd_status
-finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
-    struct search_result *res, const struct search_access *acc)
-{
-	const struct inherit_view *v;
-	const struct inherit_entry *e;
-	const struct store_str *urls;
-	const char *ds, *ctxname;
-	struct acap_buf *b;
-	char modtime[STORE_MODTIME_LEN + 1], code[40], *name = NULL;
-	uint32_t hard;
-	size_t count = search_result_count(res), nsend, i, j, n;
-	bool toomany = false, en, no;
-	enum context_err ce;
+struct answer {
+	struct cmd_ctx cmd;	/* tag: in the parser, kept while suspended */
+	struct search_query *q;
+	struct search_result *res;	/* owned unless name != NULL */
+	struct search_access acc;
+	char *name;		/* MAKECONTEXT: the context, which owns q, res */
+	size_t next, nsend;	/* next ENTRY row, ENTRY rows to send */
+	size_t count;		/* matches, for TOOMANY */
+	bool toomany;
+	char modtime[STORE_MODTIME_LEN + 1];	/* as of the search */
+};
 
-	if (!search_limits(q, count, &nsend, &toomany)) {
-		(void)search_query_hardlimit(q, &hard);
-		search_result_free(&res);
-		search_query_free(&q);
-		return cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
-		    "more than HARDLIMIT %u", count, hard);
+static void
+answer_free(struct answer *a)
+{
+	if (a->name == NULL) {
+		search_result_free(&a->res);
+		search_query_free(&a->q);
 	}
-	if ((ctxname = search_query_makecontext(q, &en, &no)) != NULL) {
-		if ((name = strdup(ctxname)) == NULL)
-			abort();
-		/* kept as long as the context: no slack (ctxname moves) */
-		search_query_compact(q);
-		/* q and res now belong to the context; this handler still
-		   reads them (nothing can change them until it returns) */
-		ce = context_make(cmd->conn, name, path, q, res);
-		if (ce != CONTEXT_OK) {
-			free(name);
-			if (ce == CONTEXT_ELIMIT)
-				return cmd_no(cmd, "TRYFREECONTEXT",
-				    "Too many contexts");
-			return cmd_no(cmd, NULL, "Cannot create the context");
-		}
-	}
-	if (search_query_has_return(q)) {
-		for (i = 0; i < nsend; i++) {
-			search_result_row(res, i, &v, &e);
-			b = cmd_line_begin(cmd);
-			acap_buf_addstr(b, "ENTRY ");
-			search_format_entry(b, q, acc, v, e);
-			cmd_line_end(cmd);
-		}
-	}
+	free(a->name);
+	free(a);
+}
+
+static void
+answer_cancel(struct conn *c, void *arg)
+{
+	(void)c;
+	answer_free(arg);	/* the context goes with the connection */
+}
+
+/* The answer's end: REFERs, MODTIME and the completion. */
+static void
+answer_end(struct answer *a)
+{
+	struct cmd_ctx *cmd = &a->cmd;
+	const struct store_str *urls;
+	const char *ds;
+	struct acap_buf *b;
+	struct context *ctx;
+	char code[40];
+	size_t i, j, n;
+
 	/* §6.4.4: subtrees that live elsewhere */
-	for (i = 0; i < search_result_refer_count(res); i++) {
-		search_result_refer(res, i, &ds, &urls, &n);
+	for (i = 0; i < search_result_refer_count(a->res); i++) {
+		search_result_refer(a->res, i, &ds, &urls, &n);
 		b = cmd_line_begin(cmd);
 		acap_buf_addstr(b, "REFER ");
 		acap_buf_add_cstring(b, ds);
@@ -390,29 +391,102 @@ finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
 		}
 		cmd_line_end(cmd);
 	}
-	store_modtime_current(conn_store(cmd->conn), modtime);
 	b = cmd_line_begin(cmd);
 	acap_buf_addstr(b, "MODTIME ");
-	acap_buf_add_cstring(b, modtime);
+	acap_buf_add_cstring(b, a->modtime);
 	cmd_line_end(cmd);
-	if (name == NULL) {
-		search_result_free(&res);
-		search_query_free(&q);
+	if (a->toomany)
+		snprintf(code, sizeof(code), "TOOMANY %zu", a->count);
+	if (a->name == NULL) {
+		cmd_ok(cmd, a->toomany ? code : NULL, "SEARCH completed");
+		return;
 	}
-	if (toomany)
-		snprintf(code, sizeof(code), "TOOMANY %zu", count);
-	if (name != NULL) {
-		struct context *ctx = context_find(cmd->conn, name);
+	/* the reply is written: a NOTIFY context drops its rows */
+	if ((ctx = context_find(cmd->conn, a->name)) != NULL)
+		context_release_rows(ctx);
+	cmd_ok(cmd, a->toomany ? code : NULL, "Context '%s' created", a->name);
+}
 
-		/* the reply is written: a NOTIFY context drops its rows */
-		if (ctx != NULL)
-			context_release_rows(ctx);
-		cmd_ok(cmd, toomany ? code : NULL, "Context '%s' created",
-		    name);
-		free(name);
+/*
+ * conn_stream()'s producer: ENTRY lines until the output is full, then
+ * 0; the rest of the answer and 1 once every row is out.
+ */
+static int
+answer_more(struct conn *c, void *arg)
+{
+	struct answer *a = arg;
+	const struct inherit_view *v;
+	const struct inherit_entry *e;
+	struct acap_buf *b;
+
+	while (a->next < a->nsend) {
+		search_result_row(a->res, a->next++, &v, &e);
+		b = cmd_line_begin(&a->cmd);
+		acap_buf_addstr(b, "ENTRY ");
+		search_format_entry(b, a->q, &a->acc, v, e);
+		cmd_line_end(&a->cmd);
+		if (a->next < a->nsend && conn_output_full(c))
+			return 0;
+	}
+	answer_end(a);
+	answer_free(a);
+	return 1;
+}
+
+/*
+ * Everything after the parse: HARDLIMIT, LIMIT, then the answer (see
+ * struct answer).  Takes q and res; a MAKECONTEXT hands both to the
+ * context (§6.4.1: it keeps every match, LIMIT only bounds what is sent).
+ */
+static enum cmd_status
+finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
+    struct search_result *res, const struct search_access *acc)
+{
+	struct answer *a;
+	const char *ctxname;
+	uint32_t hard;
+	bool en, no;
+	enum context_err ce;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		abort();
+	a->cmd = *cmd;
+	a->q = q;
+	a->res = res;
+	a->acc = *acc;
+	a->count = search_result_count(res);
+	if (!search_limits(q, a->count, &a->nsend, &a->toomany)) {
+		(void)search_query_hardlimit(q, &hard);
+		cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
+		    "more than HARDLIMIT %u", a->count, hard);
+		answer_free(a);
 		return CMD_DONE;
 	}
-	return cmd_ok(cmd, toomany ? code : NULL, "SEARCH completed");
+	if (!search_query_has_return(q))
+		a->nsend = 0;
+	/* §6.4.3: the rows include every change up to now */
+	store_modtime_current(conn_store(cmd->conn), a->modtime);
+	if ((ctxname = search_query_makecontext(q, &en, &no)) != NULL) {
+		if ((a->name = strdup(ctxname)) == NULL)
+			abort();
+		/* kept as long as the context: no slack (ctxname moves) */
+		search_query_compact(q);
+		/* q and res now belong to the context; the answer still
+		   reads them (nothing can change them until it is done) */
+		ce = context_make(cmd->conn, a->name, path, q, res);
+		if (ce != CONTEXT_OK) {
+			a->q = NULL;	/* freed by context_make() */
+			a->res = NULL;
+			answer_free(a);
+			if (ce == CONTEXT_ELIMIT)
+				return cmd_no(cmd, "TRYFREECONTEXT",
+				    "Too many contexts");
+			return cmd_no(cmd, NULL, "Cannot create the context");
+		}
+	}
+	if (conn_stream(cmd->conn, answer_more, answer_cancel, a) == 1)
+		return CMD_DONE;
+	return CMD_QUEUED;
 }
 
 /*

@@ -113,6 +113,8 @@ static const struct option options[] = {
 	    65536, UMAX },
 	{ "output_hiwat", OPT_UINT, O(output_hiwat), XSTR(LIM_OUTPUT_HIWAT),
 	    4096, UMAX },
+	{ "output_timeout", OPT_UINT, O(output_timeout),
+	    XSTR(LIM_OUTPUT_TIMEOUT), 1, 86400 },
 	{ "context_limit", OPT_UINT, O(context_limit),
 	    XSTR(LIM_CONTEXT_LIMIT), 100, 1000000 },
 

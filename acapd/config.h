@@ -70,6 +70,7 @@ struct config {
 	unsigned int max_bad_commands;
 	unsigned int max_output;
 	unsigned int output_hiwat;
+	unsigned int output_timeout;	/* s: a piecewise answer not read */
 	unsigned int context_limit;
 
 	/* storage */

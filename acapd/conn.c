@@ -94,6 +94,9 @@ struct conn {
 	bool suspended;		/* a command answers later (conn_suspend) */
 	void (*suspend_cancel)(struct conn *, void *);
 	void *suspend_arg;
+	/* a piecewise answer (conn_stream): its next lines */
+	int (*stream_more)(struct conn *, void *);
+	bool producing;		/* stream_more is writing: no output cap */
 	bool in_callback;
 	bool flush_queued;	/* on flush_list */
 	TAILQ_ENTRY(conn) flush_entry;
@@ -147,11 +150,14 @@ static void conn_end_callback(struct conn *c);
 static void conn_free(struct conn *c);
 static void conn_check_free(struct conn *c);
 static void conn_arm_timer(struct conn *c, unsigned int ms);
-static size_t conn_output_pending(struct conn *c);
+static size_t conn_output_pending(const struct conn *c);
+static void conn_stream_pump(struct conn *c);
 
 /* Hooks other modules install to release per-connection state. */
 void (*conn_sasl_free_hook)(void **slot);
 void (*conn_context_free_hook)(struct conn *c, void **slot);
+/* A piecewise answer is complete: held notifications may go (context.c). */
+void (*conn_context_resume_hook)(struct conn *c, void **slot);
 
 void
 conn_log(const struct conn *c, int prio, const char *fmt, ...)
@@ -289,7 +295,9 @@ conn_common_timeout(unsigned int secs)
  * complete command (RFC 2244 §2.4.3: "any command"), not at every byte,
  * so a client trickling a partial line cannot hold a session open.
  * Before authentication it is not restarted at all: preauth_idle_timeout
- * is a login grace period counted from the connect.
+ * is a login grace period counted from the connect.  During a piecewise
+ * answer (conn_stream) it is the output timeout instead, restarted at
+ * every piece: no command can come, and the client must read.
  */
 static void
 conn_set_timeouts(struct conn *c)
@@ -297,6 +305,7 @@ conn_set_timeouts(struct conn *c)
 	if (c->idle_ev == NULL)
 		return;
 	evtimer_add(c->idle_ev, conn_common_timeout(
+	    c->stream_more != NULL ? cfg->output_timeout :
 	    c->state == CONN_AUTH ? cfg->idle_timeout :
 	    cfg->preauth_idle_timeout));
 }
@@ -311,6 +320,19 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->closing)
 		return;
+	if (c->stream_more != NULL) {
+		/* §6.2.8: BYE, after the lines already queued */
+		conn_log(c, LOG_WARNING, "dropping slow reader: answer not "
+		    "read for %u s, %zu bytes queued", cfg->output_timeout,
+		    conn_output_pending(c));
+		acap_buf_addstr(&b, "* BYE ");
+		acap_buf_add_text(&b, "Output not read in time");
+		acap_buf_addstr(&b, "\r\n");
+		conn_write(c, b.data, b.len);
+		acap_buf_deinit(&b);
+		conn_close(c, "output not read in time");
+		return;
+	}
 	/* RFC 2244 §2.4.3 / §6.2.8: BYE before closing. */
 	acap_buf_addstr(&b, "* BYE ");
 	acap_buf_add_text(&b, c->state == CONN_AUTH ?
@@ -781,12 +803,91 @@ conn_suspend(struct conn *c, void (*cancel)(struct conn *c, void *arg),
 	c->suspend_arg = arg;
 }
 
-void
-conn_resume(struct conn *c)
+/* The suspended command is over (answered, or its answer complete). */
+static void
+conn_unsuspend(struct conn *c)
 {
 	c->suspended = false;
 	c->suspend_cancel = NULL;
 	c->suspend_arg = NULL;
+}
+
+/* ---- Piecewise answers (conn_stream) ---------------------------------
+ *
+ * The answer's producer writes while the output is below the low-water
+ * mark and stops above output_hiwat; while it waits, the bufferevent's
+ * write low-water mark is the same, so libevent calls conn_write_cb()
+ * once the client has read that far, and conn_process() goes on.  At
+ * most output_hiwat plus one line is queued, whatever the answer's size.
+ */
+
+static size_t
+conn_output_lowat(void)
+{
+	return cfg->output_hiwat / 2;
+}
+
+bool
+conn_output_full(const struct conn *c)
+{
+	return conn_output_pending(c) > cfg->output_hiwat;
+}
+
+bool
+conn_streaming(const struct conn *c)
+{
+	return c->stream_more != NULL;
+}
+
+/* The piecewise answer is complete: back to ordinary commands. */
+static void
+conn_stream_end(struct conn *c)
+{
+	c->stream_more = NULL;
+	conn_unsuspend(c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	conn_set_timeouts(c);
+	if (conn_context_resume_hook != NULL)
+		conn_context_resume_hook(c, &c->contexts);
+}
+
+/*
+ * Go on with the piecewise answer as long as the output is below the
+ * low-water mark.  Each piece restarts the output timeout.
+ */
+static void
+conn_stream_pump(struct conn *c)
+{
+	int r;
+
+	while (c->stream_more != NULL && !c->closing && !c->freeing &&
+	    conn_output_pending(c) <= conn_output_lowat()) {
+		c->producing = true;
+		r = c->stream_more(c, c->suspend_arg);
+		c->producing = false;
+		if (r == 1)
+			conn_stream_end(c);
+		else
+			conn_set_timeouts(c);
+	}
+}
+
+int
+conn_stream(struct conn *c, int (*more)(struct conn *c, void *arg),
+    void (*cancel)(struct conn *c, void *arg), void *arg)
+{
+	conn_suspend(c, cancel, arg);
+	c->stream_more = more;
+	bufferevent_setwatermark(c->bev, EV_WRITE, conn_output_lowat(), 0);
+	conn_set_timeouts(c);
+	conn_stream_pump(c);
+	return c->stream_more == NULL;
+}
+
+void
+conn_resume(struct conn *c)
+{
+	conn_unsuspend(c);
 	if (c->in_callback || c->freeing)
 		return;		/* the running loop goes on by itself */
 	c->in_callback = true;
@@ -966,7 +1067,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 	if (c->freeing)
 		return;
 	out = bufferevent_get_output(c->bev);
-	if (conn_output_pending(c) + len > cfg->max_output) {
+	if (!c->producing && conn_output_pending(c) + len > cfg->max_output) {
 		/*
 		 * A peer that stopped reading: drop it rather than grow
 		 * without bound (DESIGN §3).  The BYE is best effort.
@@ -1025,7 +1126,7 @@ conn_close(struct conn *c, const char *reason)
 
 /* Bytes queued for the peer (TLS: not yet taken by SSL_write()). */
 static size_t
-conn_output_pending(struct conn *c)
+conn_output_pending(const struct conn *c)
 {
 	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
 	    (c->tls_out != NULL ? evbuffer_get_length(c->tls_out) : 0);
@@ -1242,6 +1343,7 @@ conn_process(struct conn *c)
 	int r;
 
 	in = bufferevent_get_input(c->bev);
+	conn_stream_pump(c);
 	while (!c->closing && !c->paused && !c->suspended) {
 		if (conn_output_pending(c) > cfg->output_hiwat) {
 			/* Half-duplex back-pressure: resume on drain. */
@@ -1297,19 +1399,35 @@ conn_process(struct conn *c)
 }
 
 /*
- * The end of every callback of c: write its output, and when reading was
- * paused for output back-pressure and the kernel took it all, go on
- * reading (libevent's write callback would never come).
+ * Whether c can go on at once: reading was paused for output
+ * back-pressure, or a piecewise answer waits, and the kernel took enough
+ * of the output (libevent's write callback would never come).
+ */
+static bool
+conn_drained(const struct conn *c)
+{
+	if (c->closing || c->freeing)
+		return false;
+	if (c->read_paused)
+		return conn_output_pending(c) == 0;
+	return c->stream_more != NULL &&
+	    conn_output_pending(c) <= conn_output_lowat();
+}
+
+/*
+ * The end of every callback of c: write its output, and go on while the
+ * kernel takes it all.
  */
 static void
 conn_end_callback(struct conn *c)
 {
 	conn_flush(c);
-	while (c->read_paused && !c->closing && !c->freeing &&
-	    conn_output_pending(c) == 0) {
-		c->read_paused = false;
-		if (!c->input_full)
-			bufferevent_enable(c->bev, EV_READ);
+	while (conn_drained(c)) {
+		if (c->read_paused) {
+			c->read_paused = false;
+			if (!c->input_full)
+				bufferevent_enable(c->bev, EV_READ);
+		}
 		conn_process(c);
 		conn_flush(c);
 	}
@@ -1346,6 +1464,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		if (!c->input_full)
 			bufferevent_enable(c->bev, EV_READ);
 		conn_process(c);
+	} else if (c->stream_more != NULL && !c->closing) {
+		conn_process(c);	/* the client read: the next piece */
 	}
 	conn_end_callback(c);
 }
@@ -1420,6 +1540,9 @@ conn_reconfigure_all(void)
 		conn_limits(c, &lim);
 		if (c->parser != NULL)
 			acap_parser_set_limits(c->parser, &lim);
+		if (c->stream_more != NULL)
+			bufferevent_setwatermark(c->bev, EV_WRITE,
+			    conn_output_lowat(), 0);
 		conn_set_timeouts(c);
 	}
 	conn_log_caps();

@@ -113,6 +113,34 @@ void conn_suspend(struct conn *c, void (*cancel)(struct conn *c, void *arg),
  */
 void conn_resume(struct conn *c);
 /*
+ * A command whose answer may be larger than the output cap (a SEARCH)
+ * writes it in pieces, as Dovecot's output-stream flush callbacks do.
+ * Like conn_suspend(), no further command runs until the answer is
+ * complete (pipelined ones wait, in order).  more(c, arg) writes the next
+ * whole lines with conn_write() and returns 1 once the answer, completion
+ * included, is written (and arg is freed), or 0 when it stopped because
+ * conn_output_full(c).  It is called at once if the output is below the
+ * low-water mark (half of output_hiwat), and again from c's callbacks
+ * each time the client has read the output down to it.  Lines written by
+ * more() are not measured against max_output: they are made only while
+ * the client keeps reading.  A client that leaves the output above the
+ * low-water mark for output_timeout seconds is dropped with BYE.  If c
+ * is freed before the answer is complete, cancel(c, arg) is called (and
+ * must free arg).  Returns 1 if the answer was completed here, 0 if c is
+ * now suspended.
+ */
+int conn_stream(struct conn *c, int (*more)(struct conn *c, void *arg),
+    void (*cancel)(struct conn *c, void *arg), void *arg);
+/* Whether more than output_hiwat is queued: a producer stops there. */
+bool conn_output_full(const struct conn *c);
+/*
+ * Whether c is in the middle of a piecewise answer: other output for c
+ * that can wait (context notifications) waits until it is complete, so it
+ * never comes between the lines of that answer.
+ */
+bool conn_streaming(const struct conn *c);
+
+/*
  * Count a failed AUTHENTICATE on the connection and for its address;
  * returns the connection's count so far.
  */

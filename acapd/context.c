@@ -61,6 +61,7 @@ struct context {
 	TAILQ_ENTRY(context) entry;	/* in the connection's set */
 	TAILQ_ENTRY(context) dirty_entry; /* in the re-evaluation queue */
 	bool dirty;
+	bool held;	/* changed during a piecewise answer on conn */
 	struct conn *conn;
 	char *name;
 	char *path;
@@ -109,8 +110,10 @@ static struct store *ctx_store;
 static size_t ctx_total;
 
 extern void (*conn_context_free_hook)(struct conn *c, void **slot);
+extern void (*conn_context_resume_hook)(struct conn *c, void **slot);
 
 static void context_settle(struct context *ctx);
+static void drain_schedule(void);
 
 static uint64_t
 hash_bytes(uint64_t h, const void *p, size_t len)
@@ -818,7 +821,15 @@ context_reevaluate(struct context *ctx)
 	search_result_free(&res);	/* NOTIFY: rows are made on demand */
 }
 
-/* Take ctx off the queue and bring it up to date. */
+/*
+ * Take ctx off the queue and bring it up to date.  Not while its
+ * connection is in the middle of a piecewise answer (a large SEARCH,
+ * conn_stream()): the notifications would come between that answer's
+ * lines, and the answer may be reading ctx's rows (MAKECONTEXT).  The
+ * context is held instead and queued again when the answer is complete
+ * (context_conn_resume()), so notifications still follow the answer as
+ * they did when it was written in one go.
+ */
 static void
 context_settle(struct context *ctx)
 {
@@ -826,7 +837,34 @@ context_settle(struct context *ctx)
 		return;
 	TAILQ_REMOVE(&dirty_queue, ctx, dirty_entry);
 	ctx->dirty = false;
+	if (conn_streaming(ctx->conn)) {
+		ctx->held = true;
+		return;
+	}
 	context_reevaluate(ctx);
+}
+
+/* c's piecewise answer is complete: its held contexts queue again. */
+static void
+context_conn_resume(struct conn *c, void **slot)
+{
+	struct context_set *set = *slot;
+	struct context *ctx;
+	bool any = false;
+
+	(void)c;
+	if (set == NULL)
+		return;
+	TAILQ_FOREACH(ctx, &set->list, entry) {
+		if (!ctx->held)
+			continue;
+		ctx->held = false;
+		ctx->dirty = true;
+		TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
+		any = true;
+	}
+	if (any)
+		drain_schedule();
 }
 
 static void
@@ -897,7 +935,7 @@ static void
 context_mark_dirty(struct context *ctx, const char *modtime)
 {
 	snprintf(ctx->pending, sizeof(ctx->pending), "%s", modtime);
-	if (ctx->dirty)
+	if (ctx->dirty || ctx->held)
 		return;
 	ctx->dirty = true;
 	TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
@@ -976,4 +1014,5 @@ context_init(struct store *st)
 		fatal("out of memory");
 	store_set_change_cb(st, context_changed_cb, NULL);
 	conn_context_free_hook = context_conn_gone;
+	conn_context_resume_hook = context_conn_resume;
 }

@@ -22,10 +22,17 @@
 #define LIM_MAX_ARGS			100000
 
 #define LIM_MAX_BAD_COMMANDS		20
-/* Output queued for one connection before it is dropped (slow reader). */
+/*
+ * Output queued for one connection before it is dropped (slow reader):
+ * notifications and answers written in one go.  A large SEARCH answer is
+ * written in pieces instead, each once the output is below half of
+ * output_hiwat, so it never counts against this.
+ */
 #define LIM_MAX_OUTPUT			4194304		/* 4 MiB */
 /* Stop reading a connection's commands while this much output waits. */
 #define LIM_OUTPUT_HIWAT		262144		/* 256 KiB */
+/* Seconds a connection may leave a piecewise answer unread (BYE). */
+#define LIM_OUTPUT_TIMEOUT		300
 
 /*
  * RFC 2244 §2.4.3: an autologout timer MUST be at least 30 minutes.
