@@ -31,6 +31,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/context-deferred.acap \
 	tests/protocol/tls-output.acap \
 	tests/protocol/slow-reader.acap \
+	tests/protocol/search-stream.acap \
 	tests/protocol/acl-commands.acap \
 	tests/protocol/acl-groups.acap \
 	tests/protocol/acl-groups-live.acap \

@@ -42,7 +42,7 @@ import time
 sys.dont_write_bytecode = True     # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acaprel  # noqa: E402
-from acaprel import Client, Failure, check, check_rss, log  # noqa: E402
+from acaprel import Client, Failure, check, check_rss  # noqa: E402
 
 NAME = "abuse"
 FIGURES = []
@@ -531,20 +531,5 @@ PARTS = {
 }
 
 
-def main():
-    acaprel.python_ok(NAME)
-    names = sys.argv[1:] or list(PARTS)
-    rc = 0
-    for n in names:
-        t = time.monotonic()
-        r = acaprel.run_main(NAME, PARTS[n])
-        log(NAME, "%s %s (%.1f s)" % ("PASS" if r == 0 else "FAIL", n,
-                                      time.monotonic() - t))
-        rc = rc or r
-    for f in FIGURES:
-        log(NAME, f)
-    return rc
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(acaprel.run_parts(NAME, PARTS, FIGURES))

@@ -404,9 +404,9 @@ class Instance:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def connect(self, source=None, timeout=5.0, greeting=True):
+    def connect(self, source=None, timeout=5.0, greeting=True, rcvbuf=None):
         return Client(self.port, source=source, timeout=timeout,
-                      greeting=greeting)
+                      greeting=greeting, rcvbuf=rcvbuf)
 
 
 def case(name, results, label, fn):
@@ -431,14 +431,37 @@ def run_main(name, body):
     return 0 if rc is None else rc
 
 
+def run_parts(name, parts, figures=()):
+    """Run the parts named on the command line (default all) of a test
+    whose parts are a {name: function} dict, each timed and reported
+    PASS or FAIL; then log the figures (strings) they collected.
+    Returns the exit status."""
+    python_ok(name)
+    rc = 0
+    for n in sys.argv[1:] or list(parts):
+        t = time.monotonic()
+        r = run_main(name, parts[n])
+        log(name, "%s %s (%.1f s)" % ("PASS" if r == 0 else "FAIL", n,
+                                      time.monotonic() - t))
+        rc = rc or r
+    for f in figures:
+        log(name, f)
+    return rc
+
+
 # ---- A blocking client ----------------------------------------------------
 
 class Client:
     """One ACAP connection with blocking reads that time out."""
 
-    def __init__(self, port, source=None, timeout=5.0, greeting=True):
+    def __init__(self, port, source=None, timeout=5.0, greeting=True,
+                 rcvbuf=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if rcvbuf is not None:
+            # before connect: the kernel then neither autotunes it nor
+            # advertises a larger window (a client that reads slowly)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         if source is not None:
             self.sock.bind((source, 0))
         self.sock.settimeout(timeout)

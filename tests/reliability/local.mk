@@ -2,15 +2,15 @@
 # and 4): crash safety, full disk, overload, abuse and start-up readiness
 # (the port file) against a live acapd
 # on 127.0.0.1.  Python 3 helpers behind sh wrappers (skip 77 without
-# python3).  The *-known-bug* files reproduce open bugs and are not in
-# TESTS; soak.sh MINUTES is the long mixed load, run by hand.  Method and
-# figures: doc/reliability.md.
+# python3).  soak.sh MINUTES, the long mixed load, is not in TESTS: it
+# is run by hand.  Method and figures: doc/reliability.md.
 RELIABILITY_TESTS = \
 	tests/reliability/crash.sh \
 	tests/reliability/powerloss.sh \
 	tests/reliability/diskfull.sh \
 	tests/reliability/diskfull-restart.sh \
 	tests/reliability/overload.sh \
+	tests/reliability/stream.sh \
 	tests/reliability/abuse.sh \
 	tests/reliability/activation.sh \
 	tests/reliability/startup.sh
@@ -22,11 +22,10 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/powerloss.c \
 	tests/reliability/diskfull.py \
 	tests/reliability/overload.py \
+	tests/reliability/stream.py \
 	tests/reliability/abuse.py \
 	tests/reliability/activation.py \
 	tests/reliability/startup.py \
-	tests/reliability/overload-known-bug.sh \
-	tests/reliability/overload-known-bug.py \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
 	tests/reliability/diskfull-restart.py \

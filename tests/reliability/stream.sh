@@ -1,0 +1,4 @@
+#!/bin/sh
+# stream.sh -- wrapper for stream.py (see its header comment).
+. "${top_srcdir:-.}/tests/reliability/lib.sh"
+rel_python stream.py "$@"
