@@ -12,7 +12,9 @@
  * has been answered, from the event loop, in bounded slices (oldest
  * queued context first).  Notifications (ADDTO, REMOVEFROM, CHANGE,
  * MODTIME) are queued on the connection through conn_write(), which
- * enforces the output cap.
+ * enforces the output cap; while the connection is writing a SEARCH
+ * answer in pieces (conn_streaming()), its contexts wait and are queued
+ * again once the answer is complete.
  */
 #ifndef CONTEXT_H
 #define CONTEXT_H
