@@ -876,12 +876,21 @@ int
 conn_stream(struct conn *c, int (*more)(struct conn *c, void *arg),
     void (*cancel)(struct conn *c, void *arg), void *arg)
 {
+	/* An answer that fits goes out at once, costing nothing more. */
+	if (!c->closing && conn_output_pending(c) <= conn_output_lowat()) {
+		c->producing = true;
+		if (more(c, arg) == 1) {
+			c->producing = false;
+			return 1;
+		}
+		c->producing = false;
+	}
+	/* the rest from conn_end_callback() or conn_write_cb() */
 	conn_suspend(c, cancel, arg);
 	c->stream_more = more;
 	bufferevent_setwatermark(c->bev, EV_WRITE, conn_output_lowat(), 0);
 	conn_set_timeouts(c);
-	conn_stream_pump(c);
-	return c->stream_more == NULL;
+	return 0;
 }
 
 void

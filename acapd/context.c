@@ -81,6 +81,7 @@ TAILQ_HEAD(context_list, context);
 struct context_set {
 	struct context_list list;
 	size_t n;
+	size_t nheld;		/* contexts with held == true */
 };
 
 /* One entry of a watch's array: the context and its wref's index. */
@@ -447,6 +448,8 @@ context_destroy(struct context_set *set, struct context *ctx)
 	free(ctx->watch);
 	if (ctx->dirty)
 		TAILQ_REMOVE(&dirty_queue, ctx, dirty_entry);
+	if (ctx->held)
+		set->nheld--;
 	TAILQ_REMOVE(&set->list, ctx, entry);
 	set->n--;
 	ctx_total--;
@@ -838,7 +841,10 @@ context_settle(struct context *ctx)
 	TAILQ_REMOVE(&dirty_queue, ctx, dirty_entry);
 	ctx->dirty = false;
 	if (conn_streaming(ctx->conn)) {
+		conn_log(ctx->conn, LOG_DEBUG, "context %s: notifications wait "
+		    "for the answer in progress", ctx->name);
 		ctx->held = true;
+		context_set_get(ctx->conn, false)->nheld++;
 		return;
 	}
 	context_reevaluate(ctx);
@@ -850,10 +856,9 @@ context_conn_resume(struct conn *c, void **slot)
 {
 	struct context_set *set = *slot;
 	struct context *ctx;
-	bool any = false;
 
 	(void)c;
-	if (set == NULL)
+	if (set == NULL || set->nheld == 0)
 		return;
 	TAILQ_FOREACH(ctx, &set->list, entry) {
 		if (!ctx->held)
@@ -861,10 +866,9 @@ context_conn_resume(struct conn *c, void **slot)
 		ctx->held = false;
 		ctx->dirty = true;
 		TAILQ_INSERT_TAIL(&dirty_queue, ctx, dirty_entry);
-		any = true;
 	}
-	if (any)
-		drain_schedule();
+	set->nheld = 0;
+	drain_schedule();
 }
 
 static void
