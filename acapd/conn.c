@@ -88,6 +88,7 @@ struct conn {
 	struct evbuffer *tls_out;	/* TLS: plaintext not yet given to SSL */
 	bool closing;
 	bool freeing;
+	bool output_shut;	/* slow-reader BYE queued: nothing after it */
 	bool read_paused;	/* output above high-water */
 	bool input_full;	/* unread input at CONN_INPUT_HIWAT */
 	bool paused;		/* failed-login delay */
@@ -1073,7 +1074,8 @@ conn_write(struct conn *c, const void *data, size_t len)
 {
 	struct evbuffer *out;
 
-	if (c->freeing)
+	/* a dropped reader's BYE (§6.2.8) is the last thing it gets */
+	if (c->freeing || c->output_shut)
 		return;
 	out = bufferevent_get_output(c->bev);
 	if (!c->producing && conn_output_pending(c) + len > cfg->max_output) {
@@ -1092,6 +1094,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 			conn_log(c, LOG_WARNING,
 			    "dropping slow reader: %zu bytes queued",
 			    evbuffer_get_length(out));
+			c->output_shut = true;
 			c->closing = true;
 			conn_arm_timer(c, 0);
 		}
