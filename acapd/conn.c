@@ -434,6 +434,49 @@ conn_evict_unauth(void)
 	return true;
 }
 
+/*
+ * Refused connections are logged one line a second at most, so that a
+ * flood of them (up to LIM_REFUSE_BURST per LIM_REFUSE_PAUSE_MS, main.c)
+ * cannot flood the log as well: the first is logged at once, those that
+ * follow within the second are counted and summed up when it ends.
+ */
+static struct event *refuse_ev;
+static unsigned long refuse_quiet;	/* refused, not logged yet */
+static const char *refuse_last;		/* the last one's reason */
+
+static void
+refuse_log_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval second = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (refuse_quiet == 0)
+		return;
+	log_info("refused %lu more connection(s) in the last second "
+	    "(the last: %s)", refuse_quiet, refuse_last);
+	refuse_quiet = 0;
+	evtimer_add(refuse_ev, &second);
+}
+
+static void
+refuse_log(const char *why)
+{
+	static const struct timeval second = { 1, 0 };
+
+	if (refuse_ev == NULL &&
+	    (refuse_ev = evtimer_new(srv->base, refuse_log_cb, NULL)) == NULL)
+		fatal("out of memory");
+	if (evtimer_pending(refuse_ev, NULL)) {
+		refuse_quiet++;
+		refuse_last = why;
+		return;
+	}
+	log_info("refused connection: %s", why);
+	evtimer_add(refuse_ev, &second);
+}
+
 bool
 conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -467,7 +510,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 			ic->count = 1;
 			ip_put(ic);
 		}
-		log_info("refused connection: %s", refuse);
+		refuse_log(refuse);
 		return false;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {

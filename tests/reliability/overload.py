@@ -208,6 +208,17 @@ def part_total():
         lat.sort()
         check(lat[-1] < 1.0, "total: NOOP took %.0f ms during a BYE "
               "flood" % (lat[-1] * 1000))
+        # the flood does not flood the log: a line a second at most, and
+        # the lines count every refusal
+        time.sleep(1.2)             # the last second's summary
+        text = inst.log_text()
+        single = text.count("refused connection: ")
+        summed = [int(m) for m in re.findall(
+            r"refused (\d+) more connection\(s\) in the last second", text)]
+        check(single + len(summed) <= 2 * 6 + 2, "total: %d log lines "
+              "for %d refusals in about 4 s" % (single + len(summed), n))
+        check(single + sum(summed) >= n + 10, "total: the log counts %d "
+              "refusals, %d were made" % (single + sum(summed), n + 10))
         # a freed place is taken by a new client; the next is refused
         for s in held[:5]:
             s.close()
