@@ -390,11 +390,36 @@ bind_listeners(FILE *portfp)
 		fatal("no address to listen on");
 }
 
+/*
+ * The effective max_connections: the configured value, never above what
+ * the open-file limit allows (less the reserve).  At start-up and again
+ * on SIGHUP; connections over a lowered cap stay, newcomers are refused
+ * until the count is below it.
+ */
+static void
+set_max_conns(bool startup)
+{
+	struct rlimit rl;
+	size_t max;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	max = rl.rlim_cur > LIM_FD_RESERVE ? rl.rlim_cur - LIM_FD_RESERVE :
+	    1;
+	if (cfg->max_connections != 0 && cfg->max_connections < max)
+		max = cfg->max_connections;
+	if (startup)
+		log_info("open-file limit %llu: up to %zu connections",
+		    (unsigned long long)rl.rlim_cur, max);
+	else if (max != srv->max_conns)
+		log_info("reload: up to %zu connections (were %zu)", max,
+		    srv->max_conns);
+	srv->max_conns = max;
+}
+
 static void
 raise_fd_limit(void)
 {
 	struct rlimit rl;
-	size_t max;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -402,14 +427,7 @@ raise_fd_limit(void)
 			log_warn("cannot raise the open-file limit: %s",
 			    strerror(errno));
 	}
-	getrlimit(RLIMIT_NOFILE, &rl);
-	max = rl.rlim_cur > LIM_FD_RESERVE ? rl.rlim_cur - LIM_FD_RESERVE :
-	    1;
-	if (cfg->max_connections != 0 && cfg->max_connections < max)
-		max = cfg->max_connections;
-	srv->max_conns = max;
-	log_info("open-file limit %llu: up to %zu connections",
-	    (unsigned long long)rl.rlim_cur, max);
+	set_max_conns(true);
 }
 
 /*
@@ -546,6 +564,7 @@ signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 	free(cfg);
 	cfg = n;
 	log_set_level(log_level_from_name(cfg->log_level));
+	set_max_conns(false);
 	conn_reconfigure_all();
 	log_info("configuration reloaded");
 }
