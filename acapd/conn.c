@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -1274,6 +1275,13 @@ conn_switch_tls(struct conn *c)
 		conn_close(c, "cannot create TLS session");
 		return;
 	}
+	/*
+	 * Read ahead: one read(2) takes what the socket has, a whole record
+	 * or several, where OpenSSL would otherwise read each record's
+	 * header and then its body (two system calls per command).  Records
+	 * left in OpenSSL's buffer are taken by conn_tls_pull().
+	 */
+	SSL_set_read_ahead(ssl, 1);
 	tls = bufferevent_openssl_socket_new(srv->base, c->fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -1387,6 +1395,41 @@ conn_bound_input(struct conn *c)
 	}
 }
 
+/*
+ * libevent's OpenSSL bufferevent reads until SSL_pending() is 0, which
+ * counts only the record being returned: with read-ahead, records that
+ * came in the same read(2) stay in OpenSSL's buffer while the socket has
+ * nothing more to say, and no read event would come for them.  Take them
+ * into the input here, when it has been parsed to the end, within the
+ * input bound.  Errors (a close_notify, a bad record) are left to the
+ * bufferevent, which meets them again at its next read.
+ */
+static void
+conn_tls_pull(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v;
+	SSL *ssl;
+	int r;
+
+	if (!c->tls_ready || c->closing ||
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL)
+		return;
+	while (SSL_has_pending(ssl) &&
+	    evbuffer_get_length(in) < CONN_INPUT_HIWAT) {
+		if (evbuffer_reserve_space(in, 4096, &v, 1) < 1)
+			return;
+		r = SSL_read(ssl, v.iov_base,
+		    v.iov_len > INT_MAX ? INT_MAX : (int)v.iov_len);
+		if (r <= 0) {
+			ERR_clear_error();
+			return;
+		}
+		v.iov_len = (size_t)r;
+		evbuffer_commit_space(in, &v, 1);
+	}
+}
+
 static void
 conn_process(struct conn *c)
 {
@@ -1406,8 +1449,11 @@ conn_process(struct conn *c)
 			bufferevent_disable(c->bev, EV_READ);
 			break;
 		}
-		if (evbuffer_get_length(in) == 0)
-			break;
+		if (evbuffer_get_length(in) == 0) {
+			conn_tls_pull(c);
+			if (evbuffer_get_length(in) == 0)
+				break;
+		}
 		if (c->parser == NULL) {
 			conn_limits(c, &lim);
 			c->parser = acap_parser_new(c->sasl_tag != NULL ?

@@ -13,7 +13,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/stream.sh \
 	tests/reliability/abuse.sh \
 	tests/reliability/activation.sh \
-	tests/reliability/startup.sh
+	tests/reliability/startup.sh \
+	tests/reliability/tlsread.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
@@ -25,6 +26,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/stream.py \
 	tests/reliability/abuse.py \
 	tests/reliability/activation.py \
+	tests/reliability/tlsread.py \
 	tests/reliability/startup.py \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
