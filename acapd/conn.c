@@ -444,12 +444,11 @@ conn_evict_unauth(void)
 static struct event *refuse_ev;
 static unsigned long refuse_quiet;	/* refused, not logged yet */
 static const char *refuse_last;		/* the last one's reason */
+static const struct timeval refuse_period = { 1, 0 };
 
 static void
 refuse_log_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static const struct timeval second = { 1, 0 };
-
 	(void)fd;
 	(void)what;
 	(void)arg;
@@ -458,14 +457,12 @@ refuse_log_cb(evutil_socket_t fd, short what, void *arg)
 	log_info("refused %lu more connection(s) in the last second "
 	    "(the last: %s)", refuse_quiet, refuse_last);
 	refuse_quiet = 0;
-	evtimer_add(refuse_ev, &second);
+	evtimer_add(refuse_ev, &refuse_period);
 }
 
 static void
 refuse_log(const char *why)
 {
-	static const struct timeval second = { 1, 0 };
-
 	if (refuse_ev == NULL &&
 	    (refuse_ev = evtimer_new(srv->base, refuse_log_cb, NULL)) == NULL)
 		fatal("out of memory");
@@ -475,7 +472,7 @@ refuse_log(const char *why)
 		return;
 	}
 	log_info("refused connection: %s", why);
-	evtimer_add(refuse_ev, &second);
+	evtimer_add(refuse_ev, &refuse_period);
 }
 
 bool
