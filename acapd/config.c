@@ -82,6 +82,8 @@ static const struct option options[] = {
 	{ "allow_plaintext", OPT_BOOL, O(allow_plaintext), "no", 0, 0 },
 	{ "allow_anonymous", OPT_BOOL, O(allow_anonymous), "no", 0, 0 },
 	{ "admins", OPT_STR, O(admins), "", 0, 0 },
+	{ "managed_classes", OPT_STR, O(managed_classes),
+	    "email personality option", 0, 0 },
 	{ "bootstrap_admin", OPT_STR, O(bootstrap_admin), "", 0, 0 },
 	{ "max_auth_failures", OPT_UINT, O(max_auth_failures),
 	    XSTR(LIM_MAX_AUTH_FAILURES), 1, 1000 },

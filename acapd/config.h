@@ -51,6 +51,8 @@ struct config {
 	bool allow_plaintext;		/* PLAIN/LOGIN without TLS */
 	bool allow_anonymous;
 	char *admins;			/* space-separated identities */
+	char *managed_classes;		/* dataset classes whose layers'
+					   dataset.inherit is admin-only */
 	char *bootstrap_admin;		/* create this admin on first start */
 	unsigned int max_auth_failures;
 	unsigned int max_auth_failures_per_ip;	/* per auth_fail_window */

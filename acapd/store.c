@@ -3183,6 +3183,14 @@ enum store_err
 store_batch_apply(struct store *st, const struct store_entry_op *ops,
     size_t nops, struct store_result *res)
 {
+	return store_batch_apply_verify(st, ops, nops, NULL, NULL, res);
+}
+
+enum store_err
+store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
+    size_t nops, store_verify_cb *verify, void *arg,
+    struct store_result *res)
+{
 	char why[sizeof(st->errbuf)];
 	size_t mark = st->nchanges, i;
 	enum store_err r;
@@ -3205,6 +3213,9 @@ store_batch_apply(struct store *st, const struct store_entry_op *ops,
 	if (r == STORE_OK)
 		r = quota_commit(st);
 	txn_quota_reset(st);
+	/* the caller's check of the state this STORE made (rights.h) */
+	if (r == STORE_OK && verify != NULL)
+		r = verify(arg);
 	if (r == STORE_OK && (r = step_done(st, stq(st, ST_RELEASE))) ==
 	    STORE_OK) {
 		memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));

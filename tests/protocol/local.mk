@@ -58,4 +58,5 @@ SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
 include tests/protocol/ds.mk
+include tests/protocol/trust.mk
 include tests/protocol/acl.mk
