@@ -32,6 +32,7 @@
 #include "log.h"
 #include "sasl.h"
 #include "seed.h"
+#include "upgrade.h"
 #include "server.h"
 #include "startup.h"
 #include "store.h"
@@ -246,8 +247,9 @@ maintain_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * seed_site on: the site layer of a new database.  Waits, with a warning,
- * while the database is read-only; fatal otherwise at start-up.
+ * The walls of an older provisioning (upgrade.h), then, with seed_site
+ * on, the site layer of a new database.  Waits, with a warning, while the
+ * database is read-only; fatal otherwise at start-up.
  */
 static void
 startup_seed(bool at_start)
@@ -255,6 +257,19 @@ startup_seed(bool at_start)
 	char host[256];
 	const char *err;
 
+	switch (upgrade_walls(srv->store, cfg->managed_classes, &err)) {
+	case 1:
+		log_info("walls between tenants: registries, organisation "
+		    "and device layers of an older provisioning upgraded");
+		break;
+	case -1:
+		if (at_start && !store_degraded())
+			fatal("upgrading the ACLs of the provisioning: %s",
+			    err);
+		log_warn("ACLs of the provisioning not upgraded (%s): "
+		    "retried once writes work", err);
+		break;
+	}
 	if (!cfg->seed_site)
 		return;
 	if (gethostname(host, sizeof(host)) == -1)
