@@ -464,7 +464,7 @@ portfile_publish(const char *buf, size_t len)
 	    0644)) == -1)
 		fatal("port file %s: %s", tmp, strerror(errno));
 	errno = 0;
-	/* not a secret: readable by all, as before the umask of main() */
+	/* not a secret: 0644 in spite of main()'s umask 077 */
 	if (fchmod(fd, 0644) == -1)
 		e = errno;
 	else if (write(fd, buf, len) != (ssize_t)len)

@@ -491,7 +491,8 @@ startup_create_failed(const bool existed[DB_FILES], const char *err)
  * operator left: the data is the users' settings.  New ones are 0600 by
  * main()'s umask, and SQLite gives the -wal and -shm the mode of the
  * database.  A file that cannot be changed (read-only mount) is a warning:
- * the degraded start still serves reads.
+ * the degraded start still serves reads.  Runs before store_open(): closing
+ * a descriptor of the database would drop SQLite's POSIX locks on it.
  */
 static void
 startup_db_private(void)
