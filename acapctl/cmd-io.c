@@ -371,6 +371,7 @@ import_org(struct import *im, const struct json *o)
 			result(im, "org", name, R_UNCHANGED, NULL);
 		} else {
 			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+			registry_org_walls(st, name);
 			if (apply(im, st, "org", name) == 0)
 				result(im, "org", name, R_UPDATED,
 				    "description");
@@ -382,6 +383,7 @@ import_org(struct import *im, const struct json *o)
 		ds_store_set_str(st, ep, MODEL_A_ORG_CREATED, now);
 		if (desc != NULL)
 			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+		registry_org_walls(st, name);
 		registry_wire(st, MODEL_ORG, name, MODEL_SITE, NULL);
 		if (apply(im, st, "org", name) == 0)
 			result(im, "org", name, R_CREATED, NULL);
@@ -422,6 +424,8 @@ import_user(struct import *im, const struct json *o)
 			result(im, "user", name, R_UNCHANGED, NULL);
 		else {
 			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+			registry_entry_walls(st, MODEL_USER_REGISTRY, name,
+			    name);
 			registry_wire(st, MODEL_USER, name, org != NULL ?
 			    MODEL_ORG : MODEL_SITE, org);
 			if (apply(im, st, "user", name) == 0)
@@ -436,6 +440,7 @@ import_user(struct import *im, const struct json *o)
 		ds_store_set_str(st, ep, MODEL_A_USER_CREATED, now);
 		if (org != NULL)
 			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+		registry_entry_walls(st, MODEL_USER_REGISTRY, name, name);
 		registry_wire(st, MODEL_USER, name, org != NULL ? MODEL_ORG :
 		    MODEL_SITE, org);
 		if (apply(im, st, "user", name) == 0)
@@ -504,6 +509,7 @@ import_device(struct import *im, const struct json *o)
 		ds_store_modifiers(st, ep, DS_CREATE_ONLY);
 		ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
 		free(ep);
+		registry_entry_walls(st, MODEL_DEVICE_INDEX, id, user);
 		ep = ds_entry_path(reg, id);
 		ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
 		ds_store_set_str(st, ep, MODEL_A_DEV_ENROLLED, now);

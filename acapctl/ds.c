@@ -615,6 +615,20 @@ ds_store_acl(struct ds_store *st, const char *entry_path, const char *attr,
 	ds_value_init_multi(&e->acls[i].items, items, n);
 }
 
+void
+ds_store_acl_all(struct ds_store *st, const char *entry_path,
+    const char *const *items, size_t n)
+{
+	struct ds_store_entry *e = store_entry(st, entry_path);
+	size_t i;
+
+	ds_store_acl(st, entry_path, "entry", items, n);
+	for (i = 0; i < e->attrs.nattrs; i++)
+		if (strcmp(e->attrs.attrs[i].name, "entry") != 0)
+			ds_store_acl(st, entry_path, e->attrs.attrs[i].name,
+			    items, n);
+}
+
 static const struct ds_store_acl *
 store_acl_find(const struct ds_store_entry *e, const char *attr)
 {

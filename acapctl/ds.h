@@ -131,6 +131,9 @@ void ds_store_set_str(struct ds_store *st, const char *entry_path,
  */
 void ds_store_acl(struct ds_store *st, const char *entry_path,
     const char *attr, const char *const *items, size_t n);
+/* The same acl on "entry" and on every attribute the entry has in st. */
+void ds_store_acl_all(struct ds_store *st, const char *entry_path,
+    const char *const *items, size_t n);
 /* Modifiers for one entry (DS_CREATE_ONLY, DS_NOCREATE). */
 void ds_store_modifiers(struct ds_store *st, const char *entry_path,
     unsigned int flags);

@@ -482,6 +482,24 @@ check_tombstone(struct perm *p, const struct store_entry_op *re,
 }
 
 /*
+ * Whether the dataset-level ACL of v (dataset.acl.entry, else dataset.acl,
+ * of its first stored layer) gives the caller r: every entry of it is
+ * the caller's to know, so inheriting from it reveals no name the caller
+ * could not list.
+ */
+static bool
+dataset_level_readable(struct perm *p, const struct inherit_view *v)
+{
+	const struct store_str *acl;
+	const char *path;
+	size_t n;
+
+	inherit_dataset_acl(v, "entry", &acl, &n, &path);
+	return (access_rights(p->conn, path != NULL ? path :
+	    inherit_view_path(v), acl, n) & ACL_R_READ) != 0;
+}
+
+/*
  * dataset.inherit (RFC 2244 §5.1).  A managed layer's is the
  * administrator's (rights.h): changing it could detach a user from the
  * locks above or move them into another organisation.  Elsewhere the
@@ -511,7 +529,7 @@ check_inherit(struct perm *p, const struct store_entry_op *re,
 	if (r != STORE_OK && r != STORE_ENOEXIST)
 		return r;
 	ok = r == STORE_OK && !inherit_view_is_directory(tv) &&
-	    search_dataset_readable(p->st, &p->acc, tv);
+	    dataset_level_readable(p, tv);
 	inherit_view_free(&tv);
 	if (ok)
 		return STORE_OK;

@@ -230,18 +230,19 @@ ident_org(const struct store_entry *e)
 	return s;
 }
 
-/*
- * The owner-level datasets of kind ("group" or "host") in class: those
- * still readable by anyone get ident_for(name)'s read right instead.
- */
+/* A stored owner-level dataset path (its name in the directory). */
+typedef void owner_fn(struct build *b, const char *path,
+    const struct store_snap *snap, const char *name, const void *arg);
+
+/* fn for every stored /<class>/<kind>/<name>/ dataset. */
 static enum store_err
-layers(struct store *st, struct build *b, const char *class,
-    const char *kind, const struct store_snap *devices)
+each_owner(struct store *st, struct build *b, const char *class,
+    const char *kind, owner_fn *fn, const void *arg)
 {
 	struct store_snap *dir = NULL, *snap = NULL;
-	const struct store_entry *ents, *de;
+	const struct store_entry *ents;
 	enum store_err r;
-	char *dirpath, *path, *ident;
+	char *dirpath, *path;
 	size_t n, i;
 
 	if (asprintf(&dirpath, "/%s/%s/", class, kind) < 0)
@@ -258,28 +259,88 @@ layers(struct store *st, struct build *b, const char *class,
 		if (asprintf(&path, "%s%s/", dirpath, ents[i].name) < 0)
 			abort();
 		r = store_snap_get(st, path, &snap);
-		if (r == STORE_ENOEXIST) {
+		if (r == STORE_OK)
+			fn(b, path, snap, ents[i].name, arg);
+		else if (r == STORE_ENOEXIST)
 			r = STORE_OK;
-			free(path);
-			continue;
-		}
-		if (r == STORE_OK && old_default(snap)) {
-			if (strcmp(kind, "group") == 0)
-				ident = ident_org(&ents[i]);
-			else if (devices != NULL && (de = store_snap_find(
-			    devices, ents[i].name)) != NULL && !de->blocked)
-				ident = ident_device(de);
-			else
-				ident = NULL;	/* no owner: admins only */
-			if (ident != NULL)
-				keep(b, ident);
-			set_dataset_acl(b, path, ident);
-		}
 		store_snap_unref(&snap);
 		free(path);
 	}
 	store_snap_unref(&dir);
 	free(dirpath);
+	return r;
+}
+
+/* An organisation's layer still readable by anyone: its members only. */
+static void
+group_layer(struct build *b, const char *path, const struct store_snap *snap,
+    const char *name, const void *arg)
+{
+	char *ident;
+
+	(void)arg;
+	if (!old_default(snap))
+		return;
+	if (asprintf(&ident, "/group/%s", name) < 0)
+		abort();
+	set_dataset_acl(b, path, keep(b, ident));
+}
+
+/* A device's layer still readable by anyone: its user only (the index
+ * says who; none: admins only). */
+static void
+host_layer(struct build *b, const char *path, const struct store_snap *snap,
+    const char *name, const void *arg)
+{
+	const struct store_snap *devices = arg;
+	const struct store_entry *de;
+	char *ident = NULL;
+
+	if (!old_default(snap))
+		return;
+	if (devices != NULL && (de = store_snap_find(devices, name)) != NULL &&
+	    !de->blocked && (ident = ident_device(de)) != NULL)
+		keep(b, ident);
+	set_dataset_acl(b, path, ident);
+}
+
+/*
+ * A per-owner dataset of a registry's class (e.g.
+ * /vendor.acapd.device/user/<u>/) inheriting from the registry (arg) by
+ * the RFC 2244 §5.3 default: its inheritance goes, so that the
+ * registry's entries, hidden from that owner now, cannot be probed
+ * through it.
+ */
+static void
+registry_child(struct build *b, const char *path,
+    const struct store_snap *snap, const char *name, const void *arg)
+{
+	const char *inh = store_snap_inherit(snap);
+	struct store_attr_op *a;
+
+	(void)name;
+	if (inh == NULL || strcmp(inh, arg) != 0)
+		return;
+	a = attr_op(b, entry_op(b, path, ""), "dataset.inherit");
+	a->value_op = STORE_OP_DEFAULT;
+}
+
+static enum store_err
+registry_children(struct store *st, struct build *b, const char *registry)
+{
+	static const char *const kinds[] = { "user", "group", "host" };
+	enum store_err r = STORE_OK;
+	char *class;
+	size_t k;
+
+	/* "/<class>/site/" -> "<class>" */
+	if ((class = strdup(registry + 1)) == NULL)
+		abort();
+	class[strcspn(class, "/")] = '\0';
+	for (k = 0; k < 3 && r == STORE_OK; k++)
+		r = each_owner(st, b, class, kinds[k], registry_child,
+		    registry);
+	free(class);
 	return r;
 }
 
@@ -290,7 +351,7 @@ upgrade_walls(struct store *st, const char *classes, const char **errstr_r)
 	struct store_snap *devices = NULL;
 	struct store_result res;
 	enum store_err r;
-	bool old_org, old_user, old_dev;
+	bool old_org = false, old_user = false, old_dev = false;
 	const char *p, *q;
 	char class[256];
 	size_t nregistry;
@@ -319,11 +380,19 @@ upgrade_walls(struct store *st, const char *classes, const char **errstr_r)
 				continue;
 			memcpy(class, p, (size_t)(q - p));
 			class[q - p] = '\0';
-			r = layers(st, &b, class, "group", devices);
+			r = each_owner(st, &b, class, "group", group_layer,
+			    NULL);
 			if (r == STORE_OK)
-				r = layers(st, &b, class, "host", devices);
+				r = each_owner(st, &b, class, "host",
+				    host_layer, devices);
 		}
 		store_snap_unref(&devices);
+		if (r == STORE_OK && old_org)
+			r = registry_children(st, &b, UPGRADE_ORG_REGISTRY);
+		if (r == STORE_OK && old_user)
+			r = registry_children(st, &b, UPGRADE_USER_REGISTRY);
+		if (r == STORE_OK && old_dev)
+			r = registry_children(st, &b, UPGRADE_DEVICE_INDEX);
 	}
 	store_read_end(st);
 	if (r == STORE_OK && b.ne > 0) {

@@ -4,7 +4,9 @@
  * organisation layers readable by their members, device layers by their
  * owners and its registries by admins (each record readable by whom it
  * is about); upgrade_walls() gives the same ACLs to what an older
- * acapctl made, in one STORE, at start-up.
+ * acapctl made, in one STORE, at start-up, and ends the default
+ * inheritance (RFC 2244 §5.3) of per-owner datasets of the registry
+ * classes from the registries, now hidden from those owners.
  *
  * Runs only while a registry still has the old default ACL
  * ("anyone<TAB>xr"): the STORE that fixes them marks the instance as

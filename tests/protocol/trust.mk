@@ -3,3 +3,6 @@
 # a regression test named after it.
 PROTOCOL_TESTS += \
 	tests/protocol/trust-lock-paths.acap
+PROTOCOL_TESTS += \
+	tests/protocol/trust-walls.sh \
+	tests/protocol/trust-user-del.sh
