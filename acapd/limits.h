@@ -79,7 +79,7 @@
  * looks at.  Over it, NO (WAYTOOMANY/WORK), never a truncated answer.
  */
 #define LIM_SEARCH_MAX_DATASETS		2000
-#define LIM_SEARCH_MAX_ENTRIES		50000
+#define LIM_SEARCH_MAX_ENTRIES		20000
 /*
  * Octets of literals announced and not yet part of a complete command,
  * summed over one user's connections (before authentication: over one
