@@ -10,11 +10,13 @@
 #             279,943 with the loop held 10 s); a DEPTH 12 NOTIFY context
 #             on it and 20 STOREs into alice's tree go through with bob's
 #             NOOPs fast, and RSS stays flat
-#   budget    a tree bigger than the work budget (search_max_entries 3000
-#             here): SEARCH DEPTH 0 gets NO (WAYTOOMANY/WORK) naming the
-#             limit, MAKECONTEXT is refused the same way, and a NOTIFY
-#             context that grows over it stops with an ALERT (UPDATECONTEXT
-#             then NO (WAYTOOMANY/WORK)); never a truncated answer
+#   budget    a tree that grows over the default work budget
+#             (search_max_entries 20000): a NOTIFY context within it is
+#             re-evaluated after STOREs, then stops with an ALERT when the
+#             tree outgrows it (UPDATECONTEXT then NO (WAYTOOMANY/WORK));
+#             SEARCH DEPTH 0 gets NO (WAYTOOMANY/WORK) naming the limit,
+#             MAKECONTEXT is refused the same way; never a truncated
+#             answer
 #   literal   24 connections of alice each announcing a {4194304+} literal
 #             and sending 3 MiB of it: only max_literal_inflight (16 MiB)
 #             worth are accepted, the others get BYE; a {4194304} gets BAD
@@ -140,10 +142,12 @@ def part_inherit():
         rss0 = inst.rss_kb()
         a = login(inst)
         bob = Noops(inst)
-        t = time.monotonic()
-        data, final = a.command('SEARCH "/email/user/alice/" DEPTH 0 '
-                                'RETURN ("entry") ALL', timeout=60)
-        search_ms = (time.monotonic() - t) * 1000
+        search_ms = 0
+        for _ in range(20):         # the attack, again and again
+            t = time.monotonic()
+            data, final = a.command('SEARCH "/email/user/alice/" DEPTH 0 '
+                                    'RETURN ("entry") ALL', timeout=60)
+            search_ms = max(search_ms, (time.monotonic() - t) * 1000)
         check(acaprel.is_ok(final), "inherit: SEARCH DEPTH 0: %r" % final)
         entries = sorted(ln.split(b" ")[2] for ln in data
                          if ln.split(b" ")[1:2] == [b"ENTRY"])
@@ -180,7 +184,7 @@ def part_inherit():
                   (rss1 - rss0))
         a.close()
         figure("self-inheritance (database with 2 datasets inheriting "
-               "their parent): SEARCH DEPTH 0 %d entries in %.0f ms; "
+               "their parent): SEARCH DEPTH 0 x 20, %d entries, slowest %.0f ms; "
                "NOTIFY context DEPTH 12 made in %.0f ms; 20 STOREs into "
                "the tree: slowest %.0f ms; greeting %.0f ms; bob's %d "
                "NOOPs: median %.1f ms, p100 %.1f ms; RSS +%d KiB",
@@ -194,29 +198,35 @@ WORK = rb"NO \(WAYTOOMANY/WORK\)"
 
 
 def part_budget():
-    inst = instance("budget", {"search_max_entries": "3000",
-                               "search_max_datasets": "200"})
+    # the default budget (search_max_entries 20000), as a user fills it
+    inst = instance("budget")
     try:
         a = login(inst)
-        # 2,800 entries in 10 datasets: within the budget
+        # 19,000 entries in 19 datasets: within the budget
         a.ok('STORE ' + " ".join(
             '("/email/user/alice/b%d" "subdataset" ("value" (".")))' % d
-            for d in range(10)))
-        for d in range(10):
+            for d in range(19)))
+        for d in range(19):
             a.ok("STORE " + " ".join(
                 '("/email/user/alice/b%d/e%d" "email.v" "%d")' % (d, i, i)
-                for i in range(280)), timeout=60)
+                for i in range(1000)), timeout=60)
         bob = Noops(inst)
+        t = time.monotonic()
         data, final = a.command('SEARCH "/email/user/alice/" DEPTH 0 '
                                 'MAKECONTEXT NOTIFY "grow" RETURN '
-                                '("email.v") ALL', timeout=60)
+                                '("email.v") EQUAL "entry" "i;octet" '
+                                '"e1"', timeout=60)
+        ctx_ms = (time.monotonic() - t) * 1000
         check(acaprel.is_ok(final), "budget: context within the budget: "
               "%r" % final)
-        check(len(data) >= 2800, "budget: %d lines" % len(data))
+        check(len(data) == 20, "budget: %d lines" % len(data))
+        # re-evaluated after each STORE, still within it
+        for i in range(10):
+            a.ok('STORE ("/email/user/alice/b0/e1" "email.v" "x%d")' % i)
         # grow past it: the context stops with an ALERT
         a.ok("STORE " + " ".join(
             '("/email/user/alice/b0/f%d" "email.v" "%d")' % (i, i)
-            for i in range(300)), timeout=60)
+            for i in range(1000)), timeout=60)
         alert = None
         deadline = time.monotonic() + 20
         while alert is None and time.monotonic() < deadline:
@@ -225,19 +235,22 @@ def part_budget():
                 alert = ln
         check(alert is not None and re.match(
             rb'\* ALERT \(WAYTOOMANY/WORK\) "Context grow is no longer '
-            rb'updated: its search would look at more than 3000 entries '
+            rb'updated: its search would look at more than 20000 entries '
             rb'\(search_max_entries\)"', alert),
               "budget: ALERT for the context: %r" % alert)
         _, final = a.command('UPDATECONTEXT "grow"')
         check(re.search(WORK, final), "budget: UPDATECONTEXT: %r" % final)
         # the SEARCH and the MAKECONTEXT over it: NO, no ENTRY at all
-        for q in ('SEARCH "/email/user/alice/" DEPTH 0 RETURN ("email.v") '
-                  'ALL',
+        over_ms = []
+        for q in ['SEARCH "/email/user/alice/" DEPTH 0 RETURN ("email.v") '
+                  'ALL'] * 5 + [
                   'SEARCH "/email/user/alice/" DEPTH 0 MAKECONTEXT NOTIFY '
-                  '"again" RETURN ("email.v") ALL'):
+                  '"again" RETURN ("email.v") ALL']:
+            t = time.monotonic()
             data, final = a.command(q, timeout=60)
+            over_ms.append((time.monotonic() - t) * 1000)
             check(re.search(WORK + rb' "SEARCH stopped: it would look at '
-                            rb'more than 3000 entries '
+                            rb'more than 20000 entries '
                             rb'\(search_max_entries\)"', final),
                   "budget: %s: %r" % (q, final))
             check(not data, "budget: %d lines before the NO" % len(data))
@@ -246,10 +259,13 @@ def part_budget():
               "over the budget: %r" % final)
         n, med, p100 = bob.stop("budget")
         a.close()
-        figure("work budget (search_max_entries 3000): SEARCH and "
-               "MAKECONTEXT over it NO (WAYTOOMANY/WORK), a context grown "
-               "over it stopped with an ALERT; bob's %d NOOPs: median "
-               "%.1f ms, p100 %.1f ms", n, med, p100)
+        figure("work budget (default, search_max_entries 20000): a DEPTH 0 "
+               "NOTIFY context over 19,000 entries made in %.0f ms and "
+               "re-evaluated after 10 STOREs; grown over the budget, it "
+               "stopped with an ALERT; SEARCH and MAKECONTEXT over it NO "
+               "(WAYTOOMANY/WORK) in %.0f to %.0f ms; bob's %d NOOPs: "
+               "median %.1f ms, p100 %.1f ms", ctx_ms, min(over_ms),
+               max(over_ms), n, med, p100)
     finally:
         inst.cleanup()
 
