@@ -305,7 +305,8 @@ validate_attr(struct req *rq, struct req_entry *re, struct store_attr_op *op,
 		free(re->inherit);
 		re->inherit = dspath_canonical(op->values[0].s,
 		    op->values[0].len, user);
-		if (re->inherit == NULL || re->inherit[0] != '/')
+		if (re->inherit == NULL || re->inherit[0] != '/' ||
+		    !dspath_inherit_allowed(re->dataset, re->inherit))
 			return false;
 		/* stored canonical, "~" resolved for the storing user */
 		op->values = &rq->strs[rq->nstrs];

@@ -119,6 +119,12 @@ static const struct option options[] = {
 	    XSTR(LIM_OUTPUT_TIMEOUT), 1, 86400 },
 	{ "context_limit", OPT_UINT, O(context_limit),
 	    XSTR(LIM_CONTEXT_LIMIT), 100, 1000000 },
+	{ "search_max_datasets", OPT_UINT, O(search_max_datasets),
+	    XSTR(LIM_SEARCH_MAX_DATASETS), 1, 100000 },
+	{ "search_max_entries", OPT_UINT, O(search_max_entries),
+	    XSTR(LIM_SEARCH_MAX_ENTRIES), 1, UMAX },
+	{ "max_literal_inflight", OPT_UINT, O(max_literal_inflight),
+	    XSTR(LIM_MAX_LITERAL_INFLIGHT), 65536, UMAX },
 
 	{ "quota", OPT_ULL, O(quota), "10485760", 0, ~0ULL },
 	{ "tombstone_days", OPT_UINT, O(tombstone_days), "30", 1, 36500 },

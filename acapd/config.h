@@ -74,6 +74,10 @@ struct config {
 	unsigned int output_hiwat;
 	unsigned int output_timeout;	/* s: a piecewise answer not read */
 	unsigned int context_limit;
+	unsigned int search_max_datasets;	/* work budget per search */
+	unsigned int search_max_entries;
+	unsigned int max_literal_inflight;	/* per user, or per address
+						   before authentication */
 
 	/* storage */
 	unsigned long long quota;	/* bytes per user; 0 = none */

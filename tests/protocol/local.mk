@@ -28,6 +28,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/context-notify.acap \
 	tests/protocol/context-inherit.acap \
 	tests/protocol/context-limit.acap \
+	tests/protocol/bounded-work.acap \
 	tests/protocol/context-deferred.acap \
 	tests/protocol/tls-output.acap \
 	tests/protocol/slow-reader.acap \

@@ -14,7 +14,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/abuse.sh \
 	tests/reliability/activation.sh \
 	tests/reliability/startup.sh \
-	tests/reliability/tlsread.sh
+	tests/reliability/tlsread.sh \
+	tests/reliability/bounded.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
@@ -27,6 +28,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/abuse.py \
 	tests/reliability/activation.py \
 	tests/reliability/tlsread.py \
+	tests/reliability/bounded.py \
 	tests/reliability/startup.py \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
