@@ -6,3 +6,6 @@ PROTOCOL_TESTS += \
 PROTOCOL_TESTS += \
 	tests/protocol/trust-walls.sh \
 	tests/protocol/trust-user-del.sh
+PROTOCOL_TESTS += \
+	tests/protocol/trust-walls-upgrade.sh \
+	tests/protocol/trust-oracles.acap
