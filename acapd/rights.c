@@ -503,9 +503,9 @@ dataset_level_readable(struct perm *p, const struct inherit_view *v)
  * dataset.inherit (RFC 2244 §5.1).  A managed layer's is the
  * administrator's (rights.h): changing it could detach a user from the
  * locks above or move them into another organisation.  Elsewhere the
- * target must be a dataset the caller can read: a missing one and one
- * the caller may not read get the same answer, so that inheritance is
- * no existence oracle (doc/acl.md).
+ * target must be a dataset the caller can read at dataset level, or one
+ * of its own tree: a missing one and one the caller may not read get the
+ * same answer, so that inheritance is no existence oracle (doc/acl.md).
  */
 static enum store_err
 check_inherit(struct perm *p, const struct store_entry_op *re,
@@ -524,6 +524,9 @@ check_inherit(struct perm *p, const struct store_entry_op *re,
 		return refuse(p, re->dataset, readable, &g, "the inheritance "
 		    "of %s is managed by the administrator", re->dataset);
 	if (op->value_op != STORE_OP_SET)
+		return STORE_OK;
+	/* the caller's own tree, stored or not, is no secret to it */
+	if (acl_implicit_rights(&p->who, op->values[0].s) & ACL_R_READ)
 		return STORE_OK;
 	r = inherit_view_open(p->st, op->values[0].s, 0, &tv);
 	if (r != STORE_OK && r != STORE_ENOEXIST)
