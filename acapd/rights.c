@@ -1310,3 +1310,96 @@ rights_aclobj(struct conn *c, const struct inherit_view *v,
 		return false;
 	return true;
 }
+
+/* ---- Reading, quotas, LISTRIGHTS --------------------------------------- */
+
+bool
+rights_dataset_readable(struct conn *c, const struct inherit_view *v)
+{
+	struct perm p;
+	bool r;
+
+	perm_init(&p, c);
+	r = view_readable(&p, v);
+	perm_deinit(&p);
+	return r;
+}
+
+bool
+rights_dataset_level(struct conn *c, const struct inherit_view *v,
+    unsigned int right)
+{
+	const struct store_str *acl;
+	const char *path;
+	size_t n;
+
+	inherit_dataset_acl(v, "entry", &acl, &n, &path);
+	return (access_rights(c, path != NULL ? path : inherit_view_path(v),
+	    acl, n) & right) == right;
+}
+
+bool
+rights_layer_readable(struct conn *c, const char *path,
+    const struct store_snap *snap)
+{
+	const struct store_entry *mgmt = store_snap_find(snap, "");
+	const struct store_attr *a = NULL;
+
+	/* dataset.acl.entry, else dataset.acl (§3.5 lookup order) */
+	if (mgmt != NULL && ((a = store_entry_attr(mgmt,
+	    "dataset.acl.entry")) == NULL || a->kind != STORE_V_MULTI))
+		a = store_entry_attr(mgmt, "dataset.acl");
+	if (a != NULL && a->kind != STORE_V_MULTI)
+		a = NULL;
+	return (access_rights(c, path, a != NULL ? a->values : NULL,
+	    a != NULL ? a->nvalues : 0) & ACL_R_READ) != 0;
+}
+
+bool
+rights_quota(struct conn *c, const char *owner)
+{
+	const char *me = conn_user(c);
+
+	return conn_is_admin(c) || (me != NULL && owner != NULL &&
+	    strcmp(owner, me) == 0);
+}
+
+/* Whether ident is one of the configured admins. */
+static bool
+ident_is_admin(const char *ident, size_t len)
+{
+	const char *p = cfg->admins;
+	size_t n;
+
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == len && n > 0 && memcmp(p, ident, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+unsigned int
+rights_always(const char *ident, size_t len, const char *dataset)
+{
+	struct acl_identity who;
+	char *user;
+	unsigned int r;
+
+	if (ident_is_admin(ident, len))
+		return ACL_R_ALL;
+	/* groups, negative items and anyone have no tree of their own */
+	if (len == 0 || ident[0] == '-' || ident[0] == '/' ||
+	    (len == strlen(ACL_ANYONE) && memcmp(ident, ACL_ANYONE, len) ==
+	    0))
+		return 0;
+	if ((user = strndup(ident, len)) == NULL)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	who.user = user;
+	r = acl_implicit_rights(&who, dataset);
+	free(user);
+	return r;
+}

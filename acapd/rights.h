@@ -89,4 +89,32 @@ bool rights_aclobj(struct conn *c, const struct inherit_view *v,
     const char *dataset, const char *attr, const char *entry,
     unsigned int *rights_r);
 
+/*
+ * Reading (doc/acl.md "Reading a dataset").  rights_dataset_readable():
+ * whether c may see anything of v (r by its dataset-level ACL, or one
+ * entry visible); a dataset it cannot read does not exist for it.
+ * rights_dataset_level(): whether the dataset-level ACL of v (for
+ * "entry") gives c the right (DELETEDSINCE needs r there: deleted names
+ * are not the caller's to see otherwise).  rights_layer_readable(): the
+ * same for one stored layer snapshot (DELETEDSINCE reports deletions
+ * only from layers the caller reads).
+ */
+struct store_snap;
+bool rights_dataset_readable(struct conn *c, const struct inherit_view *v);
+bool rights_dataset_level(struct conn *c, const struct inherit_view *v,
+    unsigned int right);
+bool rights_layer_readable(struct conn *c, const char *path,
+    const struct store_snap *snap);
+
+/* Whether c may see the quota of owner's datasets (the owner, admins). */
+bool rights_quota(struct conn *c, const char *owner);
+
+/*
+ * The rights identifier (len octets) always has on canonical dataset,
+ * whatever the ACL says (LISTRIGHTS' first string): everything for a
+ * configured admin, r and a on a user's own tree (§3.5).
+ */
+unsigned int rights_always(const char *ident, size_t len,
+    const char *dataset);
+
 #endif
