@@ -831,7 +831,6 @@ struct lockval {
 	char *dataset, *entry, *attr;
 	char *lock_ds;			/* the nearest layer locking it */
 	struct acap_buf before;		/* fingerprint before the STORE */
-	bool seen;			/* found again after it */
 };
 
 /* A (dataset, entry name) pair the STORE can reach. */
@@ -1096,10 +1095,8 @@ lock_scan(struct rights_guard *g, const char *dataset, const char *name)
 					    fp.len);
 					continue;
 				}
-				if (lv != NULL) {
-					lv->seen = true;
+				if (lv != NULL)
 					continue;	/* compared below */
-				}
 				if (below_lock(v, name, attr, base[l].path,
 				    se) && g->bad == NULL) {
 					/* a new lock, not in effect */
