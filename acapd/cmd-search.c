@@ -109,8 +109,7 @@ parse_key(struct parse *p, unsigned int depth)
 	if (acap_arg_is_atom(k, "RANGE")) {
 		if (acap_arg_get_nz_number(next_arg(p), &lo) == -1 ||
 		    acap_arg_get_nz_number(next_arg(p), &hi) == -1 ||
-		    (t = next_arg(p)) == NULL || !acap_arg_is_string(t) ||
-		    !store_time_valid(t->str, t->len)) {
+		    !cmd_arg_is_time(t = next_arg(p))) {
 			p->bad = "RANGE takes two positions and a time";
 			return NULL;
 		}

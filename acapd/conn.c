@@ -135,6 +135,7 @@ struct conn {
 	size_t lit_held;
 	size_t *lit_total;	/* where they are counted: user or address */
 	struct useracct *lit_user;
+	const char *lang;	/* LANG's choice (a static string), or NULL */
 };
 
 struct server *srv;
@@ -716,6 +717,18 @@ const char *
 conn_user(const struct conn *c)
 {
 	return c->user;
+}
+
+const char *
+conn_lang(const struct conn *c)
+{
+	return c->lang != NULL ? c->lang : "i-default";
+}
+
+void
+conn_set_lang(struct conn *c, const char *lang)
+{
+	c->lang = lang;
 }
 
 const char *const *
