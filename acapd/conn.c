@@ -375,7 +375,10 @@ conn_limits(struct conn *c, struct acap_limits *lim)
 		lim->max_depth = 1;
 		lim->max_args = 16;
 	} else {
-		lim->max_line = cfg->max_line;
+		/* 0 (the default): a line is bounded by the command */
+		lim->max_line = cfg->max_line != 0 &&
+		    cfg->max_line < cfg->max_command ? cfg->max_line :
+		    cfg->max_command;
 		lim->max_literal = cfg->max_literal;
 		lim->max_nonsync_literal = cfg->max_literal;
 		lim->max_command = cfg->max_command;
