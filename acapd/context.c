@@ -534,10 +534,11 @@ context_destroy(struct context_set *set, struct context *ctx, bool teardown)
 {
 	if (ctx->src != NULL)
 		deps_del(ctx->src, ctx);
+	/* each is brought up to date while still linked (its last
+	   notifications come from ctx's re-evaluation), then let go */
 	while (ctx->ndeps > 0) {
-		struct context *d = ctx->deps[--ctx->ndeps];
-
-		context_freeze(d, teardown);
+		context_freeze(ctx->deps[ctx->ndeps - 1], teardown);
+		ctx->ndeps--;
 	}
 	free(ctx->deps);
 	context_unwatch(ctx);
