@@ -135,6 +135,7 @@ struct conn {
 	size_t lit_held;
 	size_t *lit_total;	/* where they are counted: user or address */
 	struct useracct *lit_user;
+	const char *lang;	/* LANG's choice (a static string), or NULL */
 };
 
 struct server *srv;
@@ -374,7 +375,10 @@ conn_limits(struct conn *c, struct acap_limits *lim)
 		lim->max_depth = 1;
 		lim->max_args = 16;
 	} else {
-		lim->max_line = cfg->max_line;
+		/* 0 (the default): a line is bounded by the command */
+		lim->max_line = cfg->max_line != 0 &&
+		    cfg->max_line < cfg->max_command ? cfg->max_line :
+		    cfg->max_command;
 		lim->max_literal = cfg->max_literal;
 		lim->max_nonsync_literal = cfg->max_literal;
 		lim->max_command = cfg->max_command;
@@ -716,6 +720,18 @@ const char *
 conn_user(const struct conn *c)
 {
 	return c->user;
+}
+
+const char *
+conn_lang(const struct conn *c)
+{
+	return c->lang != NULL ? c->lang : "i-default";
+}
+
+void
+conn_set_lang(struct conn *c, const char *lang)
+{
+	c->lang = lang;
 }
 
 const char *const *

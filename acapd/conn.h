@@ -41,6 +41,13 @@ enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
 const char *conn_user(const struct conn *c);
 /*
+ * The language of error texts chosen by LANG (RFC 2244 §6.2.2), or
+ * "i-default" before any LANG.  conn_set_lang() keeps the pointer: it
+ * must be a static string.
+ */
+const char *conn_lang(const struct conn *c);
+void conn_set_lang(struct conn *c, const char *lang);
+/*
  * Groups the user belongs to (names without "/group/"), from the
  * provisioning data; *n_r gets the count.
  */
