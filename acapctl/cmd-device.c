@@ -537,8 +537,8 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		goto out;
 	ctl_out(ctl, "device %s cloned to %s (%zu value%s, user %s)\n", src,
-	    dst, json_array_size(copied), json_array_size(copied) == 1 ? "" : "s",
-	    dst_user);
+	    dst, json_array_size(copied),
+	    json_array_size(copied) == 1 ? "" : "s", dst_user);
 	rc = CTL_OK;
 out:
 	ds_free(&sds);

@@ -854,7 +854,7 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 		ctl_error(ctl, "%s: %s", argv[0], err);
 		goto out;
 	}
-	acap_buf_deinit(&text);		/* the tree is all that is needed */
+	acap_buf_deinit(&text);	/* the tree is all that is needed */
 	if (import_check(doc, err, sizeof(err)) == -1) {
 		ctl_error(ctl, "%s: %s; nothing imported", argv[0], err);
 		goto out;

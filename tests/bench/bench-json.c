@@ -150,8 +150,8 @@ bench_json_text(struct bench_json *j)
 	j->text = NULL;
 	if (j->root == NULL)
 		return "";
-	s = json_dumps(j->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
-	    JSON_REAL_PRECISION(6));
+	s = json_dumps(j->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
 	if (s == NULL)
 		abort();
 	n = strlen(s);

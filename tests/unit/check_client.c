@@ -916,7 +916,8 @@ START_TEST(test_json_build)
 	    "    \"a\\u0000b\",\n    \"\xc3\xbf\",\n"
 	    "    \"\xc3\xa9\xc3\x83x\xc2\x80\"\n  ]\n}");
 	acap_buf_reset(&b);
-	jsonx_write(json_object_get(o, "none"), &b, false);	/* any value */
+	/* any value, not only objects and arrays */
+	jsonx_write(json_object_get(o, "none"), &b, false);
 	ck_assert_str_eq(b.data, "null");
 	json_decref(o);
 	acap_buf_deinit(&b);
@@ -1095,7 +1096,8 @@ START_TEST(test_ds_value_json)
 	j = jsonx_parse("[[\"nested\"]]", 12, err, sizeof(err));
 	ck_assert_int_eq(ds_value_from_json(j, &a), -1);
 	json_decref(j);
-	j = jsonx_parse("[1.5]", 5, err, sizeof(err));	/* not an integer */
+	/* a number that is not an integer */
+	j = jsonx_parse("[1.5]", 5, err, sizeof(err));
 	ck_assert_int_eq(ds_value_from_json(j, &a), -1);
 	json_decref(j);
 	ck_assert_int_eq(ds_value_from_json(json_true(), &a), -1);
