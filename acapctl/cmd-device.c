@@ -16,7 +16,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "registry.h"
 
@@ -116,9 +116,9 @@ cmd_device_enrol(struct ctl *ctl, int argc, char **argv)
 		return taken(ctl, id);
 	if (r != 0)
 		return CTL_FAIL;
-	json_object_set_str(ctl_result(ctl), "id", id);
-	json_object_set_str(ctl_result(ctl), "user", argv[0]);
-	json_object_set_str(ctl_result(ctl), "name", name);
+	jsonx_set_str(ctl_result(ctl), "id", id);
+	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "name", name);
 	if (ctl->json)
 		return CTL_OK;
 	printf("%s\n", id);
@@ -131,7 +131,7 @@ cmd_device_enrol(struct ctl *ctl, int argc, char **argv)
 int
 cmd_device_list(struct ctl *ctl, int argc, char **argv)
 {
-	struct json *list, *o;
+	json_t *list, *o;
 	const char *user, *name, *err;
 	struct ds *ds;
 	size_t i;
@@ -150,17 +150,17 @@ cmd_device_list(struct ctl *ctl, int argc, char **argv)
 		    NULL, &ds);
 	if (r == -1)
 		return CTL_FAIL;
-	list = json_object_set(ctl_result(ctl), "devices", json_new_array());
+	list = jsonx_set(ctl_result(ctl), "devices", json_array());
 	for (i = 0; i < ds->nentries; i++) {
 		user = argc == 1 ? argv[0] :
 		    attr_str(&ds->entries[i], MODEL_A_DEV_USER);
 		name = attr_str(&ds->entries[i], MODEL_A_DEV_NAME);
-		o = json_array_add(list, json_new_object());
-		json_object_set_str(o, "id", ds->entries[i].name);
-		json_object_set_str(o, "user", user);
+		o = jsonx_add(list, json_object());
+		jsonx_set_str(o, "id", ds->entries[i].name);
+		jsonx_set_str(o, "user", user);
 		if (argc == 1) {
-			json_object_set_str(o, "name", name);
-			json_object_set_str(o, "enrolled",
+			jsonx_set_str(o, "name", name);
+			jsonx_set_str(o, "enrolled",
 			    attr_str(&ds->entries[i], MODEL_A_DEV_ENROLLED));
 		}
 		ctl_out(ctl, "%s\t%s%s%s\n", ds->entries[i].name,
@@ -186,7 +186,7 @@ int
 cmd_device_show(struct ctl *ctl, int argc, char **argv)
 {
 	struct model_layer l;
-	struct json *o, *cls, *entries, *e, *a;
+	json_t *o, *cls, *entries, *e, *a;
 	struct ds_entry reg_e;
 	struct ds *ds;
 	char *user, *reg, *path;
@@ -202,8 +202,8 @@ cmd_device_show(struct ctl *ctl, int argc, char **argv)
 	if (device_user(ctl, argv[0], &user) != CTL_OK)
 		return CTL_FAIL;
 	o = ctl_result(ctl);
-	json_object_set_str(o, "id", argv[0]);
-	json_object_set_str(o, "user", user);
+	jsonx_set_str(o, "id", argv[0]);
+	jsonx_set_str(o, "user", user);
 	reg = model_device_registry(user);
 	r = registry_get(ctl, reg, argv[0], &reg_e);
 	free(reg);
@@ -213,9 +213,9 @@ cmd_device_show(struct ctl *ctl, int argc, char **argv)
 	}
 	ctl_out(ctl, "device:   %s\nuser:     %s\n", argv[0], user);
 	if (r == 1) {
-		json_object_set_str(o, "name", attr_str(&reg_e,
+		jsonx_set_str(o, "name", attr_str(&reg_e,
 		    MODEL_A_DEV_NAME));
-		json_object_set_str(o, "enrolled", attr_str(&reg_e,
+		jsonx_set_str(o, "enrolled", attr_str(&reg_e,
 		    MODEL_A_DEV_ENROLLED));
 		if (attr_str(&reg_e, MODEL_A_DEV_NAME) != NULL)
 			ctl_out(ctl, "name:     %s\n",
@@ -227,7 +227,7 @@ cmd_device_show(struct ctl *ctl, int argc, char **argv)
 	}
 	l.kind = MODEL_DEVICE;
 	l.name = argv[0];
-	cls = json_object_set(o, "settings", json_new_object());
+	cls = jsonx_set(o, "settings", json_object());
 	for (i = 0; i < MODEL_NCLASSES; i++) {
 		path = model_dataset(&l, model_classes[i]);
 		r = ctl_read_dataset(ctl, path, CTL_NOINHERIT, NULL, &ds);
@@ -236,19 +236,19 @@ cmd_device_show(struct ctl *ctl, int argc, char **argv)
 			free(user);
 			return CTL_FAIL;
 		}
-		entries = json_object_set(cls, model_classes[i],
-		    json_new_array());
+		entries = jsonx_set(cls, model_classes[i],
+		    json_array());
 		for (j = 0; j < ds->nentries; j++) {
-			e = json_array_add(entries, json_new_object());
-			json_object_set_str(e, "name", ds->entries[j].name);
-			a = json_object_set(e, "attributes",
-			    json_new_object());
+			e = jsonx_add(entries, json_object());
+			jsonx_set_str(e, "name", ds->entries[j].name);
+			a = jsonx_set(e, "attributes",
+			    json_object());
 			ctl_out(ctl, "%s %s\n", model_classes[i],
 			    ds->entries[j].name);
 			for (k = 0; k < ds->entries[j].nattrs; k++) {
 				struct acap_buf b = ACAP_BUF_INIT;
 
-				json_object_set(a, ds->entries[j].attrs[k].name,
+				jsonx_set(a, ds->entries[j].attrs[k].name,
 				    ds_value_to_json(
 				    &ds->entries[j].attrs[k].value));
 				ds_value_format(&ds->entries[j].attrs[k].value,
@@ -288,8 +288,8 @@ cmd_device_del(struct ctl *ctl, int argc, char **argv)
 		free(user);
 		return CTL_FAIL;
 	}
-	json_object_set_str(ctl_result(ctl), "id", argv[0]);
-	json_object_set_str(ctl_result(ctl), "user", user);
+	jsonx_set_str(ctl_result(ctl), "id", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "user", user);
 	ctl_out(ctl, "device %s of %s deleted\n", argv[0], user);
 	free(user);
 	return CTL_OK;
@@ -380,7 +380,7 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 	};
 	const char *classes[MAX_CLASSES], *src, *dst, *err;
 	struct model_layer ls, ld;
-	struct json *res, *copied, *removed, *c;
+	json_t *res, *copied, *removed, *c;
 	struct ds *sds = NULL, *dds = NULL;
 	struct ds_store *st = NULL;
 	struct ds_value def, nv;
@@ -444,12 +444,12 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 	}
 
 	res = ctl_result(ctl);
-	json_object_set_str(res, "source", src);
-	json_object_set_str(res, "destination", dst);
-	json_object_set_str(res, "user", dst_user);
-	json_object_set_bool(res, "created", !dst_exists);
-	copied = json_object_set(res, "copied", json_new_array());
-	removed = json_object_set(res, "reverted", json_new_array());
+	jsonx_set_str(res, "source", src);
+	jsonx_set_str(res, "destination", dst);
+	jsonx_set_str(res, "user", dst_user);
+	jsonx_set_bool(res, "created", !dst_exists);
+	copied = jsonx_set(res, "copied", json_array());
+	removed = jsonx_set(res, "reverted", json_array());
 
 	st = ds_store_new();
 	if (!dst_exists) {
@@ -485,12 +485,12 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 				    src_user, dst_user, src, dst, &changed);
 				ds_store_set(st, ep, se->attrs[k].name, &nv);
 				ds_value_free(&nv);
-				c = json_array_add(copied, json_new_object());
-				json_object_set_str(c, "class", classes[i]);
-				json_object_set_str(c, "entry", se->name);
-				json_object_set_str(c, "attribute",
+				c = jsonx_add(copied, json_object());
+				jsonx_set_str(c, "class", classes[i]);
+				jsonx_set_str(c, "entry", se->name);
+				jsonx_set_str(c, "attribute",
 				    se->attrs[k].name);
-				json_object_set_bool(c, "rewritten", changed);
+				jsonx_set_bool(c, "rewritten", changed);
 				ctl_out(ctl, "copy   %s %s %s%s\n", classes[i],
 				    se->name, se->attrs[k].name, changed ?
 				    " (owner-relative value rewritten)" : "");
@@ -500,10 +500,10 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 				if (ds_entry_get(se, de->attrs[k].name) != NULL)
 					continue;
 				ds_store_set(st, ep, de->attrs[k].name, &def);
-				c = json_array_add(removed, json_new_object());
-				json_object_set_str(c, "class", classes[i]);
-				json_object_set_str(c, "entry", se->name);
-				json_object_set_str(c, "attribute",
+				c = jsonx_add(removed, json_object());
+				jsonx_set_str(c, "class", classes[i]);
+				jsonx_set_str(c, "entry", se->name);
+				jsonx_set_str(c, "attribute",
 				    de->attrs[k].name);
 				ctl_out(ctl, "revert %s %s %s\n", classes[i],
 				    se->name, de->attrs[k].name);
@@ -517,9 +517,9 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 			ep = ds_entry_path(dpath, dds->entries[j].name);
 			ds_store_set(st, ep, "entry", &def);
 			free(ep);
-			c = json_array_add(removed, json_new_object());
-			json_object_set_str(c, "class", classes[i]);
-			json_object_set_str(c, "entry", dds->entries[j].name);
+			c = jsonx_add(removed, json_object());
+			jsonx_set_str(c, "class", classes[i]);
+			jsonx_set_str(c, "entry", dds->entries[j].name);
 			ctl_out(ctl, "revert %s %s (whole entry)\n",
 			    classes[i], dds->entries[j].name);
 		}
@@ -537,8 +537,8 @@ cmd_device_clone(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		goto out;
 	ctl_out(ctl, "device %s cloned to %s (%zu value%s, user %s)\n", src,
-	    dst, json_count(copied), json_count(copied) == 1 ? "" : "s",
-	    dst_user);
+	    dst, json_array_size(copied),
+	    json_array_size(copied) == 1 ? "" : "s", dst_user);
 	rc = CTL_OK;
 out:
 	ds_free(&sds);

@@ -9,7 +9,7 @@
 #include "acap-client.h"
 #include "cmds.h"
 #include "ctl.h"
-#include "json.h"
+#include "jsonx.h"
 
 static const char layer_help[] =
     "LAYER is one of: site | org NAME | user NAME | device ID | a dataset\n"
@@ -46,31 +46,31 @@ usage_line(struct ctl *ctl, const struct cmds_entry *e, bool with_help)
 		ctl_out(ctl, "usage: %s %s\n  %s\n", words, e->args, e->help);
 }
 
-static struct json *
+static json_t *
 entry_json(const struct cmds_entry *e)
 {
-	struct json *o = json_new_object();
+	json_t *o = json_object();
 	char words[64];
 
 	snprintf(words, sizeof(words), "%s%s%s", e->name,
 	    e->sub != NULL ? " " : "", e->sub != NULL ? e->sub : "");
-	json_object_set_str(o, "command", words);
-	json_object_set_str(o, "usage", e->args);
-	json_object_set_str(o, "help", e->help);
+	jsonx_set_str(o, "command", words);
+	jsonx_set_str(o, "usage", e->args);
+	jsonx_set_str(o, "help", e->help);
 	return o;
 }
 
 int
 cmd_help(struct ctl *ctl, int argc, char **argv)
 {
-	struct json *list;
+	json_t *list;
 	size_t i;
 	bool found = false;
 
 	if (ctl_getopt(ctl, &argc, argv, NULL) != 0)
 		return CTL_USAGE;
-	list = json_object_set(ctl_result(ctl), "commands",
-	    json_new_array());
+	list = jsonx_set(ctl_result(ctl), "commands",
+	    json_array());
 	for (i = 0; i < cmds_count; i++) {
 		const struct cmds_entry *e = &cmds_table[i];
 
@@ -85,7 +85,7 @@ cmd_help(struct ctl *ctl, int argc, char **argv)
 			ctl_out(ctl, "Commands:\n");
 		found = true;
 		usage_line(ctl, e, argc == 0);
-		json_array_add(list, entry_json(e));
+		jsonx_add(list, entry_json(e));
 	}
 	if (!found)
 		return ctl_usage(ctl, "no command \"%s\"", argv[0]);
@@ -101,7 +101,7 @@ int
 cmd_info(struct ctl *ctl, int argc, char **argv)
 {
 	const char *const *mechs;
-	struct json *o, *m;
+	json_t *o, *m;
 	size_t n, i;
 	int bits = 0;
 	bool tls;
@@ -115,20 +115,20 @@ cmd_info(struct ctl *ctl, int argc, char **argv)
 	o = ctl_result(ctl);
 	mechs = acap_client_mechs(ctl->client, &n);
 	tls = acap_client_tls_active(ctl->client, &bits);
-	json_object_set_str(o, "server", ctl->conf.host != NULL ?
+	jsonx_set_str(o, "server", ctl->conf.host != NULL ?
 	    ctl->conf.host : "localhost");
-	json_object_set_str(o, "implementation",
+	jsonx_set_str(o, "implementation",
 	    acap_client_implementation(ctl->client));
-	m = json_object_set(o, "sasl", json_new_array());
+	m = jsonx_set(o, "sasl", json_array());
 	for (i = 0; i < n; i++)
-		json_array_add(m, json_new_string(mechs[i]));
-	json_object_set_int(o, "contextlimit",
+		jsonx_add(m, jsonx_str(mechs[i]));
+	jsonx_set_int(o, "contextlimit",
 	    (long long)acap_client_context_limit(ctl->client));
-	json_object_set_bool(o, "tls", tls);
+	jsonx_set_bool(o, "tls", tls);
 	if (tls)
-		json_object_set_int(o, "tls_bits", bits);
-	json_object_set_str(o, "user", ctl->conf.user);
-	json_object_set_str(o, "mechanism", acap_client_mech(ctl->client));
+		jsonx_set_int(o, "tls_bits", bits);
+	jsonx_set_str(o, "user", ctl->conf.user);
+	jsonx_set_str(o, "mechanism", acap_client_mech(ctl->client));
 
 	ctl_out(ctl, "server:          %s port %s\n", ctl->conf.host != NULL ?
 	    ctl->conf.host : "localhost", ctl->conf.port != NULL ?

@@ -20,14 +20,21 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "registry.h"
 #include "validate.h"
 
 #define EXPORT_FORMAT	"acapctl-export"
 #define EXPORT_VERSION	1
-#define IMPORT_MAX	(64u << 20)
+/*
+ * The largest import file (acapctl(1)).  Parsing builds the whole tree:
+ * about 15 times the text for an export (a 14 MiB file of 350,000 users
+ * takes 210 MB), 45 times at worst (16 MiB of "[]," takes 760 MB), so
+ * the limit bounds memory while leaving room for far larger sites than
+ * acapd serves.
+ */
+#define IMPORT_MAX	(16u << 20)
 
 static const char *
 attr_str(const struct ds_entry *e, const char *attr)
@@ -39,9 +46,9 @@ attr_str(const struct ds_entry *e, const char *attr)
 
 /* Own settings of one layer, all classes, appended to list. */
 static int
-export_layer(struct ctl *ctl, const struct model_layer *l, struct json *list)
+export_layer(struct ctl *ctl, const struct model_layer *l, json_t *list)
 {
-	struct json *rec, *attrs;
+	json_t *rec, *attrs;
 	struct ds *ds;
 	char *path, *lstr;
 	size_t i, j, k;
@@ -56,14 +63,14 @@ export_layer(struct ctl *ctl, const struct model_layer *l, struct json *list)
 			return -1;
 		}
 		for (j = 0; j < ds->nentries; j++) {
-			rec = json_array_add(list, json_new_object());
-			json_object_set_str(rec, "layer", lstr);
-			json_object_set_str(rec, "class", model_classes[i]);
-			json_object_set_str(rec, "entry", ds->entries[j].name);
-			attrs = json_object_set(rec, "attributes",
-			    json_new_object());
+			rec = jsonx_add(list, json_object());
+			jsonx_set_str(rec, "layer", lstr);
+			jsonx_set_str(rec, "class", model_classes[i]);
+			jsonx_set_str(rec, "entry", ds->entries[j].name);
+			attrs = jsonx_set(rec, "attributes",
+			    json_object());
 			for (k = 0; k < ds->entries[j].nattrs; k++)
-				json_object_set(attrs,
+				jsonx_set(attrs,
 				    ds->entries[j].attrs[k].name,
 				    ds_value_to_json(
 				    &ds->entries[j].attrs[k].value));
@@ -145,7 +152,7 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct ds *orgs = NULL, *users = NULL, *devs = NULL;
-	struct json *doc, *list, *o, *settings;
+	json_t *doc, *list, *o, *settings;
 	struct acap_buf b = ACAP_BUF_INIT;
 	struct model_layer l;
 	char now[15], why[4200];
@@ -163,48 +170,48 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 	    ctl_read_dataset(ctl, MODEL_DEVICE_INDEX, CTL_NOINHERIT, NULL,
 	    &devs) == -1)
 		goto out;
-	doc = json_new_object();
+	doc = json_object();
 	model_time_now(now);
-	json_object_set_str(doc, "format", EXPORT_FORMAT);
-	json_object_set_int(doc, "version", EXPORT_VERSION);
-	json_object_set_str(doc, "exported", now);
-	list = json_object_set(doc, "orgs", json_new_array());
+	jsonx_set_str(doc, "format", EXPORT_FORMAT);
+	jsonx_set_int(doc, "version", EXPORT_VERSION);
+	jsonx_set_str(doc, "exported", now);
+	list = jsonx_set(doc, "orgs", json_array());
 	for (i = 0; i < orgs->nentries; i++) {
-		o = json_array_add(list, json_new_object());
-		json_object_set_str(o, "name", orgs->entries[i].name);
+		o = jsonx_add(list, json_object());
+		jsonx_set_str(o, "name", orgs->entries[i].name);
 		if (attr_str(&orgs->entries[i], MODEL_A_ORG_DESC) != NULL)
-			json_object_set_str(o, "description",
+			jsonx_set_str(o, "description",
 			    attr_str(&orgs->entries[i], MODEL_A_ORG_DESC));
 	}
-	list = json_object_set(doc, "users", json_new_array());
+	list = jsonx_set(doc, "users", json_array());
 	for (i = 0; i < users->nentries; i++) {
-		o = json_array_add(list, json_new_object());
-		json_object_set_str(o, "name", users->entries[i].name);
-		json_object_set_str(o, "org",
+		o = jsonx_add(list, json_object());
+		jsonx_set_str(o, "name", users->entries[i].name);
+		jsonx_set_str(o, "org",
 		    attr_str(&users->entries[i], MODEL_A_USER_ORG));
 	}
-	list = json_object_set(doc, "devices", json_new_array());
+	list = jsonx_set(doc, "devices", json_array());
 	for (i = 0; i < devs->nentries; i++) {
 		struct ds_entry reg;
 		char *rpath;
 		const char *u = attr_str(&devs->entries[i], MODEL_A_DEV_USER);
 
-		o = json_array_add(list, json_new_object());
-		json_object_set_str(o, "id", devs->entries[i].name);
-		json_object_set_str(o, "user", u);
+		o = jsonx_add(list, json_object());
+		jsonx_set_str(o, "id", devs->entries[i].name);
+		jsonx_set_str(o, "user", u);
 		if (u == NULL)
 			continue;
 		rpath = model_device_registry(u);
 		if (registry_get(ctl, rpath, devs->entries[i].name,
 		    &reg) == 1) {
 			if (attr_str(&reg, MODEL_A_DEV_NAME) != NULL)
-				json_object_set_str(o, "name",
+				jsonx_set_str(o, "name",
 				    attr_str(&reg, MODEL_A_DEV_NAME));
 			ds_entry_clear(&reg);
 		}
 		free(rpath);
 	}
-	settings = json_object_set(doc, "settings", json_new_array());
+	settings = jsonx_set(doc, "settings", json_array());
 	l.kind = MODEL_SITE;
 	l.name = NULL;
 	if (export_layer(ctl, &l, settings) == -1)
@@ -229,11 +236,11 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 	}
 	if (output == NULL && ctl->json) {
 		/* the document is the command's result */
-		json_object_set(ctl_result(ctl), "export", doc);
+		jsonx_set(ctl_result(ctl), "export", doc);
 		rc = CTL_OK;
 		goto out;
 	}
-	json_write(doc, &b, true);
+	jsonx_write(doc, &b, true);
 	acap_buf_addch(&b, '\n');
 	if (output == NULL || strcmp(output, "-") == 0)
 		fwrite(b.data, 1, b.len, stdout);
@@ -243,15 +250,15 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 			ctl_error(ctl, "%s", why);
 			goto fail;
 		}
-		json_object_set_str(ctl_result(ctl), "output", output);
+		jsonx_set_str(ctl_result(ctl), "output", output);
 		fprintf(stderr, "acapctl: exported %zu organisations, %zu "
 		    "users, %zu devices, %zu settings records to %s\n",
 		    orgs->nentries, users->nentries, devs->nentries,
-		    json_count(settings), output);
+		    json_array_size(settings), output);
 	}
 	rc = CTL_OK;
 fail:
-	json_free(&doc);
+	json_decref(doc);
 out:
 	acap_buf_deinit(&b);
 	ds_free(&orgs);
@@ -265,7 +272,7 @@ out:
 struct import {
 	struct ctl *ctl;
 	bool dry_run;
-	struct json *results;
+	json_t *results;
 	size_t created, updated, unchanged, failed;
 };
 
@@ -282,15 +289,15 @@ result(struct import *im, const char *kind, const char *what,
 {
 	static const char *const names[] = { "created", "updated",
 	    "unchanged", "failed" };
-	struct json *o = json_array_add(im->results, json_new_object());
+	json_t *o = jsonx_add(im->results, json_object());
 
-	json_object_set_str(o, "record", kind);
-	json_object_set_str(o, "name", what);
-	json_object_set_str(o, "result", names[oc]);
+	jsonx_set_str(o, "record", kind);
+	jsonx_set_str(o, "name", what);
+	jsonx_set_str(o, "result", names[oc]);
 	if (detail != NULL)
-		json_object_set_str(o, oc == R_FAILED ? "error" : "detail",
+		jsonx_set_str(o, oc == R_FAILED ? "error" : "detail",
 		    detail);
-	json_object_set_bool(o, "dry_run", im->dry_run);
+	jsonx_set_bool(o, "dry_run", im->dry_run);
 	switch (oc) {
 	case R_CREATED: im->created++; break;
 	case R_UPDATED: im->updated++; break;
@@ -326,11 +333,9 @@ apply(struct import *im, struct ds_store *st, const char *kind,
 }
 
 static const char *
-jstr(const struct json *o, const char *key)
+jstr(const json_t *o, const char *key)
 {
-	const struct json *v = json_object_get(o, key);
-
-	return v != NULL ? json_string(v, NULL) : NULL;
+	return json_string_value(json_object_get(o, key));
 }
 
 /* Fails the record when a read fails; returns -1 then. */
@@ -344,7 +349,7 @@ read_failed(struct import *im, const char *kind, const char *what)
 }
 
 static void
-import_org(struct import *im, const struct json *o)
+import_org(struct import *im, const json_t *o)
 {
 	const char *name = jstr(o, "name"), *desc = jstr(o, "description");
 	const char *err, *cur;
@@ -393,7 +398,7 @@ import_org(struct import *im, const struct json *o)
 }
 
 static void
-import_user(struct import *im, const struct json *o)
+import_user(struct import *im, const json_t *o)
 {
 	const char *name = jstr(o, "name"), *org = jstr(o, "org"), *err;
 	const char *cur;
@@ -452,7 +457,7 @@ import_user(struct import *im, const struct json *o)
 }
 
 static void
-import_device(struct import *im, const struct json *o)
+import_device(struct import *im, const json_t *o)
 {
 	const char *id = jstr(o, "id"), *user = jstr(o, "user");
 	const char *name = jstr(o, "name"), *err, *cur;
@@ -526,11 +531,11 @@ out:
 }
 
 static void
-import_setting(struct import *im, const struct json *o)
+import_setting(struct import *im, const json_t *o)
 {
 	const char *layer = jstr(o, "layer"), *cls = jstr(o, "class");
 	const char *entry = jstr(o, "entry"), *err, *aname;
-	const struct json *attrs = json_object_get(o, "attributes");
+	json_t *attrs = json_object_get(o, "attributes"), *aval;
 	const struct ds_entry *own_e, *eff_e;
 	const struct ds_attr *cur;
 	struct ds *own = NULL, *eff = NULL;
@@ -539,13 +544,13 @@ import_setting(struct import *im, const struct json *o)
 	struct ds_store *st = NULL;
 	struct ds_value v;
 	char *path = NULL, *ep = NULL, msg[512];
-	size_t i, nchanged = 0;
+	size_t nchanged = 0;
 	bool deliberate;
 
 	acap_buf_printf(&what, "%s %s %s", layer != NULL ? layer : "?",
 	    cls != NULL ? cls : "?", entry != NULL ? entry : "?");
-	if (layer == NULL || cls == NULL || entry == NULL || attrs == NULL ||
-	    json_type(attrs) != JSON_OBJECT) {
+	if (layer == NULL || cls == NULL || entry == NULL ||
+	    !json_is_object(attrs)) {
 		result(im, "setting", what.data, R_FAILED, "needs \"layer\", "
 		    "\"class\", \"entry\" and an \"attributes\" object");
 		goto out;
@@ -569,8 +574,7 @@ import_setting(struct import *im, const struct json *o)
 	eff_e = ds_find(eff, entry);
 	ep = ds_entry_path(path, entry);
 	st = ds_store_new();
-	for (i = 0; i < json_count(attrs); i++) {
-		aname = json_object_key(attrs, i);
+	json_object_foreach(attrs, aname, aval) {
 		if (!model_attr_ok(aname, &err) ||
 		    strncmp(aname, "dataset.", 8) == 0) {
 			snprintf(msg, sizeof(msg), "attribute \"%s\": %s",
@@ -579,7 +583,7 @@ import_setting(struct import *im, const struct json *o)
 			result(im, "setting", what.data, R_FAILED, msg);
 			goto out;
 		}
-		if (ds_value_from_json(json_object_value(attrs, i), &v) == -1) {
+		if (ds_value_from_json(aval, &v) == -1) {
 			snprintf(msg, sizeof(msg), "attribute \"%s\": a value "
 			    "is a string, an array of strings, null or "
 			    "{\"default\": true}", aname);
@@ -642,12 +646,155 @@ out:
 	acap_buf_deinit(&changed);
 }
 
+/*
+ * The shape of an import file, checked whole before anything is stored,
+ * so a file that is not what export writes changes nothing.  Rules
+ * (doc/settings.md §7): each section an array of objects; names, ids,
+ * layers, classes and entries strings without NUL; descriptions, a user's
+ * org and a device's name a string or null; attributes an object of
+ * values (a string, a number, an array of them, null or {"default":
+ * true}).  Unknown keys are ignored.  What a record's values mean (a
+ * name's syntax, a value's rules) is checked per record at import.
+ */
+enum field_rule {
+	F_REQUIRED,	/* a string */
+	F_OPTIONAL,	/* a string, null or absent */
+};
+
+struct field {
+	const char *key;
+	enum field_rule rule;
+};
+
+static const struct field org_fields[] = {
+	{ "name", F_REQUIRED }, { "description", F_OPTIONAL }, { NULL, 0 },
+};
+static const struct field user_fields[] = {
+	{ "name", F_REQUIRED }, { "org", F_OPTIONAL }, { NULL, 0 },
+};
+static const struct field device_fields[] = {
+	{ "id", F_REQUIRED }, { "user", F_REQUIRED }, { "name", F_OPTIONAL },
+	{ NULL, 0 },
+};
+static const struct field setting_fields[] = {
+	{ "layer", F_REQUIRED }, { "class", F_REQUIRED },
+	{ "entry", F_REQUIRED }, { NULL, 0 },
+};
+
+static const struct section {
+	const char *name;
+	const struct field *fields;
+	void (*import)(struct import *, const json_t *);
+} sections[] = {
+	/* in dependency order: orgs before users before devices */
+	{ "orgs", org_fields, import_org },
+	{ "users", user_fields, import_user },
+	{ "devices", device_fields, import_device },
+	{ "settings", setting_fields, import_setting },
+};
+
+static int
+check_record(const struct section *sec, size_t i, const json_t *o,
+    char *why, size_t whylen)
+{
+	const struct field *f;
+	const json_t *v;
+	const char *aname;
+	json_t *aval;
+	struct ds_value dv;
+
+	if (!json_is_object(o)) {
+		snprintf(why, whylen, "%s[%zu]: a record must be an object",
+		    sec->name, i);
+		return -1;
+	}
+	for (f = sec->fields; f->key != NULL; f++) {
+		v = json_object_get(o, f->key);
+		if (f->rule == F_OPTIONAL && (v == NULL || json_is_null(v)))
+			continue;
+		if (!json_is_string(v)) {
+			snprintf(why, whylen, "%s[%zu]: \"%s\" must be a "
+			    "string%s", sec->name, i, f->key,
+			    f->rule == F_OPTIONAL ? " or null" : "");
+			return -1;
+		}
+		if (strlen(json_string_value(v)) != json_string_length(v)) {
+			snprintf(why, whylen, "%s[%zu]: \"%s\" must not "
+			    "contain NUL", sec->name, i, f->key);
+			return -1;
+		}
+	}
+	if (sec->fields != setting_fields)
+		return 0;
+	v = json_object_get(o, "attributes");
+	if (!json_is_object(v)) {
+		snprintf(why, whylen, "%s[%zu]: \"attributes\" must be an "
+		    "object", sec->name, i);
+		return -1;
+	}
+	json_object_foreach((json_t *)v, aname, aval) {
+		if (ds_value_from_json(aval, &dv) == -1) {
+			snprintf(why, whylen, "%s[%zu]: attribute \"%.200s\": "
+			    "a value is a string, an array of strings, null "
+			    "or {\"default\": true}", sec->name, i, aname);
+			return -1;
+		}
+		ds_value_free(&dv);
+	}
+	return 0;
+}
+
+static int
+import_check(const json_t *doc, char *why, size_t whylen)
+{
+	const json_t *sec, *version;
+	const char *fmt;
+	size_t s, i;
+
+	fmt = json_string_value(json_object_get(doc, "format"));
+	if (fmt == NULL || strcmp(fmt, EXPORT_FORMAT) != 0) {
+		snprintf(why, whylen, "not an acapctl export (\"format\": "
+		    "\"%s\" missing)", EXPORT_FORMAT);
+		return -1;
+	}
+	version = json_object_get(doc, "version");
+	if (!json_is_integer(version) ||
+	    json_integer_value(version) != EXPORT_VERSION) {
+		snprintf(why, whylen, "unsupported version (\"version\" must "
+		    "be %d: this acapctl reads version %d)", EXPORT_VERSION,
+		    EXPORT_VERSION);
+		return -1;
+	}
+	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		sec = json_object_get(doc, sections[s].name);
+		if (sec == NULL)
+			continue;
+		if (!json_is_array(sec)) {
+			snprintf(why, whylen, "\"%s\" must be an array",
+			    sections[s].name);
+			return -1;
+		}
+		for (i = 0; i < json_array_size(sec); i++)
+			if (check_record(&sections[s], i,
+			    json_array_get(sec, i), why, whylen) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the whole file, refusing one larger than IMPORT_MAX before it is
+ * parsed: a regular file by its size, without reading it; a pipe once
+ * that much has been read.
+ */
 static int
 read_file(struct ctl *ctl, const char *path, struct acap_buf *out)
 {
 	char buf[65536];
+	struct stat sb;
 	size_t n;
 	FILE *fp;
+	int rc = CTL_FAIL;
 
 	if (strcmp(path, "-") == 0) {
 		if (ctl->stdin_busy)
@@ -656,23 +803,29 @@ read_file(struct ctl *ctl, const char *path, struct acap_buf *out)
 		fp = stdin;
 	} else if ((fp = fopen(path, "r")) == NULL)
 		return ctl_error(ctl, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size > (off_t)IMPORT_MAX) {
+		ctl_error(ctl, "%s: %lld bytes, larger than the import limit "
+		    "of %u MiB", path, (long long)sb.st_size, IMPORT_MAX >> 20);
+		goto out;
+	}
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		acap_buf_add(out, buf, n);
-		if (out->len > IMPORT_MAX) {
-			if (fp != stdin)
-				fclose(fp);
-			return ctl_error(ctl, "%s: larger than %u MiB", path,
-			    IMPORT_MAX >> 20);
+		if (out->len + n > IMPORT_MAX) {
+			ctl_error(ctl, "%s: larger than the import limit of "
+			    "%u MiB", path, IMPORT_MAX >> 20);
+			goto out;
 		}
+		acap_buf_add(out, buf, n);
 	}
 	if (ferror(fp)) {
-		if (fp != stdin)
-			fclose(fp);
-		return ctl_error(ctl, "%s: %s", path, strerror(errno));
+		ctl_error(ctl, "%s: %s", path, strerror(errno));
+		goto out;
 	}
+	rc = CTL_OK;
+out:
 	if (fp != stdin)
 		fclose(fp);
-	return CTL_OK;
+	return rc;
 }
 
 int
@@ -683,13 +836,10 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 		{ "dry-run", CTL_OPT_FLAG, &dry_run },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
-	static const char *const sections[] = { "orgs", "users", "devices",
-	    "settings" };
 	struct acap_buf text = ACAP_BUF_INIT;
-	struct json *doc = NULL, *sec, *res;
+	json_t *doc = NULL, *sec, *res;
 	struct import im;
-	const char *fmt;
-	char err[256];
+	char err[512];
 	size_t s, i;
 	int rc = CTL_FAIL;
 
@@ -699,21 +849,14 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "import needs one file (\"-\": stdin)");
 	if (read_file(ctl, argv[0], &text) != CTL_OK)
 		goto out;
-	if (json_parse(text.data != NULL ? text.data : "", text.len, &doc, err,
-	    sizeof(err)) == -1) {
+	if ((doc = jsonx_parse(text.data != NULL ? text.data : "", text.len,
+	    err, sizeof(err))) == NULL) {
 		ctl_error(ctl, "%s: %s", argv[0], err);
 		goto out;
 	}
-	if (json_type(doc) != JSON_OBJECT || (fmt = jstr(doc, "format")) ==
-	    NULL || strcmp(fmt, EXPORT_FORMAT) != 0) {
-		ctl_error(ctl, "%s: not an acapctl export (\"format\": \"%s\" "
-		    "missing)", argv[0], EXPORT_FORMAT);
-		goto out;
-	}
-	if (json_object_get(doc, "version") == NULL ||
-	    json_int(json_object_get(doc, "version")) != EXPORT_VERSION) {
-		ctl_error(ctl, "%s: unsupported version (this acapctl reads "
-		    "version %d)", argv[0], EXPORT_VERSION);
+	acap_buf_deinit(&text);	/* the tree is all that is needed */
+	if (import_check(doc, err, sizeof(err)) == -1) {
+		ctl_error(ctl, "%s: %s; nothing imported", argv[0], err);
 		goto out;
 	}
 	if (ctl_connect(ctl) == -1)
@@ -722,41 +865,21 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 	im.ctl = ctl;
 	im.dry_run = dry_run;
 	res = ctl_result(ctl);
-	im.results = json_object_set(res, "records", json_new_array());
-	/* in dependency order: orgs before users before devices */
+	im.results = jsonx_set(res, "records", json_array());
 	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
-		sec = json_object_get(doc, sections[s]);
-		if (sec == NULL)
-			continue;
-		if (json_type(sec) != JSON_ARRAY) {
-			ctl_error(ctl, "%s: \"%s\" must be an array", argv[0],
-			    sections[s]);
-			goto out;
-		}
-		for (i = 0; i < json_count(sec); i++) {
-			const struct json *o = json_array_get(sec, i);
-
-			if (json_type(o) != JSON_OBJECT) {
-				result(&im, sections[s], "?", R_FAILED,
-				    "not an object");
-				continue;
-			}
-			switch (s) {
-			case 0: import_org(&im, o); break;
-			case 1: import_user(&im, o); break;
-			case 2: import_device(&im, o); break;
-			default: import_setting(&im, o); break;
-			}
+		sec = json_object_get(doc, sections[s].name);
+		for (i = 0; i < json_array_size(sec); i++) {
+			sections[s].import(&im, json_array_get(sec, i));
 			if (ctl->client == NULL) {
 				ctl_error(ctl, "connection lost");
 				goto out;
 			}
 		}
 	}
-	json_object_set_int(res, "created", (long long)im.created);
-	json_object_set_int(res, "updated", (long long)im.updated);
-	json_object_set_int(res, "unchanged", (long long)im.unchanged);
-	json_object_set_int(res, "failed", (long long)im.failed);
+	jsonx_set_int(res, "created", (long long)im.created);
+	jsonx_set_int(res, "updated", (long long)im.updated);
+	jsonx_set_int(res, "unchanged", (long long)im.unchanged);
+	jsonx_set_int(res, "failed", (long long)im.failed);
 	ctl_out(ctl, "%s%zu created, %zu updated, %zu unchanged, %zu failed\n",
 	    dry_run ? "dry run: " : "", im.created, im.updated, im.unchanged,
 	    im.failed);
@@ -766,7 +889,7 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 	else
 		rc = CTL_OK;
 out:
-	json_free(&doc);
+	json_decref(doc);
 	acap_buf_deinit(&text);
 	return rc;
 }

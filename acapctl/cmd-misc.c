@@ -17,7 +17,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "lint.h"
 #include "model.h"
 #include "registry.h"
@@ -35,12 +35,12 @@ xstrdup(const char *s)
 /* lint */
 
 static int
-lint_layer(struct ctl *ctl, const struct model_layer *l, struct json *list,
+lint_layer(struct ctl *ctl, const struct model_layer *l, json_t *list,
     struct lint_report *total)
 {
 	struct ds *email = NULL, *pers = NULL;
 	struct lint_report rep = { NULL, 0 };
-	struct json *f;
+	json_t *f;
 	char *path, *lstr;
 	size_t i;
 	int rc = -1;
@@ -57,16 +57,16 @@ lint_layer(struct ctl *ctl, const struct model_layer *l, struct json *list,
 	for (i = 0; i < rep.n; i++) {
 		const struct lint_finding *x = &rep.f[i];
 
-		f = json_array_add(list, json_new_object());
-		json_object_set_str(f, "layer", lstr);
-		json_object_set_str(f, "severity",
+		f = jsonx_add(list, json_object());
+		jsonx_set_str(f, "layer", lstr);
+		jsonx_set_str(f, "severity",
 		    lint_severity_name(x->severity));
-		json_object_set_str(f, "rule", x->rule);
-		json_object_set_str(f, "reference", x->ref);
-		json_object_set_str(f, "class", x->cls);
-		json_object_set_str(f, "entry", x->entry);
-		json_object_set_str(f, "attribute", x->attr);
-		json_object_set_str(f, "message", x->message);
+		jsonx_set_str(f, "rule", x->rule);
+		jsonx_set_str(f, "reference", x->ref);
+		jsonx_set_str(f, "class", x->cls);
+		jsonx_set_str(f, "entry", x->entry);
+		jsonx_set_str(f, "attribute", x->attr);
+		jsonx_set_str(f, "message", x->message);
 		ctl_out(ctl, "%-7s %s %s %s: [%s] %s (%s)\n",
 		    lint_severity_name(x->severity), lstr, x->cls, x->entry,
 		    x->rule, x->message, x->ref);
@@ -105,7 +105,7 @@ cmd_misc_lint(struct ctl *ctl, int argc, char **argv)
 	};
 	struct model_layer l = { MODEL_SITE, NULL }, *below = NULL;
 	struct lint_report total = { NULL, 0 };
-	struct json *list;
+	json_t *list;
 	size_t nbelow = 0, i, nerr, nwarn, nnote;
 	int rc = CTL_FAIL;
 
@@ -122,7 +122,7 @@ cmd_misc_lint(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "lint checks a layer (site, org, user, "
 		    "device), not a path");
 	}
-	list = json_object_set(ctl_result(ctl), "findings", json_new_array());
+	list = jsonx_set(ctl_result(ctl), "findings", json_array());
 	if (lint_layer(ctl, &l, list, &total) == -1)
 		goto out;
 	if (all) {
@@ -136,9 +136,9 @@ cmd_misc_lint(struct ctl *ctl, int argc, char **argv)
 	nerr = lint_count(&total, LINT_ERROR);
 	nwarn = lint_count(&total, LINT_WARNING) - nerr;
 	nnote = total.n - nerr - nwarn;
-	json_object_set_int(ctl_result(ctl), "errors", (long long)nerr);
-	json_object_set_int(ctl_result(ctl), "warnings", (long long)nwarn);
-	json_object_set_int(ctl_result(ctl), "notes", (long long)nnote);
+	jsonx_set_int(ctl_result(ctl), "errors", (long long)nerr);
+	jsonx_set_int(ctl_result(ctl), "warnings", (long long)nwarn);
+	jsonx_set_int(ctl_result(ctl), "notes", (long long)nnote);
 	ctl_out(ctl, "%zu error%s, %zu warning%s, %zu note%s\n", nerr,
 	    nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s", nnote,
 	    nnote == 1 ? "" : "s");
@@ -158,38 +158,38 @@ out:
 
 /* Rendering responses (raw, watch). */
 
-static struct json *
+static json_t *
 arg_json(const struct acap_arg *a)
 {
-	struct json *j;
+	json_t *j;
 	size_t i;
 
 	switch (a->type) {
 	case ACAP_ARG_NIL:
-		return json_new_null();
+		return json_null();
 	case ACAP_ARG_ATOM:
 	case ACAP_ARG_STRING:
-		return json_new_stringn(a->str, a->len);
+		return jsonx_strn(a->str, a->len);
 	case ACAP_ARG_LIST:
 		break;
 	}
-	j = json_new_array();
+	j = json_array();
 	for (i = 0; i < a->count; i++)
-		json_array_add(j, arg_json(&a->list[i]));
+		jsonx_add(j, arg_json(&a->list[i]));
 	return j;
 }
 
-static struct json *
+static json_t *
 resp_json(const struct acap_client_resp *r)
 {
-	struct json *o = json_new_object(), *args;
+	json_t *o = json_object(), *args;
 	size_t i;
 
-	json_object_set_bool(o, "tagged", r->tagged);
-	json_object_set_str(o, "name", r->name);
-	args = json_object_set(o, "args", json_new_array());
+	jsonx_set_bool(o, "tagged", r->tagged);
+	jsonx_set_str(o, "name", r->name);
+	args = jsonx_set(o, "args", json_array());
 	for (i = 0; i < r->nargs; i++)
-		json_array_add(args, arg_json(&r->args[i]));
+		jsonx_add(args, arg_json(&r->args[i]));
 	return o;
 }
 
@@ -211,7 +211,7 @@ print_resp(const struct acap_client_resp *r, const char *lead)
 
 struct raw_ctx {
 	struct ctl *ctl;
-	struct json *list;
+	json_t *list;
 };
 
 static void
@@ -219,7 +219,7 @@ raw_cb(const struct acap_client_resp *r, void *arg)
 {
 	struct raw_ctx *rc = arg;
 
-	json_array_add(rc->list, resp_json(r));
+	jsonx_add(rc->list, resp_json(r));
 	if (!rc->ctl->json)
 		print_resp(r, r->tagged ? "- " : "* ");
 }
@@ -230,7 +230,7 @@ cmd_misc_raw(struct ctl *ctl, int argc, char **argv)
 	struct acap_buf b = ACAP_BUF_INIT;
 	const struct acap_completion *c;
 	struct raw_ctx rc;
-	struct json *comp, *codeargs;
+	json_t *comp, *codeargs;
 	size_t i;
 	int r, k;
 
@@ -254,22 +254,22 @@ cmd_misc_raw(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "raw: the command must be one line");
 	}
 	rc.ctl = ctl;
-	rc.list = json_object_set(ctl_result(ctl), "responses",
-	    json_new_array());
+	rc.list = jsonx_set(ctl_result(ctl), "responses",
+	    json_array());
 	r = ctl_run(ctl, &b, raw_cb, &rc);
 	acap_buf_deinit(&b);
 	if (r == -1)
 		return CTL_FAIL;
 	c = ctl_completion(ctl);
-	comp = json_object_set(ctl_result(ctl), "completion",
-	    json_new_object());
-	json_object_set_str(comp, "status", c->status == ACAP_STATUS_OK ?
+	comp = jsonx_set(ctl_result(ctl), "completion",
+	    json_object());
+	jsonx_set_str(comp, "status", c->status == ACAP_STATUS_OK ?
 	    "OK" : c->status == ACAP_STATUS_NO ? "NO" : "BAD");
-	json_object_set_str(comp, "code", c->code);
-	codeargs = json_object_set(comp, "code_args", json_new_array());
+	jsonx_set_str(comp, "code", c->code);
+	codeargs = jsonx_set(comp, "code_args", json_array());
 	for (i = 0; i < c->ncode_args; i++)
-		json_array_add(codeargs, json_new_string(c->code_args[i]));
-	json_object_set_str(comp, "text", c->text);
+		jsonx_add(codeargs, jsonx_str(c->code_args[i]));
+	jsonx_set_str(comp, "text", c->text);
 	if (!ctl->json) {
 		printf("%s", c->status == ACAP_STATUS_OK ? "OK" :
 		    c->status == ACAP_STATUS_NO ? "NO" : "BAD");
@@ -301,7 +301,7 @@ watch_sigint(int sig)
 struct watch_ctx {
 	struct ctl *ctl;
 	const char *context;
-	struct json *events;
+	json_t *events;
 	unsigned long changes;
 	bool initial;
 };
@@ -311,7 +311,7 @@ watch_cb(const struct acap_client_resp *r, void *arg)
 {
 	struct watch_ctx *w = arg;
 	struct acap_buf b = ACAP_BUF_INIT;
-	struct json *ev;
+	json_t *ev;
 	const char *what;
 
 	if (w->initial) {
@@ -320,7 +320,7 @@ watch_cb(const struct acap_client_resp *r, void *arg)
 		    r->nargs < 1 || r->args[0].str == NULL ||
 		    r->args[0].str[0] == '\0')
 			return;	/* the "" entry is management (§5) */
-		ev = json_array_add(w->events, resp_json(r));
+		ev = jsonx_add(w->events, resp_json(r));
 		if (!w->ctl->json)
 			printf("entry %s\n", r->args[0].str != NULL ?
 			    r->args[0].str : "?");
@@ -340,7 +340,7 @@ watch_cb(const struct acap_client_resp *r, void *arg)
 		w->changes++;
 	ev = resp_json(r);
 	if (w->ctl->json) {
-		json_write(ev, &b, false);
+		jsonx_write(ev, &b, false);
 		printf("%s\n", b.data);
 	} else if (what != NULL && r->nargs >= 2) {
 		/* args: context entry ... (RFC 2244 §6.5.3-6) */
@@ -349,7 +349,7 @@ watch_cb(const struct acap_client_resp *r, void *arg)
 	} else
 		print_resp(r, "* ");
 	fflush(stdout);
-	json_free(&ev);
+	json_decref(ev);
 	acap_buf_deinit(&b);
 }
 
@@ -402,8 +402,8 @@ cmd_misc_watch(struct ctl *ctl, int argc, char **argv)
 	w.ctl = ctl;
 	w.context = context;
 	w.initial = true;
-	w.events = json_object_set(ctl_result(ctl), "initial",
-	    json_new_array());
+	w.events = jsonx_set(ctl_result(ctl), "initial",
+	    json_array());
 	acap_buf_addstr(&b, "SEARCH ");
 	acap_client_add_string(ctl->client, &b, path, strlen(path));
 	acap_buf_addstr(&b, " MAKECONTEXT NOTIFY ");
@@ -417,8 +417,8 @@ cmd_misc_watch(struct ctl *ctl, int argc, char **argv)
 		    path);
 		goto out;
 	}
-	json_object_set_str(ctl_result(ctl), "dataset", path);
-	json_object_set_str(ctl_result(ctl), "context", context);
+	jsonx_set_str(ctl_result(ctl), "dataset", path);
+	jsonx_set_str(ctl_result(ctl), "context", context);
 	/* on stderr even with --json: scripts wait for it */
 	fprintf(stderr, "acapctl: watching %s (Ctrl-C to stop)\n", path);
 	w.initial = false;
@@ -443,7 +443,7 @@ cmd_misc_watch(struct ctl *ctl, int argc, char **argv)
 		}
 	}
 	sigaction(SIGINT, &old, NULL);
-	json_object_set_int(ctl_result(ctl), "changes", (long long)w.changes);
+	jsonx_set_int(ctl_result(ctl), "changes", (long long)w.changes);
 	acap_buf_reset(&b);
 	acap_buf_addstr(&b, "FREECONTEXT ");
 	acap_client_add_string(ctl->client, &b, context, strlen(context));
@@ -468,7 +468,7 @@ cmd_misc_ls(struct ctl *ctl, int argc, char **argv)
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct model_layer l = { MODEL_SITE, NULL };
-	struct json *list, *o;
+	json_t *list, *o;
 	struct ds *ds;
 	char *path;
 	size_t i, j;
@@ -488,7 +488,7 @@ cmd_misc_ls(struct ctl *ctl, int argc, char **argv)
 		model_layer_clear(&l);
 		return ctl_usage(ctl, "ls takes one layer or path");
 	}
-	list = json_object_set(ctl_result(ctl), "entries", json_new_array());
+	list = jsonx_set(ctl_result(ctl), "entries", json_array());
 	for (i = 0; i < MODEL_NCLASSES && rc == CTL_OK; i++) {
 		const char *cls = cls_opt != NULL ? cls_opt : model_classes[i];
 
@@ -500,10 +500,10 @@ cmd_misc_ls(struct ctl *ctl, int argc, char **argv)
 			break;
 		}
 		for (j = 0; j < ds->nentries; j++) {
-			o = json_array_add(list, json_new_object());
-			json_object_set_str(o, "dataset", path);
-			json_object_set_str(o, "name", ds->entries[j].name);
-			json_object_set_int(o, "attributes",
+			o = jsonx_add(list, json_object());
+			jsonx_set_str(o, "dataset", path);
+			jsonx_set_str(o, "name", ds->entries[j].name);
+			jsonx_set_int(o, "attributes",
 			    (long long)ds->entries[j].nattrs);
 			ctl_out(ctl, "%s%s\t(%zu attribute%s)\n", path,
 			    ds->entries[j].name, ds->entries[j].nattrs,
@@ -544,7 +544,7 @@ cmd_misc_cd(struct ctl *ctl, int argc, char **argv)
 	free(ctl->cwd);
 	ctl->cwd = model_dataset(&l, cls_opt != NULL ? cls_opt : "email");
 	model_layer_clear(&l);
-	json_object_set_str(ctl_result(ctl), "cwd", ctl->cwd);
+	jsonx_set_str(ctl_result(ctl), "cwd", ctl->cwd);
 	return CTL_OK;
 }
 
@@ -553,7 +553,7 @@ cmd_misc_pwd(struct ctl *ctl, int argc, char **argv)
 {
 	if (ctl_getopt(ctl, &argc, argv, NULL) != 0)
 		return CTL_USAGE;
-	json_object_set_str(ctl_result(ctl), "cwd", ctl->cwd);
+	jsonx_set_str(ctl_result(ctl), "cwd", ctl->cwd);
 	ctl_out(ctl, "%s\n", ctl->cwd != NULL ? ctl->cwd : "(none)");
 	return CTL_OK;
 }

@@ -12,7 +12,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "registry.h"
 
@@ -68,7 +68,7 @@ cmd_org_add(struct ctl *ctl, int argc, char **argv)
 	}
 	if (r != 0)
 		return CTL_FAIL;
-	json_object_set_str(ctl_result(ctl), "org", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "org", argv[0]);
 	ctl_out(ctl, "organisation %s created (inherits from the site)\n",
 	    argv[0]);
 	return CTL_OK;
@@ -77,7 +77,7 @@ cmd_org_add(struct ctl *ctl, int argc, char **argv)
 int
 cmd_org_list(struct ctl *ctl, int argc, char **argv)
 {
-	struct json *list, *o;
+	json_t *list, *o;
 	const char *d;
 	struct ds *ds;
 	size_t i;
@@ -89,13 +89,13 @@ cmd_org_list(struct ctl *ctl, int argc, char **argv)
 	if (ctl_read_dataset(ctl, MODEL_ORG_REGISTRY, CTL_NOINHERIT, NULL,
 	    &ds) == -1)
 		return CTL_FAIL;
-	list = json_object_set(ctl_result(ctl), "orgs", json_new_array());
+	list = jsonx_set(ctl_result(ctl), "orgs", json_array());
 	for (i = 0; i < ds->nentries; i++) {
-		o = json_array_add(list, json_new_object());
-		json_object_set_str(o, "name", ds->entries[i].name);
+		o = jsonx_add(list, json_object());
+		jsonx_set_str(o, "name", ds->entries[i].name);
 		d = attr_str(&ds->entries[i], MODEL_A_ORG_DESC);
-		json_object_set_str(o, "description", d);
-		json_object_set_str(o, "created",
+		jsonx_set_str(o, "description", d);
+		jsonx_set_str(o, "created",
 		    attr_str(&ds->entries[i], MODEL_A_ORG_CREATED));
 		ctl_out(ctl, "%s%s%s\n", ds->entries[i].name,
 		    d != NULL ? "\t" : "", d != NULL ? d : "");
@@ -108,7 +108,7 @@ int
 cmd_org_show(struct ctl *ctl, int argc, char **argv)
 {
 	struct ds_entry e;
-	struct json *o, *users;
+	json_t *o, *users;
 	const char *err;
 	size_t i;
 	int r;
@@ -124,10 +124,10 @@ cmd_org_show(struct ctl *ctl, int argc, char **argv)
 	if (r == 0)
 		return ctl_error(ctl, "no organisation \"%s\"", argv[0]);
 	o = ctl_result(ctl);
-	json_object_set_str(o, "name", argv[0]);
-	json_object_set_str(o, "description", attr_str(&e, MODEL_A_ORG_DESC));
-	json_object_set_str(o, "created", attr_str(&e, MODEL_A_ORG_CREATED));
-	users = json_object_set(o, "users", json_new_array());
+	jsonx_set_str(o, "name", argv[0]);
+	jsonx_set_str(o, "description", attr_str(&e, MODEL_A_ORG_DESC));
+	jsonx_set_str(o, "created", attr_str(&e, MODEL_A_ORG_CREATED));
+	users = jsonx_set(o, "users", json_array());
 	if (registry_org_users(ctl, argv[0], users) == -1) {
 		ds_entry_clear(&e);
 		return CTL_FAIL;
@@ -142,10 +142,10 @@ cmd_org_show(struct ctl *ctl, int argc, char **argv)
 	ctl_out(ctl, "datasets:     /email/group/%s/ (and personality, "
 	    "option) -> site\n", argv[0]);
 	ctl_out(ctl, "users:       ");
-	for (i = 0; i < json_count(users); i++)
-		ctl_out(ctl, " %s", json_string(json_array_get(users, i),
-		    NULL));
-	ctl_out(ctl, "%s\n", json_count(users) == 0 ? " (none)" : "");
+	for (i = 0; i < json_array_size(users); i++)
+		ctl_out(ctl, " %s",
+		    json_string_value(json_array_get(users, i)));
+	ctl_out(ctl, "%s\n", json_array_size(users) == 0 ? " (none)" : "");
 	ds_entry_clear(&e);
 	return CTL_OK;
 }
@@ -158,7 +158,7 @@ cmd_org_del(struct ctl *ctl, int argc, char **argv)
 		{ "force", CTL_OPT_FLAG, &force },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
-	struct json *users;
+	json_t *users;
 	struct ds_store *st;
 	const char *err, *u;
 	char *ep;
@@ -175,8 +175,8 @@ cmd_org_del(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	if (r == 0)
 		return ctl_error(ctl, "no organisation \"%s\"", argv[0]);
-	users = json_object_set(ctl_result(ctl), "moved_users",
-	    json_new_array());
+	users = jsonx_set(ctl_result(ctl), "moved_users",
+	    json_array());
 	if ((n = registry_org_users(ctl, argv[0], users)) == -1)
 		return CTL_FAIL;
 	if (n > 0 && !force)
@@ -184,8 +184,8 @@ cmd_org_del(struct ctl *ctl, int argc, char **argv)
 		    "move them first or use --force (they will inherit from "
 		    "the site)", argv[0], n, n == 1 ? "" : "s");
 	st = ds_store_new();
-	for (i = 0; i < json_count(users); i++) {
-		u = json_string(json_array_get(users, i), NULL);
+	for (i = 0; i < json_array_size(users); i++) {
+		u = json_string_value(json_array_get(users, i));
 		registry_wire(st, MODEL_USER, u, MODEL_SITE, NULL);
 		ep = ds_entry_path(MODEL_USER_REGISTRY, u);
 		ds_store_set_str(st, ep, MODEL_A_USER_ORG, NULL);
@@ -201,7 +201,7 @@ cmd_org_del(struct ctl *ctl, int argc, char **argv)
 	ds_store_free(&st);
 	if (r != 0)
 		return CTL_FAIL;
-	json_object_set_str(ctl_result(ctl), "org", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "org", argv[0]);
 	ctl_out(ctl, "organisation %s deleted", argv[0]);
 	if (n > 0)
 		ctl_out(ctl, "; %d user%s now inherit%s from the site", n,

@@ -16,7 +16,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "registry.h"
 #include "validate.h"
@@ -126,7 +126,7 @@ check_entry_attr(struct ctl *ctl, const char *entry, const char *attr)
  */
 static int
 reset_below(struct ctl *ctl, struct ds_store *st, const struct target *t,
-    const char *entry, const char *attr, struct json *list)
+    const char *entry, const char *attr, json_t *list)
 {
 	const struct ds_entry *e;
 	struct model_layer *ls;
@@ -157,7 +157,7 @@ reset_below(struct ctl *ctl, struct ds_store *st, const struct target *t,
 			    &def);
 			free(ep);
 			ep = model_layer_string(&ls[i]);
-			json_array_add(list, json_new_string(ep));
+			jsonx_add(list, jsonx_str(ep));
 			free(ep);
 		}
 		ds_free(&ds);
@@ -170,16 +170,16 @@ reset_below(struct ctl *ctl, struct ds_store *st, const struct target *t,
 }
 
 static void
-print_reset(struct ctl *ctl, struct json *list)
+print_reset(struct ctl *ctl, json_t *list)
 {
 	size_t i;
 
-	if (json_count(list) == 0)
+	if (json_array_size(list) == 0)
 		return;
 	ctl_out(ctl, "overrides reset to inherit:");
-	for (i = 0; i < json_count(list); i++)
-		ctl_out(ctl, " %s", json_string(json_array_get(list, i),
-		    NULL));
+	for (i = 0; i < json_array_size(list); i++)
+		ctl_out(ctl, " %s",
+		    json_string_value(json_array_get(list, i)));
 	ctl_out(ctl, "\n");
 }
 
@@ -190,7 +190,7 @@ default_cb(const struct acap_client_resp *r, void *arg)
 	struct ctl *ctl = arg;
 	struct ds_value v;
 	struct acap_buf b = ACAP_BUF_INIT;
-	struct json *inh;
+	json_t *inh;
 	size_t i;
 
 	/* RFC 2244 §6.6.1: ENTRY entry-path (attribute value ...) */
@@ -207,9 +207,9 @@ default_cb(const struct acap_client_resp *r, void *arg)
 		    r->args[1].list[i].str, b.data);
 		inh = json_object_get(ctl_result(ctl), "inherited");
 		if (inh == NULL)
-			inh = json_object_set(ctl_result(ctl), "inherited",
-			    json_new_object());
-		json_object_set(inh, r->args[1].list[i].str,
+			inh = jsonx_set(ctl_result(ctl), "inherited",
+			    json_object());
+		jsonx_set(inh, r->args[1].list[i].str,
 		    ds_value_to_json(&v));
 		ds_value_free(&v);
 	}
@@ -233,7 +233,7 @@ store_op(struct ctl *ctl, enum op op, int argc, char **argv)
 		{ "everyone", CTL_OPT_FLAG, &everyone },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
-	struct json *res, *reset;
+	json_t *res, *reset;
 	struct ds_value v;
 	struct ds_store *st = NULL;
 	struct target t;
@@ -308,7 +308,7 @@ store_op(struct ctl *ctl, enum op op, int argc, char **argv)
 			ds_store_set(st, ep, marker, &v);
 	}
 	res = ctl_result(ctl);
-	reset = json_object_set(res, "reset_below", json_new_array());
+	reset = jsonx_set(res, "reset_below", json_array());
 	if (everyone && reset_below(ctl, st, &t, entry, attr, reset) == -1)
 		goto out;
 	r = ctl_store_cb(ctl, st, op == OP_SET ? "storing the value" :
@@ -316,12 +316,12 @@ store_op(struct ctl *ctl, enum op op, int argc, char **argv)
 	    ctl);
 	if (r != 0)
 		goto out;
-	json_object_set_str(res, "layer", t.layer_str);
-	json_object_set_str(res, "class", t.cls);
-	json_object_set_str(res, "dataset", t.dataset);
-	json_object_set_str(res, "entry", entry);
-	json_object_set_str(res, "attribute", attr);
-	json_object_set(res, "value", ds_value_to_json(&v));
+	jsonx_set_str(res, "layer", t.layer_str);
+	jsonx_set_str(res, "class", t.cls);
+	jsonx_set_str(res, "dataset", t.dataset);
+	jsonx_set_str(res, "entry", entry);
+	jsonx_set_str(res, "attribute", attr);
+	jsonx_set(res, "value", ds_value_to_json(&v));
 	if (op == OP_SET) {
 		struct acap_buf b = ACAP_BUF_INIT;
 
@@ -369,16 +369,16 @@ cmd_set_reset(struct ctl *ctl, int argc, char **argv)
 
 /* show */
 
-static struct json *
+static json_t *
 entry_json(const struct ds_entry *e)
 {
-	struct json *o = json_new_object(), *a;
+	json_t *o = json_object(), *a;
 	size_t i;
 
-	json_object_set_str(o, "name", e->name);
-	a = json_object_set(o, "attributes", json_new_object());
+	jsonx_set_str(o, "name", e->name);
+	a = jsonx_set(o, "attributes", json_object());
 	for (i = 0; i < e->nattrs; i++)
-		json_object_set(a, e->attrs[i].name,
+		jsonx_set(a, e->attrs[i].name,
 		    ds_value_to_json(&e->attrs[i].value));
 	return o;
 }
@@ -399,27 +399,27 @@ print_attr(struct ctl *ctl, const char *name, const struct ds_value *v,
 
 static int
 show_own(struct ctl *ctl, const char *cls, const char *path,
-    const char *entry, struct json *list)
+    const char *entry, json_t *list)
 {
-	struct json *d, *entries;
+	json_t *d, *entries;
 	struct ds *ds;
 	size_t i, j;
 
 	if (ctl_read_dataset(ctl, path, CTL_NOINHERIT, entry, &ds) == -1)
 		return -1;
-	d = json_array_add(list, json_new_object());
-	json_object_set_str(d, "class", cls);
-	json_object_set_str(d, "dataset", path);
-	json_object_set_bool(d, "exists", ds->exists);
-	json_object_set_str(d, "inherit", ds_inherit(ds));
-	entries = json_object_set(d, "entries", json_new_array());
+	d = jsonx_add(list, json_object());
+	jsonx_set_str(d, "class", cls);
+	jsonx_set_str(d, "dataset", path);
+	jsonx_set_bool(d, "exists", ds->exists);
+	jsonx_set_str(d, "inherit", ds_inherit(ds));
+	entries = jsonx_set(d, "entries", json_array());
 	ctl_out(ctl, "%s%s%s%s\n", path, ds_inherit(ds) != NULL ?
 	    " (inherits from " : "", ds_inherit(ds) != NULL ? ds_inherit(ds) :
 	    "", ds_inherit(ds) != NULL ? ")" : "");
 	if (!ds->exists)
 		ctl_out(ctl, "  (no such dataset)\n");
 	for (i = 0; i < ds->nentries; i++) {
-		json_array_add(entries, entry_json(&ds->entries[i]));
+		jsonx_add(entries, entry_json(&ds->entries[i]));
 		ctl_out(ctl, "  %s\n", ds->entries[i].name);
 		for (j = 0; j < ds->entries[i].nattrs; j++)
 			print_attr(ctl, ds->entries[i].attrs[j].name,
@@ -501,9 +501,9 @@ origin(const struct chain *c, const char *entry, const char *attr,
 
 static int
 show_effective(struct ctl *ctl, const char *cls, const char *path,
-    const char *entry, struct json *list)
+    const char *entry, json_t *list)
 {
-	struct json *d, *entries, *je, *attrs, *ja, *masked;
+	json_t *d, *entries, *je, *attrs, *ja, *masked;
 	const struct ds_entry *ee, *oe;
 	const struct ds_attr *a;
 	struct chain c;
@@ -517,32 +517,32 @@ show_effective(struct ctl *ctl, const char *cls, const char *path,
 		ds_free(&eff);
 		return -1;
 	}
-	d = json_array_add(list, json_new_object());
-	json_object_set_str(d, "class", cls);
-	json_object_set_str(d, "dataset", path);
-	json_object_set_bool(d, "exists", eff->exists);
-	ja = json_object_set(d, "chain", json_new_array());
+	d = jsonx_add(list, json_object());
+	jsonx_set_str(d, "class", cls);
+	jsonx_set_str(d, "dataset", path);
+	jsonx_set_bool(d, "exists", eff->exists);
+	ja = jsonx_set(d, "chain", json_array());
 	ctl_out(ctl, "%s (effective; chain:", path);
 	for (i = 0; i < c.n; i++) {
-		json_array_add(ja, json_new_string(c.layer[i]));
+		jsonx_add(ja, jsonx_str(c.layer[i]));
 		ctl_out(ctl, "%s%s", i == 0 ? " " : " -> ", c.layer[i]);
 	}
 	ctl_out(ctl, ")\n");
-	entries = json_object_set(d, "entries", json_new_array());
+	entries = jsonx_set(d, "entries", json_array());
 	for (i = 0; i < eff->nentries; i++) {
 		ee = &eff->entries[i];
-		je = json_array_add(entries, json_new_object());
-		json_object_set_str(je, "name", ee->name);
-		attrs = json_object_set(je, "attributes", json_new_object());
+		je = jsonx_add(entries, json_object());
+		jsonx_set_str(je, "name", ee->name);
+		attrs = jsonx_set(je, "attributes", json_object());
 		ctl_out(ctl, "  %s\n", ee->name);
 		for (j = 0; j < ee->nattrs; j++) {
 			from = origin(&c, ee->name, ee->attrs[j].name,
 			    &ee->attrs[j].value);
-			ja = json_object_set(attrs, ee->attrs[j].name,
-			    json_new_object());
-			json_object_set(ja, "value",
+			ja = jsonx_set(attrs, ee->attrs[j].name,
+			    json_object());
+			jsonx_set(ja, "value",
 			    ds_value_to_json(&ee->attrs[j].value));
-			json_object_set_str(ja, "from", from);
+			jsonx_set_str(ja, "from", from);
 			print_attr(ctl, ee->attrs[j].name,
 			    &ee->attrs[j].value, from != NULL ? from :
 			    "origin unknown");
@@ -558,11 +558,11 @@ show_effective(struct ctl *ctl, const char *cls, const char *path,
 				    a->value.kind == DS_NIL)
 					continue;
 				if (masked == NULL)
-					masked = json_object_set(je, "masked",
-					    json_new_object());
+					masked = jsonx_set(je, "masked",
+					    json_object());
 				if (json_object_get(masked, a->name) != NULL)
 					continue;
-				json_object_set_str(masked, a->name,
+				jsonx_set_str(masked, a->name,
 				    c.layer[k]);
 				ctl_out(ctl, "    %s: masked (NIL stored below "
 				    "%s)\n", a->name, c.layer[k]);
@@ -584,7 +584,7 @@ cmd_set_show(struct ctl *ctl, int argc, char **argv)
 		{ "effective", CTL_OPT_FLAG, &effective },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
-	struct json *list;
+	json_t *list;
 	struct target t;
 	char *path;
 	size_t i;
@@ -605,9 +605,9 @@ cmd_set_show(struct ctl *ctl, int argc, char **argv)
 		target_clear(&t);
 		return CTL_USAGE;
 	}
-	json_object_set_str(ctl_result(ctl), "layer", t.layer_str);
-	json_object_set_bool(ctl_result(ctl), "effective", effective);
-	list = json_object_set(ctl_result(ctl), "datasets", json_new_array());
+	jsonx_set_str(ctl_result(ctl), "layer", t.layer_str);
+	jsonx_set_bool(ctl_result(ctl), "effective", effective);
+	list = jsonx_set(ctl_result(ctl), "datasets", json_array());
 	for (i = 0; i < MODEL_NCLASSES && rc == CTL_OK; i++) {
 		const char *cls = t.cls != NULL ? t.cls : model_classes[i];
 
@@ -757,7 +757,7 @@ lock_op(struct ctl *ctl, bool lock, int argc, char **argv)
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct acap_buf b = ACAP_BUF_INIT;
-	struct json *res, *reset;
+	json_t *res, *reset;
 	struct ds_store *st = NULL;
 	struct ds_value acl, rv;
 	struct target t;
@@ -788,11 +788,11 @@ lock_op(struct ctl *ctl, bool lock, int argc, char **argv)
 	if (ctl_connect(ctl) == -1)
 		goto out;
 	res = ctl_result(ctl);
-	json_object_set_str(res, "layer", t.layer_str);
-	json_object_set_str(res, "dataset", t.dataset);
-	json_object_set_str(res, "entry", entry);
-	json_object_set_str(res, "attribute", attr);
-	reset = json_object_set(res, "reset_below", json_new_array());
+	jsonx_set_str(res, "layer", t.layer_str);
+	jsonx_set_str(res, "dataset", t.dataset);
+	jsonx_set_str(res, "entry", entry);
+	jsonx_set_str(res, "attribute", attr);
+	reset = jsonx_set(res, "reset_below", json_array());
 
 	/* the visible reason, inherited with the value (doc/settings.md) */
 	if (asprintf(&rattr, "%s%s", MODEL_A_LOCK_PREFIX, attr) < 0)

@@ -13,7 +13,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "registry.h"
 #include "userdb.h"
@@ -63,7 +63,7 @@ get_password(struct ctl *ctl, const struct pwopts *po, bool *random_r)
 static void
 show_random(struct ctl *ctl, const char *user, const char *pw)
 {
-	json_object_set_str(ctl_result(ctl), "password", pw);
+	jsonx_set_str(ctl_result(ctl), "password", pw);
 	ctl_out(ctl, "password for %s: %s\n", user, pw);
 }
 
@@ -170,10 +170,10 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		    argv[0], org != NULL ? "organisation " : "the site",
 		    org != NULL ? org : "");
 	}
-	json_object_set_str(ctl_result(ctl), "user", argv[0]);
-	json_object_set_str(ctl_result(ctl), "org", org);
-	json_object_set_bool(ctl_result(ctl), "registered", server);
-	json_object_set_bool(ctl_result(ctl), "account", local);
+	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "org", org);
+	jsonx_set_bool(ctl_result(ctl), "registered", server);
+	jsonx_set_bool(ctl_result(ctl), "account", local);
 	if (local) {
 		if (userdb_add(db, argv[0], pw, &err) == -1) {
 			wipe_free(pw);
@@ -218,7 +218,7 @@ cmd_user_passwd(struct ctl *ctl, int argc, char **argv)
 		wipe_free(pw);
 		return ctl_error(ctl, "%s", err);
 	}
-	json_object_set_str(ctl_result(ctl), "user", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
 	ctl_out(ctl, "password of %s changed\n", argv[0]);
 	if (random)
 		show_random(ctl, argv[0], pw);
@@ -230,11 +230,11 @@ static void
 local_list_cb(const char *user, const char *realm, void *arg)
 {
 	struct ctl *ctl = arg;
-	struct json *o, *list = json_object_get(ctl_result(ctl), "users");
+	json_t *o, *list = json_object_get(ctl_result(ctl), "users");
 
-	o = json_array_add(list, json_new_object());
-	json_object_set_str(o, "name", user);
-	json_object_set_str(o, "realm", realm);
+	o = jsonx_add(list, json_object());
+	jsonx_set_str(o, "name", user);
+	jsonx_set_str(o, "realm", realm);
 	ctl_out(ctl, "%s@%s\n", user, realm);
 }
 
@@ -249,7 +249,7 @@ cmd_user_list(struct ctl *ctl, int argc, char **argv)
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	const struct ds_attr *a;
-	struct json *list, *j;
+	json_t *list, *j;
 	struct userdb *db;
 	struct ds *ds;
 	size_t i;
@@ -258,7 +258,7 @@ cmd_user_list(struct ctl *ctl, int argc, char **argv)
 		return CTL_USAGE;
 	if (argc != 0)
 		return ctl_usage(ctl, "user list takes no arguments");
-	list = json_object_set(ctl_result(ctl), "users", json_new_array());
+	list = jsonx_set(ctl_result(ctl), "users", json_array());
 	if (local || (ctl_userdb_configured(ctl) &&
 	    !ctl_server_configured(ctl) && org == NULL)) {
 		if (ctl_userdb(ctl, &db) == -1)
@@ -275,9 +275,9 @@ cmd_user_list(struct ctl *ctl, int argc, char **argv)
 		o = a != NULL ? ds_value_str(&a->value) : NULL;
 		if (org != NULL && (o == NULL || strcmp(o, org) != 0))
 			continue;
-		j = json_array_add(list, json_new_object());
-		json_object_set_str(j, "name", ds->entries[i].name);
-		json_object_set_str(j, "org", o);
+		j = jsonx_add(list, json_object());
+		jsonx_set_str(j, "name", ds->entries[i].name);
+		jsonx_set_str(j, "org", o);
 		ctl_out(ctl, "%s\t%s\n", ds->entries[i].name,
 		    o != NULL ? o : "(site)");
 	}
@@ -289,7 +289,7 @@ int
 cmd_user_show(struct ctl *ctl, int argc, char **argv)
 {
 	const struct ds_attr *a;
-	struct json *o, *devs, *d;
+	json_t *o, *devs, *d;
 	struct ds_entry e;
 	struct userdb *db;
 	struct ds *ds;
@@ -304,13 +304,13 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 	if (check_user_name(ctl, argv[0], false) != CTL_OK)
 		return CTL_USAGE;
 	o = ctl_result(ctl);
-	json_object_set_str(o, "name", argv[0]);
+	jsonx_set_str(o, "name", argv[0]);
 	if (ctl_userdb_configured(ctl) && !ctl_server_configured(ctl)) {
 		if (ctl_userdb(ctl, &db) == -1)
 			return CTL_FAIL;
 		if ((r = userdb_exists(db, argv[0], &err)) == -1)
 			return ctl_error(ctl, "%s", err);
-		json_object_set_bool(o, "account", r == 1);
+		jsonx_set_bool(o, "account", r == 1);
 		ctl_out(ctl, "user:     %s\naccount:  %s\n", argv[0],
 		    r == 1 ? "yes" : "no");
 		return r == 1 ? CTL_OK : ctl_error(ctl, "no SASL account "
@@ -323,9 +323,9 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 		    argv[0]);
 	a = ds_entry_get(&e, MODEL_A_USER_ORG);
 	org = a != NULL ? ds_value_str(&a->value) : NULL;
-	json_object_set_str(o, "org", org);
+	jsonx_set_str(o, "org", org);
 	a = ds_entry_get(&e, MODEL_A_USER_CREATED);
-	json_object_set_str(o, "created", a != NULL ?
+	jsonx_set_str(o, "created", a != NULL ?
 	    ds_value_str(&a->value) : NULL);
 	ctl_out(ctl, "user:     %s\norg:      %s\n", argv[0],
 	    org != NULL ? org : "(none: inherits from the site)");
@@ -337,14 +337,14 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 	ds_entry_clear(&e);
 	if (registry_user_devices(ctl, argv[0], &ds) == -1)
 		return CTL_FAIL;
-	devs = json_object_set(o, "devices", json_new_array());
+	devs = jsonx_set(o, "devices", json_array());
 	ctl_out(ctl, "devices: ");
 	for (i = 0; i < ds->nentries; i++) {
-		d = json_array_add(devs, json_new_object());
-		json_object_set_str(d, "id", ds->entries[i].name);
+		d = jsonx_add(devs, json_object());
+		jsonx_set_str(d, "id", ds->entries[i].name);
 		a = ds_entry_get(&ds->entries[i], MODEL_A_DEV_NAME);
 		name = a != NULL ? ds_value_str(&a->value) : NULL;
-		json_object_set_str(d, "name", name);
+		jsonx_set_str(d, "name", name);
 		ctl_out(ctl, " %s%s%s%s", ds->entries[i].name,
 		    name != NULL ? " (" : "", name != NULL ? name : "",
 		    name != NULL ? ")" : "");
@@ -390,8 +390,8 @@ cmd_user_move(struct ctl *ctl, int argc, char **argv)
 	ds_store_free(&st);
 	if (r != 0)
 		return CTL_FAIL;
-	json_object_set_str(ctl_result(ctl), "user", argv[0]);
-	json_object_set_str(ctl_result(ctl), "org", org);
+	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "org", org);
 	ctl_out(ctl, "user %s now inherits from %s%s\n", argv[0],
 	    org != NULL ? "organisation " : "the site", org != NULL ? org :
 	    "");
@@ -407,7 +407,7 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 		{ "local-only", CTL_OPT_FLAG, &local_only },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
-	struct json *devs;
+	json_t *devs;
 	struct userdb *db;
 	struct ds_store *st;
 	struct ds *ds;
@@ -424,7 +424,7 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 	local = !keep_account && ctl_userdb_configured(ctl);
 	server = !local_only && (ctl_server_configured(ctl) ||
 	    !ctl_userdb_configured(ctl));
-	json_object_set_str(ctl_result(ctl), "user", argv[0]);
+	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
 	if (server) {
 		if ((r = registry_get(ctl, MODEL_USER_REGISTRY, argv[0],
 		    NULL)) == -1)
@@ -438,11 +438,11 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 			ds_store_free(&st);
 			return CTL_FAIL;
 		}
-		devs = json_object_set(ctl_result(ctl), "devices",
-		    json_new_array());
+		devs = jsonx_set(ctl_result(ctl), "devices",
+		    json_array());
 		for (i = 0; i < ds->nentries; i++) {
-			json_array_add(devs,
-			    json_new_string(ds->entries[i].name));
+			jsonx_add(devs,
+			    jsonx_str(ds->entries[i].name));
 			if (registry_drop_device(ctl, st, argv[0],
 			    ds->entries[i].name) == -1)
 				break;
@@ -477,6 +477,6 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 			return ctl_error(ctl, "%s", err);
 		ctl_out(ctl, "SASL account %s deleted\n", argv[0]);
 	}
-	json_object_set_bool(ctl_result(ctl), "account_deleted", local);
+	jsonx_set_bool(ctl_result(ctl), "account_deleted", local);
 	return CTL_OK;
 }

@@ -23,7 +23,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "sasl.h"
 #include "userdb.h"
@@ -54,8 +54,10 @@ command_reset(struct ctl *ctl)
 {
 	free(ctl->cmdname);
 	ctl->cmdname = NULL;
-	json_free(&ctl->result);
-	json_free(&ctl->warnings);
+	json_decref(ctl->result);
+	ctl->result = NULL;
+	json_decref(ctl->warnings);
+	ctl->warnings = NULL;
 	free(ctl->error);
 	ctl->error = NULL;
 	free(ctl->error_code);
@@ -177,8 +179,8 @@ ctl_warn(struct ctl *ctl, const char *fmt, ...)
 	va_end(ap);
 	if (ctl->json) {
 		if (ctl->warnings == NULL)
-			ctl->warnings = json_new_array();
-		json_array_add(ctl->warnings, json_new_string(msg));
+			ctl->warnings = json_array();
+		jsonx_add(ctl->warnings, jsonx_str(msg));
 	} else
 		fprintf(stderr, "acapctl: warning: %s\n", msg);
 	free(msg);
@@ -196,11 +198,11 @@ ctl_out(struct ctl *ctl, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct json *
+json_t *
 ctl_result(struct ctl *ctl)
 {
 	if (ctl->result == NULL)
-		ctl->result = json_new_object();
+		ctl->result = json_object();
 	return ctl->result;
 }
 
@@ -730,7 +732,7 @@ static void
 finish(struct ctl *ctl, int status, const struct cmds_entry *ce)
 {
 	struct acap_buf b = ACAP_BUF_INIT;
-	struct json *o;
+	json_t *o;
 
 	if (!ctl->json) {
 		if (ctl->error != NULL)
@@ -742,27 +744,27 @@ finish(struct ctl *ctl, int status, const struct cmds_entry *ce)
 		fflush(stdout);
 		return;
 	}
-	o = json_new_object();
-	json_object_set_str(o, "command", ctl->cmdname);
-	json_object_set_bool(o, "ok", status == CTL_OK);
-	json_object_set_int(o, "status", status);
+	o = json_object();
+	jsonx_set_str(o, "command", ctl->cmdname);
+	jsonx_set_bool(o, "ok", status == CTL_OK);
+	jsonx_set_int(o, "status", status);
 	if (ctl->result != NULL) {
-		json_object_set(o, "result", ctl->result);
+		jsonx_set(o, "result", ctl->result);
 		ctl->result = NULL;
 	}
 	if (ctl->error != NULL)
-		json_object_set_str(o, "error", ctl->error);
+		jsonx_set_str(o, "error", ctl->error);
 	if (ctl->error_code != NULL)
-		json_object_set_str(o, "code", ctl->error_code);
+		jsonx_set_str(o, "code", ctl->error_code);
 	if (ctl->warnings != NULL) {
-		json_object_set(o, "warnings", ctl->warnings);
+		jsonx_set(o, "warnings", ctl->warnings);
 		ctl->warnings = NULL;
 	}
-	json_write(o, &b, false);
+	jsonx_write(o, &b, false);
 	printf("%s\n", b.data);
 	fflush(stdout);
 	acap_buf_deinit(&b);
-	json_free(&o);
+	json_decref(o);
 }
 
 int

@@ -25,7 +25,7 @@
 struct acap_buf;
 struct ds;
 struct ds_store;
-struct json;
+struct json_t;
 struct userdb;
 
 struct ctl {
@@ -42,8 +42,8 @@ struct ctl {
 
 	/* the command in progress */
 	char *cmdname;
-	struct json *result;
-	struct json *warnings;
+	struct json_t *result;
+	struct json_t *warnings;
 	char *error;
 	char *error_code;
 	bool usage_error;
@@ -78,7 +78,7 @@ void ctl_warn(struct ctl *ctl, const char *fmt, ...)
 void ctl_out(struct ctl *ctl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The command's JSON result object (created on first use). */
-struct json *ctl_result(struct ctl *ctl);
+struct json_t *ctl_result(struct ctl *ctl);
 
 /*
  * Command options: "--name" flags and "--name VALUE" / "--name=VALUE",

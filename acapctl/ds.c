@@ -13,7 +13,7 @@
 #include "acap-client.h"
 #include "acap-parser.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 
 static void *
 xcalloc(size_t n, size_t size)
@@ -186,43 +186,45 @@ ds_value_from_arg(const struct acap_arg *a, struct ds_value *v)
 	return -1;
 }
 
-struct json *
+json_t *
 ds_value_to_json(const struct ds_value *v)
 {
-	struct json *j;
+	json_t *j;
 	size_t i;
 
 	switch (v->kind) {
 	case DS_NIL:
-		return json_new_null();
+		return json_null();
 	case DS_SINGLE:
-		return json_new_stringn(v->v[0], v->len[0]);
+		return jsonx_strn(v->v[0], v->len[0]);
 	case DS_MULTI:
-		j = json_new_array();
+		j = json_array();
 		for (i = 0; i < v->n; i++)
-			json_array_add(j, json_new_stringn(v->v[i],
+			jsonx_add(j, jsonx_strn(v->v[i],
 			    v->len[i]));
 		return j;
 	case DS_DEFAULT:
 		break;
 	}
-	j = json_new_object();
-	json_object_set_bool(j, "default", true);
+	j = json_object();
+	jsonx_set_bool(j, "default", true);
 	return j;
 }
 
 static int
-json_scalar(const struct json *j, char **s_r, size_t *len_r)
+scalar_from_json(const json_t *j, char **s_r, size_t *len_r)
 {
 	char buf[32];
 	const char *s;
 
-	if ((s = json_string(j, len_r)) != NULL) {
+	if ((s = json_string_value(j)) != NULL) {
+		*len_r = json_string_length(j);
 		*s_r = xstrndup(s, *len_r);
 		return 0;
 	}
-	if (json_is_int(j)) {
-		snprintf(buf, sizeof(buf), "%lld", json_int(j));
+	if (json_is_integer(j)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(j));
 		*s_r = xstrdup(buf);
 		*len_r = strlen(buf);
 		return 0;
@@ -231,34 +233,34 @@ json_scalar(const struct json *j, char **s_r, size_t *len_r)
 }
 
 int
-ds_value_from_json(const struct json *j, struct ds_value *v)
+ds_value_from_json(const json_t *j, struct ds_value *v)
 {
-	const struct json *d;
+	const json_t *d;
 	size_t i, n;
 
 	ds_value_init_nil(v);
-	switch (json_type(j)) {
+	switch (json_typeof(j)) {
 	case JSON_NULL:
 		return 0;
 	case JSON_STRING:
-	case JSON_NUMBER:
+	case JSON_INTEGER:
 		v->kind = DS_SINGLE;
 		v->n = 1;
 		v->v = xcalloc(1, sizeof(*v->v));
 		v->len = xcalloc(1, sizeof(*v->len));
-		if (json_scalar(j, &v->v[0], &v->len[0]) == -1) {
+		if (scalar_from_json(j, &v->v[0], &v->len[0]) == -1) {
 			v->n = 0;
 			ds_value_free(v);
 			return -1;
 		}
 		return 0;
 	case JSON_ARRAY:
-		n = json_count(j);
+		n = json_array_size(j);
 		v->kind = DS_MULTI;
 		v->v = xcalloc(n, sizeof(*v->v));
 		v->len = xcalloc(n, sizeof(*v->len));
 		for (i = 0; i < n; i++) {
-			if (json_scalar(json_array_get(j, i), &v->v[i],
+			if (scalar_from_json(json_array_get(j, i), &v->v[i],
 			    &v->len[i]) == -1) {
 				v->n = i;
 				ds_value_free(v);
@@ -270,12 +272,14 @@ ds_value_from_json(const struct json *j, struct ds_value *v)
 		return 0;
 	case JSON_OBJECT:
 		d = json_object_get(j, "default");
-		if (d != NULL && json_bool(d) && json_count(j) == 1) {
+		if (json_is_true(d) && json_object_size(j) == 1) {
 			ds_value_init_default(v);
 			return 0;
 		}
 		return -1;
-	case JSON_BOOL:
+	case JSON_REAL:
+	case JSON_TRUE:
+	case JSON_FALSE:
 		break;
 	}
 	return -1;

@@ -15,7 +15,7 @@
 struct acap_arg;
 struct acap_buf;
 struct acap_client;
-struct json;
+struct json_t;
 
 /* An attribute value (RFC 2244 §3.1): NIL, one string or a multi-value.
  * DEFAULT exists only in STOREs (§6.6.1 value-nildef). */
@@ -72,9 +72,9 @@ const char *ds_value_str(const struct ds_value *v);
  */
 int ds_value_from_arg(const struct acap_arg *a, struct ds_value *v);
 /* JSON: null, "string", ["a", "b"]; DEFAULT is {"default": true}. */
-struct json *ds_value_to_json(const struct ds_value *v);
+struct json_t *ds_value_to_json(const struct ds_value *v);
 /* Numbers are taken as their decimal text.  Returns 0 or -1. */
-int ds_value_from_json(const struct json *j, struct ds_value *v);
+int ds_value_from_json(const struct json_t *j, struct ds_value *v);
 /* For humans: "text" quoted as ACAP does, (list), NIL or DEFAULT. */
 void ds_value_format(const struct ds_value *v, struct acap_buf *out);
 

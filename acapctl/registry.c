@@ -10,7 +10,7 @@
 
 #include "ctl.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "model.h"
 #include "registry.h"
 
@@ -249,7 +249,7 @@ registry_delete(struct ds_store *st, const char *dataset, const char *name)
 }
 
 int
-registry_org_users(struct ctl *ctl, const char *org, struct json *list)
+registry_org_users(struct ctl *ctl, const char *org, json_t *list)
 {
 	const struct ds_attr *a;
 	const char *o;
@@ -266,7 +266,7 @@ registry_org_users(struct ctl *ctl, const char *org, struct json *list)
 		if ((org == NULL && o != NULL) || (org != NULL &&
 		    (o == NULL || strcmp(o, org) != 0)))
 			continue;
-		json_array_add(list, json_new_string(ds->entries[i].name));
+		jsonx_add(list, jsonx_str(ds->entries[i].name));
 		n++;
 	}
 	ds_free(&ds);

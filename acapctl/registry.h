@@ -69,8 +69,9 @@ int registry_clear_layer(struct ctl *ctl, struct ds_store *st, int kind,
  * Users registered in org (NULL: those directly under the site): their
  * names are appended to list (a JSON array).  Returns how many, or -1.
  */
-struct json;
-int registry_org_users(struct ctl *ctl, const char *org, struct json *list);
+struct json_t;
+int registry_org_users(struct ctl *ctl, const char *org,
+    struct json_t *list);
 
 /*
  * Add to st everything that removes device id of user: its own settings

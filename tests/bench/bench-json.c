@@ -1,26 +1,27 @@
 /*
- * bench-json.c -- minimal JSON writer: pretty-printed with two-space
- * indentation, strings escaped per RFC 8259 §7 (control characters as
- * \u00XX, '"' and '\\' escaped, other octets passed through).
+ * bench-json.c -- acap-bench's JSON output over Jansson: a stack of the
+ * open containers; members are added to the innermost one and the root
+ * is dumped on demand.  No JSON syntax is written here.
  */
 #include "autoconf.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "acap-buf.h"
+#include <jansson.h>
+
 #include "bench-json.h"
 
-#define JSON_MAX_DEPTH	32
+#define BENCH_JSON_MAX_DEPTH	32
 
 struct bench_json {
-	struct acap_buf out;
+	json_t *root;
+	json_t *stack[BENCH_JSON_MAX_DEPTH];	/* open containers */
 	unsigned int depth;
-	bool first[JSON_MAX_DEPTH];	/* no member written yet */
+	char *text;
 };
 
 struct bench_json *
@@ -30,8 +31,6 @@ bench_json_new(void)
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		abort();
-	acap_buf_init(&j->out);
-	j->first[0] = true;
 	return j;
 }
 
@@ -40,140 +39,126 @@ bench_json_free(struct bench_json **jp)
 {
 	if (*jp == NULL)
 		return;
-	acap_buf_deinit(&(*jp)->out);
+	json_decref((*jp)->root);
+	free((*jp)->text);
 	free(*jp);
 	*jp = NULL;
 }
 
+/* Add v under key to the innermost open container (or make it the root). */
 static void
-json_indent(struct bench_json *j)
+add(struct bench_json *j, const char *key, json_t *v)
 {
-	unsigned int i;
+	json_t *top;
+	int r;
 
-	acap_buf_addch(&j->out, '\n');
-	for (i = 0; i < j->depth; i++)
-		acap_buf_addstr(&j->out, "  ");
-}
-
-static void
-json_string(struct bench_json *j, const char *s)
-{
-	const unsigned char *p;
-
-	acap_buf_addch(&j->out, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			acap_buf_addch(&j->out, '\\');
-			acap_buf_addch(&j->out, (char)*p);
-		} else if (*p < 0x20)
-			acap_buf_printf(&j->out, "\\u%04x", *p);
-		else
-			acap_buf_addch(&j->out, (char)*p);
+	if (v == NULL)
+		abort();
+	if (j->depth == 0) {
+		json_decref(j->root);
+		j->root = v;
+		return;
 	}
-	acap_buf_addch(&j->out, '"');
-}
-
-/* Comma, newline, indentation and "key": before a value. */
-static void
-json_member(struct bench_json *j, const char *key)
-{
-	if (!j->first[j->depth])
-		acap_buf_addch(&j->out, ',');
-	j->first[j->depth] = false;
-	if (j->depth > 0)
-		json_indent(j);
-	if (key != NULL) {
-		json_string(j, key);
-		acap_buf_addstr(&j->out, ": ");
-	}
+	top = j->stack[j->depth - 1];
+	if (json_is_object(top))
+		r = json_object_set_new(top, key != NULL ? key : "", v);
+	else
+		r = json_array_append_new(top, v);
+	if (r == -1)
+		abort();
 }
 
 static void
-json_push(struct bench_json *j, const char *key, char c)
+push(struct bench_json *j, const char *key, json_t *c)
 {
-	json_member(j, key);
-	acap_buf_addch(&j->out, c);
-	if (j->depth + 1 < JSON_MAX_DEPTH)
-		j->depth++;
-	j->first[j->depth] = true;
+	if (j->depth >= BENCH_JSON_MAX_DEPTH)
+		abort();
+	add(j, key, c);
+	j->stack[j->depth++] = c;	/* borrowed: the parent holds it */
 }
 
 static void
-json_pop(struct bench_json *j, char c)
+pop(struct bench_json *j)
 {
-	bool empty = j->first[j->depth];
-
 	if (j->depth > 0)
 		j->depth--;
-	if (!empty)
-		json_indent(j);
-	acap_buf_addch(&j->out, c);
-	if (j->depth == 0)
-		acap_buf_addch(&j->out, '\n');
 }
 
 void
 bench_json_open(struct bench_json *j, const char *key)
 {
-	json_push(j, key, '{');
+	push(j, key, json_object());
 }
 
 void
 bench_json_close(struct bench_json *j)
 {
-	json_pop(j, '}');
+	pop(j);
 }
 
 void
 bench_json_open_array(struct bench_json *j, const char *key)
 {
-	json_push(j, key, '[');
+	push(j, key, json_array());
 }
 
 void
 bench_json_close_array(struct bench_json *j)
 {
-	json_pop(j, ']');
+	pop(j);
 }
 
 void
 bench_json_str(struct bench_json *j, const char *key, const char *s)
 {
-	json_member(j, key);
-	if (s == NULL)
-		acap_buf_addstr(&j->out, "null");
-	else
-		json_string(j, s);
+	json_t *v = s != NULL ? json_string(s) : NULL;
+
+	add(j, key, v != NULL ? v : json_null());
 }
 
 void
 bench_json_uint(struct bench_json *j, const char *key, uint64_t v)
 {
-	json_member(j, key);
-	acap_buf_printf(&j->out, "%" PRIu64, v);
+	add(j, key, v <= INT64_MAX ? json_integer((json_int_t)v) :
+	    json_real((double)v));
 }
 
 void
 bench_json_num(struct bench_json *j, const char *key, double v)
 {
-	json_member(j, key);
 	if (!isfinite(v))
-		acap_buf_addstr(&j->out, "null");
+		add(j, key, json_null());
 	else if (v == floor(v) && fabs(v) < 1e15)
-		acap_buf_printf(&j->out, "%.0f", v);
+		add(j, key, json_integer((json_int_t)v));
 	else
-		acap_buf_printf(&j->out, "%.6g", v);
+		add(j, key, json_real(v));
 }
 
 void
 bench_json_bool(struct bench_json *j, const char *key, bool v)
 {
-	json_member(j, key);
-	acap_buf_addstr(&j->out, v ? "true" : "false");
+	add(j, key, json_boolean(v));
 }
 
 const char *
-bench_json_text(const struct bench_json *j)
+bench_json_text(struct bench_json *j)
 {
-	return j->out.data != NULL ? j->out.data : "";
+	char *s;
+	size_t n;
+
+	free(j->text);
+	j->text = NULL;
+	if (j->root == NULL)
+		return "";
+	s = json_dumps(j->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+	if (s == NULL)
+		abort();
+	n = strlen(s);
+	if ((j->text = malloc(n + 2)) == NULL)
+		abort();
+	memcpy(j->text, s, n);
+	memcpy(j->text + n, "\n", 2);
+	free(s);
+	return j->text;
 }

@@ -171,7 +171,10 @@ START_TEST(json_writer)
 
 	bench_json_open(j, NULL);
 	bench_json_str(j, "s", "a\"b\\c\n");
-	bench_json_uint(j, "u", 18446744073709551615ull);
+	bench_json_str(j, "null", NULL);
+	bench_json_uint(j, "u", 9223372036854775807ull);
+	bench_json_uint(j, "big", 18446744073709551615ull);
+	bench_json_num(j, "n", 42.0);
 	bench_json_num(j, "x", 1.5);
 	bench_json_num(j, "inf", INFINITY);
 	bench_json_open_array(j, "a");
@@ -184,8 +187,11 @@ START_TEST(json_writer)
 	bench_json_close(j);
 	ck_assert_str_eq(bench_json_text(j),
 	    "{\n"
-	    "  \"s\": \"a\\\"b\\\\c\\u000a\",\n"
-	    "  \"u\": 18446744073709551615,\n"
+	    "  \"s\": \"a\\\"b\\\\c\\n\",\n"
+	    "  \"null\": null,\n"
+	    "  \"u\": 9223372036854775807,\n"
+	    "  \"big\": 1.84467e19,\n"
+	    "  \"n\": 42,\n"
 	    "  \"x\": 1.5,\n"
 	    "  \"inf\": null,\n"
 	    "  \"a\": [\n"

@@ -14,9 +14,10 @@ tests_bench_acap_bench_SOURCES = \
 	tests/bench/bench-provision.c tests/bench/bench-provision.h \
 	tests/bench/bench-server.c tests/bench/bench-server.h
 tests_bench_acap_bench_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl
-tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS)
+tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) \
+	$(JANSSON_CFLAGS)
 tests_bench_acap_bench_LDADD = acapd/libsecurity.a libacap/libacap.a \
-	$(OPENSSL_LIBS) $(SASL_LIBS) -lm
+	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) -lm
 
 tests_bench_sqlite_commit_SOURCES = tests/bench/sqlite-commit.c
 tests_bench_sqlite_commit_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
@@ -35,7 +36,8 @@ TESTS += tests/bench/check_bench
 tests_bench_check_bench_SOURCES = tests/bench/check_bench.c \
 	tests/bench/bench-client.c tests/bench/bench-hist.c \
 	tests/bench/bench-json.c tests/bench/bench-proc.c
-tests_bench_check_bench_CFLAGS = $(UNIT_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_check_bench_CFLAGS = $(UNIT_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(JANSSON_CFLAGS)
 tests_bench_check_bench_LDADD = libacap/libacap.a $(OPENSSL_LIBS) \
-	$(UNIT_LIBS) -lm
+	$(JANSSON_LIBS) $(UNIT_LIBS) -lm
 endif

@@ -50,12 +50,14 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-model.sh \
 	tests/protocol/ctl-device.sh \
 	tests/protocol/ctl-import.sh \
+	tests/protocol/ctl-import-v1.sh \
+	tests/protocol/ctl-import-bad.sh \
 	tests/protocol/ctl-lint.sh \
 	tests/protocol/ctl-watch.sh \
 	tests/protocol/ctl-lock.sh \
 	tests/protocol/ctl-shell.sh \
 	tests/protocol/ctl-export-file.sh
-EXTRA_DIST += tests/protocol/ctl-lib.sh
+EXTRA_DIST += tests/protocol/ctl-lib.sh tests/protocol/fixtures/export-v1.json
 # file safety (issue 14): state directory, admin password, database modes
 PROTOCOL_TESTS += \
 	tests/protocol/sec-statedir.sh \

@@ -25,7 +25,7 @@
 #include "acap-client.h"
 #include "acap-parser.h"
 #include "ds.h"
-#include "json.h"
+#include "jsonx.h"
 #include "lint.h"
 #include "model.h"
 #include "validate.h"
@@ -841,30 +841,30 @@ START_TEST(test_validate_url)
 }
 END_TEST
 
-/* acapctl: JSON. */
+/* acapctl: the adapters over Jansson (jsonx.h). */
 
 static char *
 roundtrip(const char *text)
 {
 	struct acap_buf b = ACAP_BUF_INIT;
-	struct json *j;
-	char err[128];
+	json_t *j;
+	char err[256];
 
-	ck_assert_msg(json_parse(text, strlen(text), &j, err, sizeof(err)) ==
-	    0, "%s: %s", text, err);
-	json_write(j, &b, false);
-	json_free(&j);
-	ck_assert_ptr_null(j);
+	j = jsonx_parse(text, strlen(text), err, sizeof(err));
+	ck_assert_msg(j != NULL, "%s: %s", text, err);
+	jsonx_write(j, &b, false);
+	json_decref(j);
 	return b.data;
 }
 
 START_TEST(test_json_roundtrip)
 {
 	static const char *const same[] = {
-		"null", "true", "false", "0", "-12", "9223372036854775807",
-		"\"\"", "\"a\\\"b\\\\c\\n\"", "[]", "{}", "[1,[2,[3]],{}]",
+		"[]", "{}", "[1,[2,[3]],{}]", "[null,true,false,0,-12]",
+		"[9223372036854775807]", "[\"\",\"a\\\"b\\\\c\\n\"]",
 		"{\"a\":1,\"b\":[true,null],\"c\":{\"d\":\"e\"}}",
-		"\"\\u0001\\u001f\"", "\"caf\xc3\xa9\"",
+		"{\"z\":1,\"a\":2,\"m\":3}",	/* key order kept */
+		"[\"caf\xc3\xa9\"]", "[\"a\\u0000b\"]",
 	};
 	size_t i;
 	char *s;
@@ -878,11 +878,8 @@ START_TEST(test_json_roundtrip)
 	ck_assert_str_eq(s, "{\"k\":[1,2]}");
 	free(s);
 	/* escapes: \u00e9 and a surrogate pair become UTF-8 */
-	s = roundtrip("\"\\u00e9\\ud83d\\ude00\\/\"");
-	ck_assert_str_eq(s, "\"\xc3\xa9\xf0\x9f\x98\x80/\"");
-	free(s);
-	s = roundtrip("1.5e3");
-	ck_assert_str_eq(s, "1500");
+	s = roundtrip("[\"\\u00e9\\ud83d\\ude00\\/\"]");
+	ck_assert_str_eq(s, "[\"\xc3\xa9\xf0\x9f\x98\x80/\"]");
 	free(s);
 }
 END_TEST
@@ -890,65 +887,90 @@ END_TEST
 START_TEST(test_json_build)
 {
 	struct acap_buf b = ACAP_BUF_INIT;
-	struct json *o, *a;
-	size_t len;
+	json_t *o, *a, *v;
 
-	o = json_new_object();
-	json_object_set_str(o, "name", "bob");
-	json_object_set_int(o, "n", -3);
-	json_object_set_bool(o, "ok", true);
-	json_object_set_str(o, "none", NULL);
-	a = json_object_set(o, "list", json_new_array());
-	json_array_add(a, json_new_stringn("a\0b", 3));
-	json_array_add(a, json_new_stringn("\xff", 1));	/* not UTF-8 */
-	json_object_set_str(o, "name", "eve");		/* replaces */
-	json_write(o, &b, false);
+	o = json_object();
+	jsonx_set_str(o, "name", "bob");
+	jsonx_set_int(o, "n", -3);
+	jsonx_set_bool(o, "ok", true);
+	jsonx_set_str(o, "none", NULL);
+	a = jsonx_set(o, "list", json_array());
+	ck_assert_ptr_eq(json_object_get(o, "list"), a);
+	jsonx_add(a, jsonx_strn("a\0b", 3));
+	jsonx_add(a, jsonx_strn("\xff", 1));		/* not UTF-8 */
+	/* valid sequences kept, a stray lead and a lone tail octet not */
+	jsonx_add(a, jsonx_strn("\xc3\xa9\xc3x\x80", 5));
+	jsonx_set_str(o, "name", "eve");		/* replaces in place */
+	jsonx_write(o, &b, false);
 	ck_assert_str_eq(b.data, "{\"name\":\"eve\",\"n\":-3,\"ok\":true,"
-	    "\"none\":null,\"list\":[\"a\\u0000b\",\"\\u00ff\"]}");
-	ck_assert_uint_eq(json_count(o), 5);
-	ck_assert_str_eq(json_object_key(o, 1), "n");
-	ck_assert_int_eq(json_int(json_object_get(o, "n")), -3);
-	ck_assert(json_bool(json_object_get(o, "ok")));
-	ck_assert_ptr_null(json_object_get(o, "missing"));
-	ck_assert_str_eq(json_string(json_array_get(a, 0), &len), "a");
-	ck_assert_uint_eq(len, 3);
+	    "\"none\":null,\"list\":[\"a\\u0000b\",\"\xc3\xbf\","
+	    "\"\xc3\xa9\xc3\x83x\xc2\x80\"]}");
+	ck_assert_uint_eq(json_object_size(o), 5);
+	v = json_array_get(a, 0);
+	ck_assert_uint_eq(json_string_length(v), 3);
+	ck_assert_int_eq(memcmp(json_string_value(v), "a\0b", 3), 0);
 	acap_buf_reset(&b);
-	json_write(o, &b, true);
-	ck_assert_ptr_nonnull(strstr(b.data, "\n  \"name\": \"eve\",\n"));
-	json_free(&o);
+	jsonx_write(o, &b, true);
+	ck_assert_str_eq(b.data, "{\n  \"name\": \"eve\",\n  \"n\": -3,\n"
+	    "  \"ok\": true,\n  \"none\": null,\n  \"list\": [\n"
+	    "    \"a\\u0000b\",\n    \"\xc3\xbf\",\n"
+	    "    \"\xc3\xa9\xc3\x83x\xc2\x80\"\n  ]\n}");
+	acap_buf_reset(&b);
+	/* any value, not only objects and arrays */
+	jsonx_write(json_object_get(o, "none"), &b, false);
+	ck_assert_str_eq(b.data, "null");
+	json_decref(o);
 	acap_buf_deinit(&b);
 }
 END_TEST
 
+static void
+parse_fails(const char *text, size_t len, const char *want)
+{
+	char err[256];
+	json_t *j;
+
+	j = jsonx_parse(text, len, err, sizeof(err));
+	ck_assert_msg(j == NULL, "accepted [%.*s]", (int)len, text);
+	ck_assert_msg(strstr(err, want) != NULL, "[%.*s]: \"%s\" lacks \"%s\"",
+	    (int)len, text, err, want);
+}
+
 START_TEST(test_json_errors)
 {
 	static const char *const bad[] = {
-		"", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "\"abc",
-		"\"\\x\"", "\"\\ud800\"", "01x", "-", "tru", "[1] 2",
-		"\"a\nb\"", "{1:2}", "1.", "1e",
+		"", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "[\"abc",
+		"[\"\\x\"]", "[\"\\ud800\"]", "[01]", "[-]", "[tru]", "[1] 2",
+		"[\"a\nb\"]", "{1:2}", "[1.]", "[1e]", "1", "\"s\"", "null",
 	};
-	struct json *j;
-	char err[128], deep[200];
-	size_t i;
+	char *deep;
+	size_t i, n;
+	char err[256];
+	json_t *j;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(json_parse(bad[i], strlen(bad[i]), &j, err,
-		    sizeof(err)) == -1, "accepted [%s]", bad[i]);
-		ck_assert_ptr_null(j);
-		ck_assert_ptr_nonnull(strstr(err, "line "));
-	}
-	ck_assert_int_eq(json_parse("[\n  1,\n  x]", 11, &j, err, sizeof(err)),
-	    -1);
-	ck_assert_ptr_nonnull(strstr(err, "line 3 column 3"));
-	/* nesting: 64 levels parse, 65 do not */
-	memset(deep, '[', 64);
-	memset(deep + 64, ']', 64);
-	ck_assert_int_eq(json_parse(deep, 128, &j, err, sizeof(err)), 0);
-	json_free(&j);
-	memset(deep, '[', 65);
-	memset(deep + 65, ']', 65);
-	ck_assert_int_eq(json_parse(deep, 130, &j, err, sizeof(err)), -1);
-	ck_assert_ptr_nonnull(strstr(err, "deeply"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		parse_fails(bad[i], strlen(bad[i]), "line ");
+	parse_fails("[\n  1,\n  x]", 11, "line 3 column 3");
+	/* the rules import relies on */
+	parse_fails("{\"a\": 1,\n \"a\": 2}", 17, "line 2 column");
+	parse_fails("{\"a\": 1, \"a\": 2}", 16, "duplicate object key");
+	parse_fails("[\"\xff\"]", 5, "line 1 column");
+	parse_fails("[\"\xc3\"]", 5, "line 1 column");
+	parse_fails("[\"\xed\xa0\x80\"]", 7, "line 1 column"); /* surrogate */
+	parse_fails("{\"a\\u0000b\": 1}", 15, "NUL");
+	/* JSON_PARSER_MAX_DEPTH (2048) levels parse, one more does not */
+	n = JSON_PARSER_MAX_DEPTH;
+	deep = malloc(2 * n + 2);
+	ck_assert_ptr_nonnull(deep);
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	j = jsonx_parse(deep, 2 * n, err, sizeof(err));
+	ck_assert_msg(j != NULL, "%s", err);
+	json_decref(j);
+	memset(deep, '[', n + 1);
+	memset(deep + n + 1, ']', n + 1);
+	parse_fails(deep, 2 * n + 2, "maximum parsing depth reached");
+	free(deep);
 }
 END_TEST
 
@@ -1046,35 +1068,51 @@ END_TEST
 START_TEST(test_ds_value_json)
 {
 	struct ds_value a, b;
-	struct json *j;
-	char err[64];
+	json_t *j;
+	char err[256];
 
-	ck_assert_int_eq(json_parse("[\"x\", 5]", 8, &j, err, sizeof(err)), 0);
+	j = jsonx_parse("[\"x\", 5]", 8, err, sizeof(err));
+	ck_assert_ptr_nonnull(j);
 	ck_assert_int_eq(ds_value_from_json(j, &a), 0);
-	json_free(&j);
+	json_decref(j);
 	ck_assert_int_eq(a.kind, DS_MULTI);
 	ck_assert_str_eq(a.v[1], "5");
 	j = ds_value_to_json(&a);
 	ck_assert_int_eq(ds_value_from_json(j, &b), 0);
 	ck_assert(ds_value_equal(&a, &b));
-	json_free(&j);
+	json_decref(j);
 	ds_value_free(&b);
 	ds_value_init_str(&b, "x");
 	ck_assert(!ds_value_equal(&a, &b));
 	ds_value_free(&a);
 	ds_value_free(&b);
-	ck_assert_int_eq(json_parse("{\"default\":true}", 16, &j, err,
-	    sizeof(err)), 0);
+	j = jsonx_parse("{\"default\":true}", 16, err, sizeof(err));
 	ck_assert_int_eq(ds_value_from_json(j, &a), 0);
 	ck_assert_int_eq(a.kind, DS_DEFAULT);
-	json_free(&j);
-	ck_assert_int_eq(json_parse("[[\"nested\"]]", 12, &j, err,
-	    sizeof(err)), 0);
+	json_decref(j);
+	j = jsonx_parse("{\"default\":false}", 17, err, sizeof(err));
 	ck_assert_int_eq(ds_value_from_json(j, &a), -1);
-	json_free(&j);
-	ck_assert_int_eq(json_parse("true", 4, &j, err, sizeof(err)), 0);
+	json_decref(j);
+	j = jsonx_parse("[[\"nested\"]]", 12, err, sizeof(err));
 	ck_assert_int_eq(ds_value_from_json(j, &a), -1);
-	json_free(&j);
+	json_decref(j);
+	/* a number that is not an integer */
+	j = jsonx_parse("[1.5]", 5, err, sizeof(err));
+	ck_assert_int_eq(ds_value_from_json(j, &a), -1);
+	json_decref(j);
+	ck_assert_int_eq(ds_value_from_json(json_true(), &a), -1);
+	ck_assert_int_eq(ds_value_from_json(json_null(), &a), 0);
+	ck_assert_int_eq(a.kind, DS_NIL);
+	/* NUL inside a value survives both ways */
+	j = jsonx_parse("[\"a\\u0000b\"]", 12, err, sizeof(err));
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(ds_value_from_json(j, &a), 0);
+	json_decref(j);
+	ck_assert_uint_eq(a.len[0], 3);
+	j = ds_value_to_json(&a);
+	ck_assert_uint_eq(json_string_length(json_array_get(j, 0)), 3);
+	json_decref(j);
+	ds_value_free(&a);
 }
 END_TEST
 
