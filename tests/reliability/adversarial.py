@@ -43,6 +43,10 @@
 #   ADV_CONTINUE  1: after a violation (and its shrinking) restart from a
 #                 fresh state and go on, to list every kind of violation
 #   ADV_TIME_LIMIT  seconds the whole run may take (default 1500)
+#   ADV_INVARIANTS  comma list of the invariants to check (default all),
+#                 e.g. "locked,registries" to look past the leaks
+#   ADV_REPLAY    FILE: replay alice's commands from FILE (the shrinker's
+#                 "C: ..." lines) with every check, instead of a random run
 #   ADV_VERBOSE   1: print every operation and its answer
 #   REL_KEEP      keep the instance directory
 
@@ -73,6 +77,12 @@ def env_int(name, default):
 
 CMD_TIMEOUT = float(os.environ.get("ADV_CMD_TIMEOUT") or 3)
 VERBOSE = os.environ.get("ADV_VERBOSE") == "1"
+# The invariants (see the header); ADV_INVARIANTS=locked,registries
+# checks only those (bounded and alive are always checked).
+ALL_INVARIANTS = ("locked", "secrets", "registries", "bounded", "alive")
+INVARIANTS = set((os.environ.get("ADV_INVARIANTS") or
+                  ",".join(ALL_INVARIANTS)).split(",")) | {"bounded",
+                                                           "alive"}
 
 
 # ---- The provisioned model ----------------------------------------------
@@ -349,8 +359,9 @@ class Generator:
         ds = ds or self.dataset()
         entry = self.entry() if entry is None else entry
         n = self.rng.choice([1, 1, 1, 2, 3])
-        body = pairs or " ".join("%s %s" % (quote(self.attr()), self.value())
-                                 for _ in range(n))
+        attrs = self.rng.sample(sorted(set(ATTRS)), n)
+        body = pairs or " ".join("%s %s" % (quote(a), self.value())
+                                 for a in attrs)
         return "(%s%s %s)" % (quote(ds + entry), self.modifiers(), body)
 
     # -- operations
@@ -538,8 +549,9 @@ class Generator:
         return getattr(self, name)()
 
 
-# Commands that cannot change anything stored (for the shrinker's first
-# try, and for skipping the checks of stored state after them).
+# Commands that cannot change anything stored (the shrinker tries
+# without them first).  The checks still run after them: they are cheap
+# (about 0.2 ms a step) and a read that changes something is a bug too.
 READ_ONLY = re.compile(r"^(SEARCH|MYRIGHTS|LISTRIGHTS|DELETEDSINCE|"
                        r"GETQUOTA|LANG|NOOP|UPDATECONTEXT|FREECONTEXT)\b")
 
@@ -641,6 +653,9 @@ class World:
         self.model = Model(seed)
         self.inst = acaprel.Instance(NAME, config={
             "admins": ADMIN, "log_level": "warning",
+            # alice may send anything; BAD answers must not end her
+            # session (default 20), nor the context limit her contexts
+            "max_bad_commands": "1000000",
             "statedir": None})
         self.template = os.path.join(self.inst.dir, "template")
         self.state = os.path.join(self.inst.dir, "state")
@@ -650,6 +665,8 @@ class World:
         os.mkdir(self.state)
         self.alice = self.admin = None
         self.resets = 0
+        self.reconnects = 0
+        self.last_ok = False
 
     def provision(self):
         for u in (ADMIN, ALICE, BOB):
@@ -705,7 +722,11 @@ class World:
         for (cls, entry, attr, at), below in self.model.chains().items():
             for ds in below:
                 per.setdefault((ds, entry), []).append(attr)
-        return sorted(per.items())
+        # organisation layers first, then users, then devices: the first
+        # mismatch reported is the layer nearest the lock
+        rank = {"group": 0, "user": 1, "host": 2}
+        return sorted(per.items(), key=lambda kv: (
+            rank[kv[0][0].split("/")[2]], kv[0]))
 
     def snapshot(self):
         """Record the locking layers' values and the registries, and
@@ -776,15 +797,32 @@ class World:
 
     def step(self, cmd, only=None):
         """Run one operation of alice and check the invariants after it
-        (only: the kind the shrinker is after, or None for all)."""
+        (only: the kind the shrinker is after, or None for all those of
+        ADV_INVARIANTS)."""
+        if only is None and INVARIANTS != set(ALL_INVARIANTS):
+            for kind in ALL_INVARIANTS:
+                if kind in INVARIANTS:
+                    self.step_checks(cmd, kind)
+                    return
+        self.step_checks(cmd, only)
+
+    def step_checks(self, cmd, only):
         t = time.monotonic()
         (lines, final), = self.alice.run([cmd], CMD_TIMEOUT)
         took = time.monotonic() - t
+        self.last_ok = final is not None and acaprel.is_ok(final)
         if VERBOSE:
             log(NAME, "C: %s\n  %s" % (cmd, "\n  ".join(
                 repr(x) for x in lines + [final])))
-        if only in (None, "secrets"):
+        if only in (None, "secrets") and "secrets" in INVARIANTS:
             self.check_secrets(lines + ([final] if final else []))
+        if final is None and self.alice.c.eof and self.inst.alive():
+            # the server ended alice's session (BYE): not a violation;
+            # she logs in again, as a client would
+            self.alice.close()
+            self.alice = Session(self.inst.port, ALICE)
+            self.reconnects += 1
+            return
         if final is None:
             if not self.inst.alive():
                 raise Violation("alive", "dead", "acapd died (status %s)"
@@ -797,11 +835,9 @@ class World:
         if not self.inst.alive():
             raise Violation("alive", "dead", "acapd died (status %s)"
                             % self.inst.proc.returncode)
-        if READ_ONLY.match(cmd) and only is None:
-            return          # nothing stored can have changed: done
-        if only in (None, "locked"):
+        if only in (None, "locked") and "locked" in INVARIANTS:
             self.check_locked()
-        if only in (None, "registries"):
+        if only in (None, "registries") and "registries" in INVARIANTS:
             self.check_registries()
 
 
@@ -862,14 +898,20 @@ class Shrinker:
                 n = min(len(ops), 2 * n)
         return ops
 
-    def shrink(self, ops):
+    def shrink(self, ops, oks):
+        """ops: the operations since the fresh state; oks: whether each
+        was answered OK (refused ones should have changed nothing)."""
         last = ops[-1:]
         if self.reproduces(last):
             return last
-        # everything that stores, plus the last operation
-        writes = [o for o in ops[:-1] if not READ_ONLY.match(o)] + last
-        if len(writes) < len(ops) and self.reproduces(writes):
-            ops = writes
+        # the operations that succeeded and stored, plus the last one
+        for keep in (lambda o, ok: ok and not READ_ONLY.match(o),
+                     lambda o, ok: ok,
+                     lambda o, ok: not READ_ONLY.match(o)):
+            cand = [o for o, ok in zip(ops[:-1], oks) if keep(o, ok)] + last
+            if len(cand) < len(ops) and self.reproduces(cand):
+                ops = cand
+                break
         # the shortest suffix that reproduces (binary search)
         lo, hi = 0, len(ops) - 1    # ops[lo:] reproduces
         while hi - lo > 1 and time.monotonic() < self.deadline:
@@ -881,12 +923,19 @@ class Shrinker:
         ops = ops[lo:]
         if self.reproduces(ops[1:]):
             ops = ops[1:]
-        return self.ddmin(ops)
+        ops = self.ddmin(ops)
+        # last, one operation at a time (ddmin may stop at its budget)
+        i = len(ops) - 2
+        while i >= 0 and time.monotonic() < self.deadline:
+            if self.reproduces(ops[:i] + ops[i + 1:]):
+                ops = ops[:i] + ops[i + 1:]
+            i -= 1
+        return ops
 
 
 # ---- The run --------------------------------------------------------------
 
-def report(world, seed, step, v, ops):
+def report(world, seed, step, v, ops, oks):
     log(NAME, "VIOLATION seed=%s step=%d invariant=%s" % (seed, step,
                                                          v.kind))
     log(NAME, "  %s" % v.detail)
@@ -895,7 +944,7 @@ def report(world, seed, step, v, ops):
         return
     t = time.monotonic()
     sh = Shrinker(world, v, env_int("ADV_SHRINK_BUDGET", 240))
-    best = sh.shrink(ops)
+    best = sh.shrink(ops, oks)
     confirmed = sh.reproduces(best)
     log(NAME, "  shrunk %d -> %d operations in %d replays, %.1f s%s:" % (
         len(ops), len(best), sh.tries, time.monotonic() - t,
@@ -903,6 +952,27 @@ def report(world, seed, step, v, ops):
     log(NAME, "  # as alice (an ordinary user of organisation evil):")
     for i, op in enumerate(best):
         log(NAME, "  C: s%d %s" % (i + 1, op))
+
+
+def replay_file(world, path):
+    """ADV_REPLAY=FILE: run alice's commands from FILE (one a line, as
+    printed by the shrinker: "C: TAG COMMAND", or bare commands) with
+    every check, and report the first violation."""
+    with open(path) as fp:
+        cmds = [re.sub(r"^C: \S+ ", "", ln.strip()) for ln in fp
+                if ln.strip() and not ln.startswith("#")]
+    for i, cmd in enumerate(cmds, 1):
+        t = time.monotonic()
+        try:
+            world.step(cmd)
+        except Violation as v:
+            log(NAME, "VIOLATION at line %d (%s): %s" % (i, v.kind,
+                                                        v.detail))
+            return 1
+        log(NAME, "%d ok (%.3f s): %s" % (i, time.monotonic() - t,
+                                          cmd[:120]))
+    log(NAME, "replayed %d commands: no violation" % len(cmds))
+    return 0
 
 
 def body():
@@ -924,8 +994,11 @@ def body():
             "values, %d registries" % (
                 time.monotonic() - t0, len(world.model.needles()),
                 sum(len(a) for _, a in world.queries), len(REGISTRIES)))
+        replay = os.environ.get("ADV_REPLAY")
+        if replay:
+            return replay_file(world, replay)
         gen = Generator(seed)
-        ops = []            # since the last fresh state
+        ops, oks = [], []   # since the last fresh state
         checks = 0
         t1 = time.monotonic()
         for step in range(1, nops + 1):
@@ -936,24 +1009,30 @@ def body():
             ops.append(op)
             try:
                 world.step(op)
+                oks.append(world.last_ok)
                 checks += 1
             except Violation as v:
                 violations.append((step, v))
-                report(world, seed, step, v, ops)
+                report(world, seed, step, v, ops, oks)
                 if not keep_going:
                     break
                 world.reset()
-                ops = []
+                ops, oks = [], []
         elapsed = time.monotonic() - t1
         log(NAME, "%d operations, %d checked steps, %d violations, %.1f s "
-            "(%.0f ops/s), seed %s" % (step, checks, len(violations),
-                                       elapsed, step / max(elapsed, 1e-9),
-                                       seed))
+            "(%.0f ops/s), %d re-logins, seed %s" % (
+                step, checks, len(violations), elapsed,
+                step / max(elapsed, 1e-9), world.reconnects, seed))
         if violations:
-            log(NAME, "violations (seed %s):" % seed)
+            # one line per distinct violation: how often, first step
+            seen = {}
             for step, v in violations:
-                log(NAME, "  step %d %s [%s]: %s" % (step, v.kind, v.key,
-                                                     v.detail[:200]))
+                seen.setdefault((v.kind, v.key), []).append(step)
+            log(NAME, "%d distinct violations (seed %s):" % (len(seen),
+                                                              seed))
+            for (kind, key), steps in sorted(seen.items()):
+                log(NAME, "  %-10s %-55s x%d, first at step %d" % (
+                    kind, key, len(steps), steps[0]))
             return 1
         return 0
     except Failure:
