@@ -24,6 +24,9 @@
 #   registries /vendor.acapd.{user,org,device}/site/ and both users'
 #              device registries (values, group membership, dataset
 #              ACLs: SEARCH RETURN ("*")) are byte-for-byte unchanged
+#   walls      so is every other dataset alice may not write: the site,
+#              both organisations, bob's user, device and private
+#              datasets (the tenant wall holds for writes too)
 #   bounded    every command of alice completes within ADV_CMD_TIMEOUT
 #              seconds, and so does every check
 #   alive      acapd is still running
@@ -36,7 +39,8 @@
 # Environment:
 #   ADV_SEED      seed (default 14); "random" picks one and prints it
 #   ADV_OPS       operations (default 10000)
-#   ADV_CMD_TIMEOUT  seconds one command may take (default 3)
+#   ADV_CMD_TIMEOUT  seconds one command may take (default 5; a normal
+#                 one takes milliseconds)
 #   ADV_SHRINK    0 skips the shrinking
 #   ADV_SHRINK_BUDGET  seconds the shrinking of one violation may take
 #                 (default 240)
@@ -75,11 +79,12 @@ def env_int(name, default):
     return int(v) if v not in (None, "") else default
 
 
-CMD_TIMEOUT = float(os.environ.get("ADV_CMD_TIMEOUT") or 3)
+CMD_TIMEOUT = float(os.environ.get("ADV_CMD_TIMEOUT") or 5)
 VERBOSE = os.environ.get("ADV_VERBOSE") == "1"
 # The invariants (see the header); ADV_INVARIANTS=locked,registries
 # checks only those (bounded and alive are always checked).
-ALL_INVARIANTS = ("locked", "secrets", "registries", "bounded", "alive")
+ALL_INVARIANTS = ("locked", "secrets", "registries", "walls", "bounded",
+                  "alive")
 INVARIANTS = set((os.environ.get("ADV_INVARIANTS") or
                   ",".join(ALL_INVARIANTS)).split(",")) | {"bounded",
                                                            "alive"}
@@ -201,10 +206,20 @@ class Model:
         return out
 
 
-# Registries compared byte for byte (admin SEARCH RETURN ("*")).
-REGISTRIES = ("/vendor.acapd.user/site/", "/vendor.acapd.org/site/",
-              "/vendor.acapd.device/site/", "/vendor.acapd.device/user/alice/",
-              "/vendor.acapd.device/user/bob/")
+# Datasets compared byte for byte before and after every step (admin
+# SEARCH NOINHERIT RETURN ("*"), MODTIME lines left out), by invariant.
+# alice's own device registry is read-only to her too: the device index
+# and her record are the administrator's.
+SNAPSHOTS = {
+    "registries": ["/vendor.acapd.user/site/", "/vendor.acapd.org/site/",
+                   "/vendor.acapd.device/site/",
+                   "/vendor.acapd.device/user/alice/",
+                   "/vendor.acapd.device/user/bob/"],
+    "walls": ["/%s/%s/" % (c, o) for c in CLASSES
+              for o in ("site", "group/acme", "group/evil", "user/bob",
+                        "host/bobphone")] +
+             ["/email/user/bob/private/", "/addressbook/user/bob/"],
+}
 
 
 # ---- Alice's operations ---------------------------------------------------
@@ -666,6 +681,7 @@ class World:
         self.alice = self.admin = None
         self.resets = 0
         self.reconnects = 0
+        self.slowest = (0.0, "")        # alice's slowest command
         self.last_ok = False
 
     def provision(self):
@@ -743,9 +759,8 @@ class World:
                                                        lines))
             m.expected[(at, attr)] = ents[0][3]
         self.queries = self.locked_queries()
-        self.registry_cmds = ['SEARCH %s NOINHERIT RETURN ("*") ALL'
-                              % quote(r) for r in REGISTRIES]
-        self.registries = self.read_registries()
+        self.snapshots = {k: self.read_datasets(v)
+                          for k, v in SNAPSHOTS.items()}
         self.check_locked()             # the model holds at the start
 
     def expected_for(self, ds, attr):
@@ -772,20 +787,24 @@ class World:
                         "effective %s of %s%s is %r, locked at %s as %r"
                         % (attr, ds, entry, val, at, want))
 
-    def read_registries(self):
-        res = self.admin_run(self.registry_cmds)
+    def read_datasets(self, datasets):
+        """Each dataset's own entries, all attributes, as the server
+        sends them (without the tag and the MODTIME line)."""
+        res = self.admin_run(['SEARCH %s NOINHERIT RETURN ("*") ALL'
+                              % quote(d) for d in datasets])
         return [[ln.split(b" ", 1)[1] for ln in lines
                  if not ln.split(b" ", 2)[1:2] == [b"MODTIME"]] + [
                      final.split(b" ", 1)[1]] for lines, final in res]
 
-    def check_registries(self):
-        now = self.read_registries()
-        for reg, before, after in zip(REGISTRIES, self.registries, now):
+    def check_unchanged(self, kind):
+        now = self.read_datasets(SNAPSHOTS[kind])
+        for ds, before, after in zip(SNAPSHOTS[kind], self.snapshots[kind],
+                                     now):
             if before != after:
                 gone = [x for x in before if x not in after]
                 new = [x for x in after if x not in before]
-                raise Violation("registries", reg,
-                                "%s changed: -%r +%r" % (reg, gone, new))
+                raise Violation(kind, ds, "%s changed: -%r +%r" % (
+                    ds, gone, new))
 
     def check_secrets(self, lines):
         for ln in lines:
@@ -810,6 +829,7 @@ class World:
         t = time.monotonic()
         (lines, final), = self.alice.run([cmd], CMD_TIMEOUT)
         took = time.monotonic() - t
+        self.slowest = max(self.slowest, (took, cmd))
         self.last_ok = final is not None and acaprel.is_ok(final)
         if VERBOSE:
             log(NAME, "C: %s\n  %s" % (cmd, "\n  ".join(
@@ -837,8 +857,9 @@ class World:
                             % self.inst.proc.returncode)
         if only in (None, "locked") and "locked" in INVARIANTS:
             self.check_locked()
-        if only in (None, "registries") and "registries" in INVARIANTS:
-            self.check_registries()
+        for kind in SNAPSHOTS:
+            if only in (None, kind) and kind in INVARIANTS:
+                self.check_unchanged(kind)
 
 
 # ---- Shrinking --------------------------------------------------------------
@@ -935,12 +956,12 @@ class Shrinker:
 
 # ---- The run --------------------------------------------------------------
 
-def report(world, seed, step, v, ops, oks):
-    log(NAME, "VIOLATION seed=%s step=%d invariant=%s" % (seed, step,
-                                                         v.kind))
+def report(world, seed, step, v, ops, oks, shrink=True):
+    log(NAME, "VIOLATION seed=%s step=%d invariant=%s [%s]" % (
+        seed, step, v.kind, v.key))
     log(NAME, "  %s" % v.detail)
     log(NAME, "  reproduce: ADV_SEED=%s ADV_OPS=%d" % (seed, step))
-    if os.environ.get("ADV_SHRINK", "1") == "0":
+    if os.environ.get("ADV_SHRINK", "1") == "0" or not shrink:
         return
     t = time.monotonic()
     sh = Shrinker(world, v, env_int("ADV_SHRINK_BUDGET", 240))
@@ -991,9 +1012,10 @@ def body():
     try:
         world.provision()
         log(NAME, "provisioned in %.1f s: %d secrets, %d locked layer "
-            "values, %d registries" % (
+            "values, %d datasets that must not change" % (
                 time.monotonic() - t0, len(world.model.needles()),
-                sum(len(a) for _, a in world.queries), len(REGISTRIES)))
+                sum(len(a) for _, a in world.queries),
+                sum(len(v) for v in SNAPSHOTS.values())))
         replay = os.environ.get("ADV_REPLAY")
         if replay:
             return replay_file(world, replay)
@@ -1012,8 +1034,11 @@ def body():
                 oks.append(world.last_ok)
                 checks += 1
             except Violation as v:
+                # with ADV_CONTINUE, each distinct violation is shrunk once
+                first = all((v.kind, v.key) != (x.kind, x.key)
+                            for _, x in violations)
                 violations.append((step, v))
-                report(world, seed, step, v, ops, oks)
+                report(world, seed, step, v, ops, oks, shrink=first)
                 if not keep_going:
                     break
                 world.reset()
@@ -1023,6 +1048,8 @@ def body():
             "(%.0f ops/s), %d re-logins, seed %s" % (
                 step, checks, len(violations), elapsed,
                 step / max(elapsed, 1e-9), world.reconnects, seed))
+        log(NAME, "slowest command of alice: %.3f s: %s" % (
+            world.slowest[0], world.slowest[1][:160]))
         if violations:
             # one line per distinct violation: how often, first step
             seen = {}
