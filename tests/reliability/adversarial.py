@@ -281,6 +281,12 @@ class Generator:
         ("getquota", 2),
         ("lang", 1),
         ("noop", 1),
+        # Short plans: a few related commands sent on consecutive steps
+        # (each still one operation for the shrinker), so that the
+        # multi-step tricks come up in every run, not once in a million.
+        ("plan_detour", 2),         # inherit elsewhere, store, point back
+        ("plan_rename", 2),         # rename, change, rename back
+        ("plan_selfinherit", 1),    # subdatasets inheriting their parent
     ]
 
     def __init__(self, seed):
@@ -290,6 +296,7 @@ class Generator:
         self.focus_ds = "/email/~/"
         self.focus_entry = "mail"
         self.n = 0
+        self.plan = []          # commands still to send of a plan
 
     # -- pools
     def cls(self):
@@ -558,10 +565,52 @@ class Generator:
     def noop(self):
         return "NOOP"
 
+    # -- plans (return the list of commands)
+    def own_layer(self):
+        return self.rng.choice(["/%s/~/", "/%s/user/alice/",
+                                "/%s/host/alicephone/"]) % self.cls()
+
+    def plan_detour(self):
+        r = self.rng
+        ds = self.own_layer()
+        away = r.choice(["NIL", quote(self.path_anywhere()), quote(ds)])
+        back = r.choice(["DEFAULT", quote(self.path_anywhere())] +
+                        [quote(p % ds.split("/")[1]) for p in
+                         ("/%s/group/evil/", "/%s/user/alice/")])
+        return ["STORE (%s \"dataset.inherit\" %s)" % (quote(ds), away),
+                "STORE " + self.store_entry(ds, r.choice(["mail", "corp"])),
+                "STORE (%s \"dataset.inherit\" %s)" % (quote(ds), back)]
+
+    def plan_rename(self):
+        r = self.rng
+        ds = self.own_layer()
+        a, b = r.choice([("mail", "mail2"), ("mail", "corp"),
+                         ("mail2", "mail")])
+        return ["STORE " + self.store_entry(ds, a),
+                "STORE (%s \"entry\" %s)" % (quote(ds + a), quote(b)),
+                "STORE " + self.store_entry(ds, b),
+                "STORE (%s \"entry\" %s)" % (quote(ds + b), quote(a))]
+
+    def plan_selfinherit(self):
+        r = self.rng
+        top = self.own_layer()
+        out = []
+        for sub in r.sample(["sub", "deeper", "mail"], r.choice([1, 2, 2])):
+            out += ["STORE (%s \"dataset.inherit\" %s)" % (
+                        quote(top + sub + "/"), quote(top)),
+                    "STORE (%s \"subdataset\" (\"value\" (\".\")))" % quote(
+                        top + sub)]
+        out.append("SEARCH %s DEPTH %d RETURN (\"entry\") ALL" % (
+            quote(top), r.choice([0, 0, 4, 12])))
+        return out
+
     def next(self):
         self.n += 1
-        name = self.rng.choices(self.names, self.weights)[0]
-        return getattr(self, name)()
+        if not self.plan:
+            name = self.rng.choices(self.names, self.weights)[0]
+            op = getattr(self, name)()
+            self.plan = op if isinstance(op, list) else [op]
+        return self.plan.pop(0)
 
 
 # Commands that cannot change anything stored (the shrinker tries
@@ -682,6 +731,7 @@ class World:
         self.resets = 0
         self.reconnects = 0
         self.slowest = (0.0, "")        # alice's slowest command
+        self.shrink_time = 0.0
         self.last_ok = False
 
     def provision(self):
@@ -965,6 +1015,14 @@ def report(world, seed, step, v, ops, oks, shrink=True):
         return
     t = time.monotonic()
     sh = Shrinker(world, v, env_int("ADV_SHRINK_BUDGET", 240))
+    try:
+        shrink_and_print(sh, ops, oks)
+    finally:
+        world.shrink_time += time.monotonic() - t
+
+
+def shrink_and_print(sh, ops, oks):
+    t = time.monotonic()
     best = sh.shrink(ops, oks)
     confirmed = sh.reproduces(best)
     log(NAME, "  shrunk %d -> %d operations in %d replays, %.1f s%s:" % (
@@ -1043,11 +1101,12 @@ def body():
                     break
                 world.reset()
                 ops, oks = [], []
-        elapsed = time.monotonic() - t1
+        elapsed = time.monotonic() - t1 - world.shrink_time
         log(NAME, "%d operations, %d checked steps, %d violations, %.1f s "
-            "(%.0f ops/s), %d re-logins, seed %s" % (
+            "(%.0f ops/s; shrinking %.1f s more), %d re-logins, seed %s" % (
                 step, checks, len(violations), elapsed,
-                step / max(elapsed, 1e-9), world.reconnects, seed))
+                step / max(elapsed, 1e-9), world.shrink_time,
+                world.reconnects, seed))
         log(NAME, "slowest command of alice: %.3f s: %s" % (
             world.slowest[0], world.slowest[1][:160]))
         if violations:
