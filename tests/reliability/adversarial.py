@@ -1007,11 +1007,15 @@ class Shrinker:
 # ---- The run --------------------------------------------------------------
 
 def report(world, seed, step, v, ops, oks, shrink=True):
+    if not shrink:
+        log(NAME, "violation at step %d: %s [%s] again" % (step, v.kind,
+                                                           v.key))
+        return
     log(NAME, "VIOLATION seed=%s step=%d invariant=%s [%s]" % (
         seed, step, v.kind, v.key))
     log(NAME, "  %s" % v.detail)
     log(NAME, "  reproduce: ADV_SEED=%s ADV_OPS=%d" % (seed, step))
-    if os.environ.get("ADV_SHRINK", "1") == "0" or not shrink:
+    if os.environ.get("ADV_SHRINK", "1") == "0":
         return
     t = time.monotonic()
     sh = Shrinker(world, v, env_int("ADV_SHRINK_BUDGET", 240))
