@@ -60,6 +60,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -379,13 +380,18 @@ class Generator:
                 ["00000101000000", "29991231235959", "20000101000000"]))
         return "".join(" " + m for m in mods)
 
-    def store_entry(self, ds=None, entry=None, pairs=None):
+    def store_entry(self, ds=None, entry=None):
+        """One entry of a STORE: 1 to 3 distinct attributes (the same one
+        twice is BAD), each with a value, NIL, DEFAULT or a multi-value."""
         ds = ds or self.dataset()
         entry = self.entry() if entry is None else entry
         n = self.rng.choice([1, 1, 1, 2, 3])
-        attrs = self.rng.sample(sorted(set(ATTRS)), n)
-        body = pairs or " ".join("%s %s" % (quote(a), self.value())
-                                 for a in attrs)
+        attrs = []
+        while len(attrs) < n:
+            a = self.attr()
+            if a not in attrs:
+                attrs.append(a)
+        body = " ".join("%s %s" % (quote(a), self.value()) for a in attrs)
         return "(%s%s %s)" % (quote(ds + entry), self.modifiers(), body)
 
     # -- operations
@@ -1157,4 +1163,7 @@ def body():
 
 
 if __name__ == "__main__":
+    # a SIGTERM (a test driver's timeout) still stops acapd and removes
+    # the instance directory (the finally of body())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(acaprel.run_main(NAME, body))
