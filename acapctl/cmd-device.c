@@ -53,6 +53,7 @@ enrol_store(struct ds_store *st, const char *user, const char *id,
 	ds_store_modifiers(st, ep, DS_CREATE_ONLY);
 	ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
 	free(ep);
+	registry_entry_walls(st, MODEL_DEVICE_INDEX, id, user);
 	reg = model_device_registry(user);
 	ep = ds_entry_path(reg, id);
 	ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
@@ -133,7 +134,6 @@ cmd_device_list(struct ctl *ctl, int argc, char **argv)
 	struct json *list, *o;
 	const char *user, *name, *err;
 	struct ds *ds;
-	char *reg;
 	size_t i;
 	int r;
 
@@ -144,9 +144,7 @@ cmd_device_list(struct ctl *ctl, int argc, char **argv)
 	if (argc == 1) {
 		if (!model_name_ok(argv[0], &err))
 			return ctl_usage(ctl, "user \"%s\": %s", argv[0], err);
-		reg = model_device_registry(argv[0]);
-		r = ctl_read_dataset(ctl, reg, CTL_NOINHERIT, NULL, &ds);
-		free(reg);
+		r = registry_user_devices(ctl, argv[0], &ds);
 	} else
 		r = ctl_read_dataset(ctl, MODEL_DEVICE_INDEX, CTL_NOINHERIT,
 		    NULL, &ds);

@@ -7,10 +7,14 @@
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acap-buf.h"
 #include "cmds.h"
@@ -71,6 +75,67 @@ export_layer(struct ctl *ctl, const struct model_layer *l, struct json *list)
 	return 0;
 }
 
+/*
+ * Write data to path as a new file of mode 0600: into a temporary file in
+ * the same directory (created O_EXCL by mkstemp, so never through a link),
+ * synced, then renamed onto path.  A symbolic link at path is replaced,
+ * not followed; a reader never sees a partial file.  Returns 0, or -1
+ * with a message in why; then path is untouched and no temporary is left.
+ */
+static int
+export_write_file(const char *path, const void *data, size_t len,
+    char *why, size_t whylen)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	char *tmp = NULL, *dir = NULL;
+	int fd, dfd, e = 0, rc = -1;
+
+	if (*base == '\0') {
+		snprintf(why, whylen, "%s: not a file name", path);
+		return -1;
+	}
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) == -1) {
+		free(dir);
+		snprintf(why, whylen, "%s: out of memory", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		snprintf(why, whylen, "cannot create a file in %s: %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	errno = 0;
+	if (fchmod(fd, 0600) == -1 || write(fd, data, len) != (ssize_t)len ||
+	    fsync(fd) == -1)
+		e = errno != 0 ? errno : EIO;
+	if (close(fd) == -1 && e == 0)
+		e = errno;
+	if (e == 0 && rename(tmp, path) == -1)
+		e = errno;
+	if (e != 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(e));
+		unlink(tmp);
+		goto out;
+	}
+	/* the rename itself survives a crash once the directory is synced */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
 int
 cmd_io_export(struct ctl *ctl, int argc, char **argv)
 {
@@ -83,9 +148,8 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 	struct json *doc, *list, *o, *settings;
 	struct acap_buf b = ACAP_BUF_INIT;
 	struct model_layer l;
-	char now[15];
+	char now[15], why[4200];
 	size_t i;
-	FILE *fp;
 	int rc = CTL_FAIL;
 
 	if (ctl_getopt(ctl, &argc, argv, opts) != 0)
@@ -174,13 +238,9 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 	if (output == NULL || strcmp(output, "-") == 0)
 		fwrite(b.data, 1, b.len, stdout);
 	else {
-		if ((fp = fopen(output, "w")) == NULL) {
-			ctl_error(ctl, "%s: %s", output, strerror(errno));
-			goto fail;
-		}
-		if (fwrite(b.data, 1, b.len, fp) != b.len ||
-		    fclose(fp) != 0) {
-			ctl_error(ctl, "%s: %s", output, strerror(errno));
+		if (export_write_file(output, b.data, b.len, why,
+		    sizeof(why)) == -1) {
+			ctl_error(ctl, "%s", why);
 			goto fail;
 		}
 		json_object_set_str(ctl_result(ctl), "output", output);
@@ -311,6 +371,7 @@ import_org(struct import *im, const struct json *o)
 			result(im, "org", name, R_UNCHANGED, NULL);
 		} else {
 			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+			registry_org_walls(st, name);
 			if (apply(im, st, "org", name) == 0)
 				result(im, "org", name, R_UPDATED,
 				    "description");
@@ -322,6 +383,7 @@ import_org(struct import *im, const struct json *o)
 		ds_store_set_str(st, ep, MODEL_A_ORG_CREATED, now);
 		if (desc != NULL)
 			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+		registry_org_walls(st, name);
 		registry_wire(st, MODEL_ORG, name, MODEL_SITE, NULL);
 		if (apply(im, st, "org", name) == 0)
 			result(im, "org", name, R_CREATED, NULL);
@@ -362,6 +424,8 @@ import_user(struct import *im, const struct json *o)
 			result(im, "user", name, R_UNCHANGED, NULL);
 		else {
 			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+			registry_entry_walls(st, MODEL_USER_REGISTRY, name,
+			    name);
 			registry_wire(st, MODEL_USER, name, org != NULL ?
 			    MODEL_ORG : MODEL_SITE, org);
 			if (apply(im, st, "user", name) == 0)
@@ -376,6 +440,7 @@ import_user(struct import *im, const struct json *o)
 		ds_store_set_str(st, ep, MODEL_A_USER_CREATED, now);
 		if (org != NULL)
 			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+		registry_entry_walls(st, MODEL_USER_REGISTRY, name, name);
 		registry_wire(st, MODEL_USER, name, org != NULL ? MODEL_ORG :
 		    MODEL_SITE, org);
 		if (apply(im, st, "user", name) == 0)
@@ -444,6 +509,7 @@ import_device(struct import *im, const struct json *o)
 		ds_store_modifiers(st, ep, DS_CREATE_ONLY);
 		ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
 		free(ep);
+		registry_entry_walls(st, MODEL_DEVICE_INDEX, id, user);
 		ep = ds_entry_path(reg, id);
 		ds_store_set_str(st, ep, MODEL_A_DEV_USER, user);
 		ds_store_set_str(st, ep, MODEL_A_DEV_ENROLLED, now);

@@ -5,6 +5,7 @@
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ cmd_org_add(struct ctl *ctl, int argc, char **argv)
 	if (desc != NULL)
 		ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
 	free(ep);
+	registry_org_walls(st, argv[0]);
 	registry_wire(st, MODEL_ORG, argv[0], MODEL_SITE, NULL);
 	r = ctl_store(ctl, st, "creating the organisation");
 	ds_store_free(&st);
@@ -188,6 +190,7 @@ cmd_org_del(struct ctl *ctl, int argc, char **argv)
 		ep = ds_entry_path(MODEL_USER_REGISTRY, u);
 		ds_store_set_str(st, ep, MODEL_A_USER_ORG, NULL);
 		free(ep);
+		registry_entry_walls(st, MODEL_USER_REGISTRY, u, u);
 	}
 	if (registry_clear_layer(ctl, st, MODEL_ORG, argv[0]) == -1) {
 		ds_store_free(&st);

@@ -149,6 +149,8 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		if (org != NULL)
 			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
 		free(ep);
+		registry_entry_walls(st, MODEL_USER_REGISTRY, argv[0],
+		    argv[0]);
 		registry_wire(st, MODEL_USER, argv[0], org != NULL ?
 		    MODEL_ORG : MODEL_SITE, org);
 		r = ctl_store(ctl, st, "creating the user's settings layer");
@@ -292,7 +294,6 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 	struct userdb *db;
 	struct ds *ds;
 	const char *org, *err, *name;
-	char *reg;
 	size_t i;
 	int r;
 
@@ -334,10 +335,7 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 	    "-> %s%s%s\n", argv[0], org != NULL ? "/email/group/" :
 	    "/email/site/", org != NULL ? org : "", org != NULL ? "/" : "");
 	ds_entry_clear(&e);
-	reg = model_device_registry(argv[0]);
-	r = ctl_read_dataset(ctl, reg, CTL_NOINHERIT, NULL, &ds);
-	free(reg);
-	if (r == -1)
+	if (registry_user_devices(ctl, argv[0], &ds) == -1)
 		return CTL_FAIL;
 	devs = json_object_set(o, "devices", json_new_array());
 	ctl_out(ctl, "devices: ");
@@ -385,6 +383,7 @@ cmd_user_move(struct ctl *ctl, int argc, char **argv)
 	ep = ds_entry_path(MODEL_USER_REGISTRY, argv[0]);
 	ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
 	free(ep);
+	registry_entry_walls(st, MODEL_USER_REGISTRY, argv[0], argv[0]);
 	registry_wire(st, MODEL_USER, argv[0], org != NULL ? MODEL_ORG :
 	    MODEL_SITE, org);
 	r = ctl_store(ctl, st, "moving the user");
@@ -413,7 +412,6 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 	struct ds_store *st;
 	struct ds *ds;
 	const char *err;
-	char *reg;
 	size_t i;
 	int r;
 
@@ -435,14 +433,11 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 			return ctl_error(ctl, "no user \"%s\" is registered",
 			    argv[0]);
 		st = ds_store_new();
-		reg = model_device_registry(argv[0]);
-		if (ctl_read_dataset(ctl, reg, CTL_NOINHERIT, NULL,
-		    &ds) == -1) {
-			free(reg);
+		/* the index decides which devices are the user's */
+		if (registry_user_devices(ctl, argv[0], &ds) == -1) {
 			ds_store_free(&st);
 			return CTL_FAIL;
 		}
-		free(reg);
 		devs = json_object_set(ctl_result(ctl), "devices",
 		    json_new_array());
 		for (i = 0; i < ds->nentries; i++) {
@@ -452,6 +447,10 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 			    ds->entries[i].name) == -1)
 				break;
 		}
+		/* whatever else the user wrote into their own registry */
+		if (i == ds->nentries && registry_clear_own(ctl, st,
+		    argv[0]) == -1)
+			i = 0;
 		if (i < ds->nentries ||
 		    registry_clear_layer(ctl, st, MODEL_USER,
 		    argv[0]) == -1) {

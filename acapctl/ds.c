@@ -511,10 +511,20 @@ ds_entry_path(const char *dataset, const char *entry)
 
 /* STORE assembly. */
 
+static void add_string(const struct acap_client *, struct acap_buf *,
+    const char *, size_t);
+
+struct ds_store_acl {
+	char *attr;
+	struct ds_value items;		/* multi */
+};
+
 struct ds_store_entry {
 	char *path;
 	unsigned int flags;
 	struct ds_entry attrs;	/* name unused; insertion order kept */
+	struct ds_store_acl *acls;
+	size_t nacls;
 };
 
 struct ds_store {
@@ -532,13 +542,18 @@ void
 ds_store_free(struct ds_store **stp)
 {
 	struct ds_store *st = *stp;
-	size_t i;
+	size_t i, j;
 
 	if (st == NULL)
 		return;
 	for (i = 0; i < st->n; i++) {
 		free(st->e[i].path);
 		ds_entry_clear(&st->e[i].attrs);
+		for (j = 0; j < st->e[i].nacls; j++) {
+			free(st->e[i].acls[j].attr);
+			ds_value_free(&st->e[i].acls[j].items);
+		}
+		free(st->e[i].acls);
 	}
 	free(st->e);
 	free(st);
@@ -581,6 +596,66 @@ ds_store_set_str(struct ds_store *st, const char *entry_path,
 }
 
 void
+ds_store_acl(struct ds_store *st, const char *entry_path, const char *attr,
+    const char *const *items, size_t n)
+{
+	struct ds_store_entry *e = store_entry(st, entry_path);
+	size_t i;
+
+	for (i = 0; i < e->nacls; i++)
+		if (strcmp(e->acls[i].attr, attr) == 0)
+			break;
+	if (i == e->nacls) {
+		e->acls = xreallocarray(e->acls, e->nacls + 1,
+		    sizeof(*e->acls));
+		e->acls[i].attr = xstrdup(attr);
+		e->nacls++;
+	} else
+		ds_value_free(&e->acls[i].items);
+	ds_value_init_multi(&e->acls[i].items, items, n);
+}
+
+void
+ds_store_acl_all(struct ds_store *st, const char *entry_path,
+    const char *const *items, size_t n)
+{
+	struct ds_store_entry *e = store_entry(st, entry_path);
+	size_t i;
+
+	ds_store_acl(st, entry_path, "entry", items, n);
+	for (i = 0; i < e->attrs.nattrs; i++)
+		if (strcmp(e->attrs.attrs[i].name, "entry") != 0)
+			ds_store_acl(st, entry_path, e->attrs.attrs[i].name,
+			    items, n);
+}
+
+static const struct ds_store_acl *
+store_acl_find(const struct ds_store_entry *e, const char *attr)
+{
+	size_t i;
+
+	for (i = 0; i < e->nacls; i++)
+		if (strcmp(e->acls[i].attr, attr) == 0)
+			return &e->acls[i];
+	return NULL;
+}
+
+static void
+add_list(const struct acap_client *c, struct acap_buf *out,
+    const struct ds_value *v)
+{
+	size_t k;
+
+	acap_buf_addch(out, '(');
+	for (k = 0; k < v->n; k++) {
+		if (k > 0)
+			acap_buf_addch(out, ' ');
+		add_string(c, out, v->v[k], v->len[k]);
+	}
+	acap_buf_addch(out, ')');
+}
+
+void
 ds_store_modifiers(struct ds_store *st, const char *entry_path,
     unsigned int flags)
 {
@@ -608,8 +683,9 @@ ds_store_format(const struct ds_store *st, const struct acap_client *c,
     struct acap_buf *out)
 {
 	const struct ds_store_entry *e;
+	const struct ds_store_acl *acl;
 	const struct ds_value *v;
-	size_t i, j, k;
+	size_t i, j;
 
 	acap_buf_addstr(out, "STORE");
 	for (i = 0; i < st->n; i++) {
@@ -627,6 +703,10 @@ ds_store_format(const struct ds_store *st, const struct acap_client *c,
 			    strlen(e->attrs.attrs[j].name));
 			acap_buf_addch(out, ' ');
 			v = &e->attrs.attrs[j].value;
+			acl = store_acl_find(e, e->attrs.attrs[j].name);
+			/* a multi-value or an acl needs the metadata form */
+			if (acl != NULL || v->kind == DS_MULTI)
+				acap_buf_addstr(out, "(\"value\" ");
 			switch (v->kind) {
 			case DS_NIL:
 				acap_buf_addstr(out, "NIL");
@@ -638,17 +718,26 @@ ds_store_format(const struct ds_store *st, const struct acap_client *c,
 				add_string(c, out, v->v[0], v->len[0]);
 				break;
 			case DS_MULTI:
-				/* a multi-value needs the metadata form */
-				acap_buf_addstr(out, "(\"value\" (");
-				for (k = 0; k < v->n; k++) {
-					if (k > 0)
-						acap_buf_addch(out, ' ');
-					add_string(c, out, v->v[k],
-					    v->len[k]);
-				}
-				acap_buf_addstr(out, "))");
+				add_list(c, out, v);
 				break;
 			}
+			if (acl != NULL) {
+				acap_buf_addstr(out, " \"acl\" ");
+				add_list(c, out, &acl->items);
+			}
+			if (acl != NULL || v->kind == DS_MULTI)
+				acap_buf_addch(out, ')');
+		}
+		/* acl metadata alone, the value kept */
+		for (j = 0; j < e->nacls; j++) {
+			if (ds_entry_get(&e->attrs, e->acls[j].attr) != NULL)
+				continue;
+			acap_buf_addch(out, ' ');
+			add_string(c, out, e->acls[j].attr,
+			    strlen(e->acls[j].attr));
+			acap_buf_addstr(out, " (\"acl\" ");
+			add_list(c, out, &e->acls[j].items);
+			acap_buf_addch(out, ')');
 		}
 		acap_buf_addch(out, ')');
 	}

@@ -124,6 +124,16 @@ void ds_store_set(struct ds_store *st, const char *entry_path,
     const char *attr, const struct ds_value *v);
 void ds_store_set_str(struct ds_store *st, const char *entry_path,
     const char *attr, const char *s);
+/*
+ * acl metadata (RFC 2244 §3.1.2, §3.5) for attr in the entry at
+ * entry_path: the ACL items ("identifier<TAB>rights"), written with the
+ * attribute's value if it has one in the command, else alone.
+ */
+void ds_store_acl(struct ds_store *st, const char *entry_path,
+    const char *attr, const char *const *items, size_t n);
+/* The same acl on "entry" and on every attribute the entry has in st. */
+void ds_store_acl_all(struct ds_store *st, const char *entry_path,
+    const char *const *items, size_t n);
 /* Modifiers for one entry (DS_CREATE_ONLY, DS_NOCREATE). */
 void ds_store_modifiers(struct ds_store *st, const char *entry_path,
     unsigned int flags);

@@ -4,6 +4,7 @@
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 #include "json.h"
 #include "model.h"
 #include "registry.h"
+
+static const char *entry_attr(const struct ds_entry *, const char *);
 
 int
 registry_get(struct ctl *ctl, const char *dataset, const char *name,
@@ -86,14 +89,53 @@ registry_wire(struct ds_store *st, int kind, const char *name,
 	char *ds, *base;
 	size_t i;
 
+	char *item = NULL;
+	const char *items[1];
+	struct ds_value acl;
+
+	/* who reads the layer besides admins (RFC 2244 §3.5) */
+	if (kind == MODEL_ORG && asprintf(&item, "/group/%s\txr", name) < 0)
+		abort();
+	if (kind == MODEL_DEVICE && parent_name != NULL &&
+	    asprintf(&item, "%s\txr", parent_name) < 0)
+		abort();
+	items[0] = item;
 	for (i = 0; i < MODEL_NCLASSES; i++) {
 		ds = model_dataset(&l, model_classes[i]);
 		base = model_dataset(&p, model_classes[i]);
 		/* the "" entry holds dataset.inherit (RFC 2244 §5) */
 		ds_store_set_str(st, ds, "dataset.inherit", base);
+		if (item != NULL) {
+			ds_value_init_multi(&acl, items, 1);
+			ds_store_set(st, ds, "dataset.acl", &acl);
+			ds_value_free(&acl);
+		}
 		free(ds);
 		free(base);
 	}
+	free(item);
+}
+
+void
+registry_entry_walls(struct ds_store *st, const char *dataset,
+    const char *name, const char *ident)
+{
+	struct ds_value none;
+	const char *items[1];
+	char *ep, *item;
+
+	ds_value_init_multi(&none, NULL, 0);
+	ds_store_set(st, dataset, "dataset.acl", &none);
+	ds_value_free(&none);
+	if (ident == NULL)
+		return;
+	if (asprintf(&item, "%s\txr", ident) < 0)
+		abort();
+	items[0] = item;
+	ep = ds_entry_path(dataset, name);
+	ds_store_acl_all(st, ep, items, 1);
+	free(ep);
+	free(item);
 }
 
 int
@@ -125,6 +167,76 @@ registry_clear_layer(struct ctl *ctl, struct ds_store *st, int kind,
 		free(path);
 	}
 	return n;
+}
+
+void
+registry_org_walls(struct ds_store *st, const char *org)
+{
+	char *ident;
+
+	if (asprintf(&ident, "/group/%s", org) < 0)
+		abort();
+	registry_entry_walls(st, MODEL_ORG_REGISTRY, org, ident);
+	free(ident);
+}
+
+int
+registry_user_devices(struct ctl *ctl, const char *user, struct ds **ds_r)
+{
+	struct ds *idx = NULL, *own = NULL, *out;
+	const struct ds_entry *oe;
+	struct ds_entry e;
+	const char *owner;
+	char *reg;
+	size_t i, j;
+
+	*ds_r = NULL;
+	reg = model_device_registry(user);
+	if (ctl_read_dataset(ctl, MODEL_DEVICE_INDEX, CTL_NOINHERIT, NULL,
+	    &idx) == -1 || ctl_read_dataset(ctl, reg, CTL_NOINHERIT, NULL,
+	    &own) == -1) {
+		ds_free(&idx);
+		free(reg);
+		return -1;
+	}
+	out = ds_new(reg);
+	free(reg);
+	for (i = 0; i < idx->nentries; i++) {
+		owner = entry_attr(&idx->entries[i], MODEL_A_DEV_USER);
+		if (owner == NULL || strcmp(owner, user) != 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		if ((e.name = strdup(idx->entries[i].name)) == NULL)
+			abort();
+		if ((oe = ds_find(own, e.name)) != NULL)
+			for (j = 0; j < oe->nattrs; j++)
+				ds_entry_set(&e, oe->attrs[j].name,
+				    &oe->attrs[j].value);
+		ds_add_entry(out, &e);
+	}
+	ds_sort(out);
+	ds_free(&idx);
+	ds_free(&own);
+	*ds_r = out;
+	return 0;
+}
+
+int
+registry_clear_own(struct ctl *ctl, struct ds_store *st, const char *user)
+{
+	struct ds *own;
+	char *reg = model_device_registry(user);
+	size_t i;
+
+	if (ctl_read_dataset(ctl, reg, CTL_NOINHERIT, NULL, &own) == -1) {
+		free(reg);
+		return -1;
+	}
+	for (i = 0; i < own->nentries; i++)
+		registry_delete(st, reg, own->entries[i].name);
+	ds_free(&own);
+	free(reg);
+	return 0;
 }
 
 void

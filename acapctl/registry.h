@@ -33,9 +33,25 @@ int registry_user_org(struct ctl *ctl, const char *user, char **org_r);
 int registry_device_user(struct ctl *ctl, const char *id, char **user_r);
 
 /*
+ * The walls between tenants (doc/security.md §4), added to st after the
+ * registry entry's attributes: the registry is readable by admins only
+ * (an empty dataset.acl) and the entry name in it by ident (a user name
+ * or "/group/<org>"), read-only, through acl metadata on "entry" and
+ * every attribute st sets in it.  acapctl takes no decision from a
+ * record a user can write: these registries are written by admins only.
+ */
+void registry_entry_walls(struct ds_store *st, const char *dataset,
+    const char *name, const char *ident);
+/* registry_entry_walls() of an organisation's record: its members. */
+void registry_org_walls(struct ds_store *st, const char *org);
+
+/*
  * Add to st: dataset.inherit of every settings class of the layer
  * (kind, name) pointing at parent (a layer of the same classes; e.g.
  * user bob -> org acme).  kind and parent_kind are enum model_kind.
+ * An organisation's layer is made readable by its members only
+ * ("/group/<org>"), a device's by its user only (parent_name); admins
+ * read everything.
  */
 void registry_wire(struct ds_store *st, int kind, const char *name,
     int parent_kind, const char *parent_name);
@@ -74,6 +90,24 @@ int registry_drop_device(struct ctl *ctl, struct ds_store *st,
 struct model_layer;
 int registry_below(struct ctl *ctl, int kind, const char *name,
     struct model_layer **ls_r, size_t *n_r);
+
+/*
+ * The devices of user: the ids the device index (written by admins only)
+ * gives to user, each with the display attributes (name, enrolled) of
+ * the user's own device registry when it has that id.  The user's
+ * registry is the user's to write, so it never decides which devices
+ * are theirs (issue "Trust", finding 4).  Returns 0 and a new ds in
+ * *ds_r (entries sorted by id), or -1 (error recorded).
+ */
+int registry_user_devices(struct ctl *ctl, const char *user,
+    struct ds **ds_r);
+
+/*
+ * Add to st: the removal of every entry of the user's own device
+ * registry (what a deleted user leaves there).  Returns 0 or -1.
+ */
+int registry_clear_own(struct ctl *ctl, struct ds_store *st,
+    const char *user);
 
 /* "entry" NIL on a registry entry: delete it (RFC 2244 §6.6.1). */
 void registry_delete(struct ds_store *st, const char *dataset,

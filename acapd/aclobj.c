@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "dspath.h"
 #include "inherit.h"
+#include "rights.h"
 #include "search.h"
 #include "store.h"
 
@@ -76,13 +77,10 @@ aclobj_open(struct cmd_ctx *cmd, const struct acap_arg *arg,
 {
 	struct store *st = conn_store(cmd->conn);
 	struct inherit_view *v = NULL;
-	const struct inherit_entry *e;
 	const struct store_str *acl = NULL;
-	struct search_access acc;
 	struct store_snap *snap = NULL;
 	const struct store_entry *se;
 	const struct store_attr *sa;
-	const char *path = NULL;
 	char name[1100];
 	size_t n = 0, i;
 
@@ -122,34 +120,9 @@ aclobj_open(struct cmd_ctx *cmd, const struct acap_arg *arg,
 		noexist(cmd, o->dataset);
 		goto fail;
 	}
-	access_for_conn(cmd->conn, &acc);
-	if (o->entry != NULL) {
-		const struct inherit_attr *ia;
-		struct inherit_tmp tmp;
-
-		/* §3.5: an entry the caller cannot read does not exist. */
-		e = inherit_view_find(v, o->entry);
-		if (e == NULL || !search_visible(&acc, v, e)) {
-			noexist(cmd, o->dataset);
-			goto fail;
-		}
-		/* the layer the value comes from governs it (§5.1) */
-		inherit_acl(v, e, o->attr, &acl, &n);
-		ia = inherit_entry_get(e, o->attr, &tmp);
-		path = inherit_view_layer_path(v, ia != NULL ? ia->layer :
-		    e->layer);
-	} else if (o->attr != NULL) {
-		inherit_dataset_acl(v, o->attr, &acl, &n, &path);
-	} else {
-		inherit_dataset_acl(v, "", &acl, &n, &path);
-	}
-	o->rights = access_rights(cmd->conn, path != NULL ? path :
-	    o->dataset, acl, n);
-	/*
-	 * A dataset the caller can neither read nor has any right on does
-	 * not exist for them (doc/acl.md); "a" alone still administers.
-	 */
-	if (o->rights == 0 && !search_dataset_readable(st, &acc, v)) {
+	/* the rights engine decides what the caller may see (rights.h) */
+	if (!rights_aclobj(cmd->conn, v, o->dataset, o->attr, o->entry,
+	    &o->rights)) {
 		noexist(cmd, o->dataset);
 		goto fail;
 	}

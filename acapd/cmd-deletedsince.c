@@ -21,6 +21,7 @@
 #include "dspath.h"
 #include "inherit.h"
 #include "search.h"
+#include "rights.h"
 #include "store.h"
 
 struct names {
@@ -64,63 +65,6 @@ names_cmp(const void *a, const void *b)
 }
 
 /*
- * The dataset-level ACL for "entry" in a stored dataset's "" entry
- * (dataset.acl.entry, else dataset.acl); *per_attr_r says which.  NULL
- * when there is none (the caller then has only its implicit rights).
- */
-static const struct store_attr *
-entry_acl(const struct store_snap *snap, bool *per_attr_r)
-{
-	const struct store_entry *mgmt = store_snap_find(snap, "");
-	const struct store_attr *a = NULL;
-
-	*per_attr_r = false;
-	if (mgmt == NULL)
-		return NULL;
-	if ((a = store_entry_attr(mgmt, "dataset.acl.entry")) != NULL &&
-	    a->kind == STORE_V_MULTI) {
-		*per_attr_r = true;
-		return a;
-	}
-	a = store_entry_attr(mgmt, "dataset.acl");
-	return a != NULL && a->kind == STORE_V_MULTI ? a : NULL;
-}
-
-/* r on "entry" by the dataset-level ACL of a stored layer. */
-static bool
-layer_readable(struct cmd_ctx *cmd, const char *path,
-    const struct store_snap *snap)
-{
-	const struct store_attr *a;
-	bool per_attr;
-
-	a = entry_acl(snap, &per_attr);
-	return (access_rights(cmd->conn, path, a != NULL ? a->values : NULL,
-	    a != NULL ? a->nvalues : 0) & ACL_R_READ) != 0;
-}
-
-/* Whether the caller may see anything in v (SEARCH's rule, search.c). */
-static bool
-view_readable(struct cmd_ctx *cmd, const struct inherit_view *v)
-{
-	struct search_access acc;
-	const struct inherit_entry *ents;
-	const struct store_str *acl;
-	const char *path;
-	size_t n, i;
-
-	inherit_dataset_acl(v, "entry", &acl, &n, &path);
-	if (access_rights(cmd->conn, path, acl, n) & ACL_R_READ)
-		return true;
-	access_for_conn(cmd->conn, &acc);
-	ents = inherit_view_entries(v, &n);
-	for (i = 0; i < n; i++)
-		if (search_visible(&acc, v, &ents[i]))
-			return true;
-	return false;
-}
-
-/*
  * Collect the deletions of every layer of v the caller may read at the
  * dataset level: a base it cannot read (say a dataset.inherit pointing
  * at somebody's private dataset) gives nothing away.  A virtual layer is
@@ -148,7 +92,8 @@ collect(struct cmd_ctx *cmd, const struct inherit_view *v, const char *time,
 		if (r != STORE_OK)
 			return r;
 		dir[l] = store_snap_is_directory(snap);
-		ok[l] = next = !dir[l] && layer_readable(cmd, path, snap);
+		ok[l] = next = !dir[l] &&
+		    rights_layer_readable(cmd->conn, path, snap);
 		store_snap_unref(&snap);
 	}
 	for (l = 0; l < n; l++) {
@@ -199,8 +144,14 @@ no_permission(struct cmd_ctx *cmd, const struct inherit_view *v)
 		    STORE_OK)
 			break;
 	}
-	if (snap != NULL)
-		(void)entry_acl(snap, &per_attr);
+	if (snap != NULL) {
+		/* the object that decided: dataset.acl.entry if there is one */
+		const struct store_entry *mgmt = store_snap_find(snap, "");
+		const struct store_attr *a = mgmt != NULL ?
+		    store_entry_attr(mgmt, "dataset.acl.entry") : NULL;
+
+		per_attr = a != NULL && a->kind == STORE_V_MULTI;
+	}
 	acap_buf_addstr(&code, "PERMISSION (");
 	acap_buf_add_cstring(&code, path);
 	if (per_attr)
@@ -221,12 +172,10 @@ cmd_deletedsince(struct cmd_ctx *cmd)
 	const struct inherit_entry *e;
 	struct search_access acc;
 	const struct acap_arg *ds, *t;
-	const struct store_str *acl;
-	const char *layer;
 	struct names ns = { NULL, 0, 0 };
 	enum store_err r;
 	char *path;
-	size_t i, n;
+	size_t i;
 
 	if (cmd->nargs != 2)
 		return cmd_bad(cmd, "DELETEDSINCE takes a dataset and a time");
@@ -244,11 +193,10 @@ cmd_deletedsince(struct cmd_ctx *cmd)
 	store_read_begin(st);
 	r = inherit_view_open(st, path, 0, &v);
 	/* §3.5: a dataset the caller cannot read does not exist for it */
-	if (r == STORE_OK && !view_readable(cmd, v))
+	if (r == STORE_OK && !rights_dataset_readable(cmd->conn, v))
 		r = STORE_ENOEXIST;
 	if (r == STORE_OK) {
-		inherit_dataset_acl(v, "entry", &acl, &n, &layer);
-		if (!(access_rights(cmd->conn, layer, acl, n) & ACL_R_READ)) {
+		if (!rights_dataset_level(cmd->conn, v, ACL_R_READ)) {
 			store_read_end(st);
 			no_permission(cmd, v);
 			inherit_view_free(&v);

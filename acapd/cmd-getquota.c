@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "conn.h"
 #include "dspath.h"
+#include "rights.h"
 #include "store.h"
 
 enum cmd_status
@@ -35,8 +36,7 @@ cmd_getquota(struct cmd_ctx *cmd)
 		return cmd_bad(cmd, "GETQUOTA needs a dataset name");
 	r = store_quota_get(conn_store(cmd->conn), path, &limit, &usage,
 	    &owner);
-	if (r == STORE_OK && !conn_is_admin(cmd->conn) &&
-	    (me == NULL || strcmp(owner, me) != 0))
+	if (r == STORE_OK && !rights_quota(cmd->conn, owner))
 		r = STORE_EPERM;
 	if (r != STORE_OK) {
 		if (r == STORE_EIO || r == STORE_ETRYLATER)

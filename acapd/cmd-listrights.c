@@ -16,31 +16,13 @@
 #include "acl.h"
 #include "aclobj.h"
 #include "commands.h"
-#include "config.h"
-
-static bool
-ident_is_admin(const char *ident, size_t len)
-{
-	const char *p = cfg->admins;
-
-	while (*p != '\0') {
-		size_t n;
-
-		p += strspn(p, " \t,");
-		n = strcspn(p, " \t,");
-		if (n == len && n > 0 && memcmp(p, ident, n) == 0)
-			return true;
-		p += n;
-	}
-	return false;
-}
+#include "rights.h"
 
 enum cmd_status
 cmd_listrights(struct cmd_ctx *cmd)
 {
 	static const char letters[] = "xrwia";
 	const struct acap_arg *ident;
-	struct acl_identity who;
 	struct acap_buf *b;
 	struct aclobj o;
 	unsigned int always = 0;
@@ -61,14 +43,7 @@ cmd_listrights(struct cmd_ctx *cmd)
 		aclobj_close(&o);
 		return CMD_DONE;
 	}
-	if (ident_is_admin(ident->str, ident->len))
-		always = ACL_R_ALL;
-	else if (ident->str[0] != '-' && ident->str[0] != '/' &&
-	    strcmp(ident->str, ACL_ANYONE) != 0) {
-		memset(&who, 0, sizeof(who));
-		who.user = ident->str;
-		always = acl_implicit_rights(&who, o.dataset);
-	}
+	always = rights_always(ident->str, ident->len, o.dataset);
 	b = cmd_line_begin(cmd);
 	acap_buf_addstr(b, "LISTRIGHTS ");
 	acap_buf_add_cstring(b, acl_rights_format(always, buf, sizeof(buf)));

@@ -17,6 +17,7 @@
 #include "acap-buf.h"
 #include "access.h"
 #include "commands.h"
+#include "config.h"
 #include "conn.h"
 #include "context.h"
 #include "dspath.h"
@@ -317,6 +318,37 @@ reply_err(struct cmd_ctx *cmd, enum store_err r, const char *dataset)
 	return CMD_DONE;
 }
 
+/*
+ * A search that ran out of its work budget (search_query_set_budget())
+ * gets a NO saying which, never a part of its answer.  WAYTOOMANY as for
+ * HARDLIMIT (§3.6: the client should narrow its search), with the detail
+ * "/WORK" that clients must tolerate (§3.6 hierarchy): here the server's
+ * bound, not the client's, was hit (doc/protocol-notes.md).  A
+ * MAKECONTEXT over budget is refused the same way: no context is made.
+ * Returns whether it answered.
+ */
+static bool
+search_no_budget(struct cmd_ctx *cmd, const struct search_result *res)
+{
+	size_t limit;
+
+	switch (search_result_overrun(res, &limit)) {
+	case SEARCH_OVER_NONE:
+		return false;
+	case SEARCH_OVER_DATASETS:
+		cmd_no(cmd, "WAYTOOMANY/WORK", "SEARCH stopped: it would open "
+		    "more than %zu datasets (search_max_datasets)", limit);
+		break;
+	case SEARCH_OVER_ENTRIES:
+		cmd_no(cmd, "WAYTOOMANY/WORK", "SEARCH stopped: it would look "
+		    "at more than %zu entries (search_max_entries)", limit);
+		break;
+	}
+	conn_log(cmd->conn, LOG_NOTICE, "SEARCH over its work budget (%zu)",
+	    limit);
+	return true;
+}
+
 /* A context's members, for search_refine(). */
 static void
 context_row_cb(const void *arg, size_t i, const struct inherit_view **v_r,
@@ -587,10 +619,18 @@ cmd_search(struct cmd_ctx *cmd)
 	if (target->str[0] != '/')
 		return search_context(cmd, target->str, p.q, &acc,
 		    p.range_time);
+	/* the query keeps it: a context's re-evaluations have it too */
+	search_query_set_budget(p.q, cfg->search_max_datasets,
+	    cfg->search_max_entries);
 	r = search_run(conn_store(cmd->conn), path, p.q, &acc, &res);
-	if (r != STORE_OK) {
+	if (r == STORE_OK && search_no_budget(cmd, res)) {
+		search_result_free(&res);
+		r = STORE_EIO;		/* answered */
+	} else if (r != STORE_OK) {
 		/* not found and not readable look the same (§3.5) */
 		reply_err(cmd, r, path);
+	}
+	if (r != STORE_OK) {
 		search_query_free(&p.q);
 		free(path);
 		return CMD_DONE;

@@ -33,6 +33,7 @@
 #include "dspath.h"
 #include "inherit.h"
 #include "log.h"
+#include "rights.h"
 #include "search.h"
 #include "server.h"
 #include "store.h"
@@ -304,7 +305,8 @@ validate_attr(struct req *rq, struct req_entry *re, struct store_attr_op *op,
 		free(re->inherit);
 		re->inherit = dspath_canonical(op->values[0].s,
 		    op->values[0].len, user);
-		if (re->inherit == NULL || re->inherit[0] != '/')
+		if (re->inherit == NULL || re->inherit[0] != '/' ||
+		    !dspath_inherit_allowed(re->dataset, re->inherit))
 			return false;
 		/* stored canonical, "~" resolved for the storing user */
 		op->values = &rq->strs[rq->nstrs];
@@ -439,6 +441,16 @@ reply_err(struct cmd_ctx *cmd, enum store_err r,
 	return CMD_DONE;
 }
 
+/* A refusal of the rights engine: NO with its code and text. */
+static void
+reply_verdict(struct cmd_ctx *cmd, const struct rights_verdict *vd)
+{
+	if (vd->err == STORE_EPERM || vd->err == STORE_ENOEXIST)
+		cmd_no(cmd, vd->code.data, "%s", vd->text.data);
+	else
+		reply_err(cmd, vd->err, NULL);
+}
+
 /*
  * §6.6.1, example A345: for attributes set to DEFAULT that now show an
  * inherited non-NIL value the caller may read, "tag ENTRY <entry-path>
@@ -510,662 +522,6 @@ report_defaults(struct cmd_ctx *cmd, const struct req_entry *re)
 	inherit_view_free(&v);
 }
 
-/* ---- Rights (RFC 2244 §3.5, §6.6.1; doc/acl.md "STORE") -------------- */
-
-/*
- * Where the dataset-level ACLs of a dataset are read: its own "" entry
- * when it is stored, else the "" entry store_apply() would copy into it
- * (RFC 2244 §5.3), else the built-in default.
- */
-struct dsacl {
-	const char *path;		/* the dataset (for implicit rights) */
-	struct store_snap *snap;	/* holds mgmt (and entries if own) */
-	const struct store_entry *mgmt;	/* the "" entry read, or NULL */
-	bool own;			/* snap is the dataset itself */
-	char *dflt;			/* default item when mgmt has none */
-	struct store_str dflt_s;
-};
-
-/* The ACL that decided a check (an acl-object) and what it gives. */
-struct gov {
-	const char *dataset;
-	const char *attr;		/* NULL: the dataset's dataset.acl */
-	const char *entry;		/* NULL: a dataset default */
-	unsigned int rights;		/* acl_rights() + implicit rights */
-	unsigned int neg;		/* what its "-" items take away */
-};
-
-struct perm {
-	struct cmd_ctx *cmd;
-	struct store *st;
-	struct search_access acc;
-	struct acl_identity who;
-	struct acap_buf code;		/* the refusal's response code */
-	struct acap_buf text;		/* and its text */
-	/* the dataset of the previous entry store list, kept for the next */
-	const char *ds;			/* NULL: nothing kept */
-	struct inherit_view *v;		/* NULL: the dataset does not exist */
-	bool readable;
-	struct dsacl own;
-};
-
-static void
-dsacl_release(struct dsacl *d)
-{
-	store_snap_unref(&d->snap);
-	free(d->dflt);
-	memset(d, 0, sizeof(*d));
-}
-
-/*
- * The components of a canonical path: returns how many there are and
- * fills the first max of them into c[].
- */
-static size_t
-path_comps(const char *path, struct store_str *c, size_t max)
-{
-	const char *p, *q;
-	size_t n = 0;
-
-	for (p = path + 1; *p != '\0' && (q = strchr(p, '/')) != NULL;
-	    p = q + 1) {
-		if (n < max) {
-			c[n].s = p;
-			c[n].len = (size_t)(q - p);
-		}
-		n++;
-	}
-	return n;
-}
-
-static bool
-comp_is(const struct store_str *c, const char *lit)
-{
-	return c->len == strlen(lit) && memcmp(c->s, lit, c->len) == 0;
-}
-
-/* The ACL store.c gives a dataset of owner kind/name without template. */
-static void
-dsacl_set_default(struct dsacl *d, const struct store_str *kind,
-    const struct store_str *name)
-{
-	int n;
-
-	if (kind != NULL && name != NULL && comp_is(kind, "user"))
-		n = asprintf(&d->dflt, "%.*s\txrwia", (int)name->len,
-		    name->s);
-	else
-		n = asprintf(&d->dflt, "anyone\txr");
-	if (n < 0)
-		abort();
-	d->dflt_s.s = d->dflt;
-	d->dflt_s.len = (size_t)n;
-}
-
-static bool
-mgmt_has_acl(const struct store_entry *mgmt)
-{
-	const struct store_attr *a;
-
-	return mgmt != NULL &&
-	    (a = store_entry_attr(mgmt, "dataset.acl")) != NULL &&
-	    a->kind == STORE_V_MULTI;
-}
-
-/*
- * Open the dataset-level ACLs of canonical dataset path: the stored
- * dataset's, or for one that does not exist (or is only virtual) those
- * store_apply() would create it with (store.c ds_create()): the
- * /byowner/<owner>/ template's for an owner's top dataset, else the
- * nearest stored ancestor's, else the default.  Release with
- * dsacl_release().
- */
-static enum store_err
-dsacl_open(struct perm *p, const char *path, struct dsacl *d)
-{
-	struct store_str c[DSPATH_MAX_DEPTH + 1], *kind = NULL, *name = NULL;
-	struct acap_buf anc = ACAP_BUF_INIT;
-	enum store_err r;
-	size_t n, nowner, i;
-
-	memset(d, 0, sizeof(*d));
-	d->path = path;
-	r = store_snap_get(p->st, path, &d->snap);
-	if (r == STORE_OK) {
-		d->own = true;
-		d->mgmt = store_snap_find(d->snap, "");
-	} else if (r != STORE_ENOEXIST) {
-		return r;
-	}
-	if ((n = path_comps(path, c, DSPATH_MAX_DEPTH + 1)) >
-	    DSPATH_MAX_DEPTH + 1)
-		n = 0;		/* cannot be stored: the default decides */
-	if (n >= 2 && comp_is(&c[0], "byowner")) {
-		kind = &c[1];
-		name = n >= 3 ? &c[2] : NULL;
-		n = 0;		/* a template: nothing above it */
-	} else if (n >= 2) {
-		kind = &c[1];
-		name = !comp_is(&c[1], "site") && n >= 3 ? &c[2] : NULL;
-	}
-	nowner = name != NULL ? 3 : 2;
-	/* not stored: the nearest stored ancestor, then the template */
-	for (i = n; d->snap == NULL && kind != NULL && i > nowner; i--) {
-		acap_buf_reset(&anc);
-		acap_buf_add(&anc, path, (size_t)(c[i - 1].s - path));
-		r = store_snap_get(p->st, anc.data, &d->snap);
-		if (r != STORE_OK && r != STORE_ENOEXIST) {
-			acap_buf_deinit(&anc);
-			return r;
-		}
-	}
-	if (d->snap == NULL && kind != NULL && n >= nowner) {
-		acap_buf_reset(&anc);
-		acap_buf_addstr(&anc, "/byowner/");
-		acap_buf_add(&anc, kind->s, kind->len);
-		acap_buf_addch(&anc, '/');
-		if (name != NULL) {
-			acap_buf_add(&anc, name->s, name->len);
-			acap_buf_addch(&anc, '/');
-		}
-		r = store_snap_get(p->st, anc.data, &d->snap);
-		if (r != STORE_OK && r != STORE_ENOEXIST) {
-			acap_buf_deinit(&anc);
-			return r;
-		}
-	}
-	acap_buf_deinit(&anc);
-	if (d->snap != NULL && d->mgmt == NULL)
-		d->mgmt = store_snap_find(d->snap, "");
-	if (!mgmt_has_acl(d->mgmt))
-		dsacl_set_default(d, kind, name);
-	return STORE_OK;
-}
-
-/* What the "-" items of an ACL that match the caller take away. */
-static unsigned int
-acl_negative(const struct acl_identity *who, const struct store_str *acl,
-    size_t n)
-{
-	const char *ident;
-	unsigned int neg = 0, r;
-	size_t i, identlen;
-	bool negative;
-
-	if (who->admin)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (acl_item_parse(acl[i].s, acl[i].len, &ident, &identlen,
-		    &negative, &r) == 0 && negative &&
-		    acl_ident_matches(who, ident, identlen))
-			neg |= r;
-	return neg;
-}
-
-/*
- * The ACL governing attribute attr of entry (NULL: of a new entry) in the
- * dataset d describes, in RFC 2244 §3.5 order: the attribute's acl
- * metadata in that entry, else dataset.acl.<attr>, else dataset.acl.
- */
-static void
-gov_find(struct perm *p, const struct dsacl *d, const char *entry,
-    const char *attr, struct gov *g)
-{
-	const struct store_entry *se;
-	const struct store_attr *sa = NULL;
-	const struct store_str *acl = NULL;
-	struct acap_buf name = ACAP_BUF_INIT;
-	size_t n = 0;
-
-	g->dataset = d->path;
-	g->attr = NULL;
-	g->entry = NULL;
-	if (entry != NULL && d->own &&
-	    (se = store_snap_find(d->snap, entry)) != NULL && !se->blocked &&
-	    (sa = store_entry_attr(se, attr)) != NULL && sa->acl != NULL) {
-		acl = sa->acl;
-		n = sa->nacl;
-		g->attr = attr;
-		g->entry = entry;
-	} else if (d->mgmt != NULL) {
-		acap_buf_addstr(&name, "dataset.acl.");
-		acap_buf_addstr(&name, attr);
-		if ((sa = store_entry_attr(d->mgmt, name.data)) != NULL &&
-		    sa->kind == STORE_V_MULTI)
-			g->attr = attr;
-		else
-			sa = store_entry_attr(d->mgmt, "dataset.acl");
-		if (sa != NULL && sa->kind == STORE_V_MULTI) {
-			acl = sa->values;
-			n = sa->nvalues;
-		}
-		acap_buf_deinit(&name);
-	}
-	if (acl == NULL && d->dflt != NULL) {
-		acl = &d->dflt_s;
-		n = 1;
-	}
-	g->rights = access_rights(p->cmd->conn, d->path, acl, n);
-	g->neg = acl_negative(&p->who, acl, n);
-}
-
-/*
- * Record the refusal: NO (PERMISSION (acl-object)) with a text.  When the
- * dataset is one the caller may not read (or that does not exist), the
- * object is the dataset alone and the text says nothing more, whatever
- * decided, so that the answer is the same either way.
- */
-static enum store_err __attribute__((format(printf, 5, 6)))
-refuse(struct perm *p, const char *target, bool readable, const struct gov *g,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	acap_buf_reset(&p->code);
-	acap_buf_reset(&p->text);
-	acap_buf_addstr(&p->code, "PERMISSION (");
-	acap_buf_add_cstring(&p->code, readable ? g->dataset : target);
-	if (readable && g->attr != NULL) {
-		acap_buf_addch(&p->code, ' ');
-		acap_buf_add_cstring(&p->code, g->attr);
-		if (g->entry != NULL) {
-			acap_buf_addch(&p->code, ' ');
-			acap_buf_add_cstring(&p->code, g->entry);
-		}
-	}
-	acap_buf_addch(&p->code, ')');
-	if (!readable) {
-		/* word for word what store_apply() says for a refusal */
-		acap_buf_printf(&p->text, "STORE failed: %s",
-		    store_err_text(STORE_EPERM));
-		return STORE_EPERM;
-	}
-	va_start(ap, fmt);
-	acap_buf_vprintf(&p->text, fmt, ap);
-	va_end(ap);
-	return STORE_EPERM;
-}
-
-static void
-perm_forget(struct perm *p)
-{
-	inherit_view_free(&p->v);
-	dsacl_release(&p->own);
-	p->ds = NULL;
-	p->readable = false;
-}
-
-/* Whether the caller may see anything in v (SEARCH's rule, search.c). */
-static bool
-view_readable(struct perm *p, const struct inherit_view *v)
-{
-	const struct inherit_entry *ents;
-	const struct store_str *acl;
-	const char *path;
-	size_t n, i;
-
-	inherit_dataset_acl(v, "entry", &acl, &n, &path);
-	if (access_rights(p->cmd->conn, path, acl, n) & ACL_R_READ)
-		return true;
-	ents = inherit_view_entries(v, &n);
-	for (i = 0; i < n; i++)
-		if (search_visible(&p->acc, v, &ents[i]))
-			return true;
-	return false;
-}
-
-/*
- * Whether STORE may write entry into dataset path at all: not in the
- * directory listings ("/", "/<class>/", "/<class>/user/"), and only ""
- * in a /byowner/<owner>/ template.  store_apply() refuses the rest with
- * NO (PERMISSION) on its own.
- */
-static bool
-storable(const char *path, const char *entry)
-{
-	struct store_str c[4];
-	size_t n = path_comps(path, c, 4);
-
-	if (n >= 1 && comp_is(&c[0], "byowner"))
-		return entry[0] == '\0' && (n == 3 || (n == 2 &&
-		    comp_is(&c[1], "site")));
-	return n >= 3 || (n == 2 && comp_is(&c[1], "site"));
-}
-
-static bool
-is_dataset_acl(const char *attr)
-{
-	return strncmp(attr, "dataset.acl", 11) == 0 &&
-	    (attr[11] == '\0' || attr[11] == '.');
-}
-
-/*
- * The rights one attribute store needs (RFC 2244 §3.5, §6.6.1): i to
- * give a value to a NIL attribute (every attribute of a new entry), w to
- * change or remove a value, a for acl metadata and dataset.acl*.  e is
- * NULL for a new entry.
- */
-static unsigned int
-op_needs(const struct inherit_entry *e, const struct store_attr_op *op)
-{
-	const struct inherit_attr *ia;
-	struct inherit_tmp tmp;
-	unsigned int need = 0;
-
-	if (op->acl_op != STORE_OP_KEEP)
-		need |= ACL_R_ADMIN;
-	if (op->value_op == STORE_OP_KEEP)
-		return need;
-	if (strcmp(op->name, "entry") == 0)
-		return need | (e != NULL ? ACL_R_WRITE : 0);
-	if (is_dataset_acl(op->name))
-		return need | ACL_R_ADMIN;
-	if (e == NULL || (ia = inherit_entry_get(e, op->name, &tmp)) ==
-	    NULL || ia->a.kind == STORE_V_NIL)
-		return need | ACL_R_INSERT;
-	return need | ACL_R_WRITE;
-}
-
-static const char *
-right_verb(unsigned int missing)
-{
-	if (missing & ACL_R_ADMIN)
-		return "administer";
-	if (missing & ACL_R_WRITE)
-		return "write";
-	return "insert";
-}
-
-/*
- * The stored base layers an existing entry is inherited through: those
- * of v below layer 0 that hold it, up to an inheritance tombstone.  Takes
- * a snapshot reference for each one returned.
- */
-static enum store_err
-base_layers(struct perm *p, const struct inherit_view *v, const char *entry,
-    struct dsacl *base, unsigned int *n_r)
-{
-	const struct store_entry *se;
-	struct store_snap *snap;
-	enum store_err r;
-	unsigned int l;
-
-	*n_r = 0;
-	if (entry[0] == '\0')
-		return STORE_OK;	/* the "" entry is never inherited */
-	for (l = 1; l < inherit_view_layers(v); l++) {
-		r = store_snap_get(p->st, inherit_view_layer_path(v, l), &snap);
-		if (r == STORE_ENOEXIST)
-			continue;	/* virtual */
-		if (r != STORE_OK)
-			return r;
-		if ((se = store_snap_find(snap, entry)) == NULL ||
-		    store_snap_is_directory(snap)) {
-			store_snap_unref(&snap);
-			continue;
-		}
-		if (se->blocked) {
-			store_snap_unref(&snap);
-			break;
-		}
-		memset(&base[*n_r], 0, sizeof(base[*n_r]));
-		base[*n_r].path = inherit_view_layer_path(v, l);
-		base[*n_r].snap = snap;
-		base[*n_r].mgmt = store_snap_find(snap, "");
-		base[*n_r].own = true;
-		(*n_r)++;
-	}
-	return STORE_OK;
-}
-
-/*
- * The negative rights the base layers give the caller on attr of entry;
- * the first ACL that takes some of need away goes to *lock_r (and
- * *locked_r is set).
- */
-static unsigned int
-base_neg(struct perm *p, const struct dsacl *base, unsigned int nbase,
-    const char *entry, const char *attr, unsigned int need,
-    struct gov *lock_r, bool *locked_r)
-{
-	struct gov gb;
-	unsigned int l, neg = 0;
-
-	*locked_r = false;
-	for (l = 0; l < nbase; l++) {
-		gov_find(p, &base[l], entry, attr, &gb);
-		if ((gb.neg & need) != 0 && !*locked_r) {
-			*lock_r = gb;
-			*locked_r = true;
-		}
-		neg |= gb.neg;
-	}
-	return neg;
-}
-
-/*
- * STORE "entry" NIL over an inherited entry hides every inherited value
- * (§6.6.1): refused when one of them is locked, or the lock could be
- * dodged by deleting the entry and storing it again.
- */
-static enum store_err
-check_tombstone(struct perm *p, const struct req_entry *re,
-    const struct inherit_entry *e, const struct dsacl *base,
-    unsigned int nbase)
-{
-	struct gov lock;
-	bool locked;
-	size_t i;
-
-	for (i = 0; i < e->nattrs; i++) {
-		if (e->attrs[i].a.kind == STORE_V_NIL)
-			continue;
-		(void)base_neg(p, base, nbase, re->op.entry,
-		    e->attrs[i].a.name, ACL_R_WRITE, &lock, &locked);
-		if (locked)
-			return refuse(p, re->dataset, true, &lock, "'%s' of "
-			    "'%s' is locked at %s: the entry cannot be "
-			    "removed", e->attrs[i].a.name, re->op.entry,
-			    lock.dataset);
-	}
-	return STORE_OK;
-}
-
-/*
- * Make p->v, p->readable and p->own describe canonical dataset path,
- * keeping them when the previous entry store list had the same dataset
- * (a STORE of many entries opens each dataset once).
- */
-static enum store_err
-perm_dataset(struct perm *p, const char *path)
-{
-	enum store_err r;
-
-	if (p->ds != NULL && strcmp(p->ds, path) == 0)
-		return STORE_OK;
-	perm_forget(p);
-	r = inherit_view_open(p->st, path, 0, &p->v);
-	if (r != STORE_OK && r != STORE_ENOEXIST)
-		return r;
-	p->readable = p->v != NULL && view_readable(p, p->v);
-	if ((r = dsacl_open(p, path, &p->own)) != STORE_OK) {
-		perm_forget(p);
-		return r;
-	}
-	p->ds = path;
-	return STORE_OK;
-}
-
-/*
- * Check one entry store list before anything is applied.  Rights on an
- * attribute are the caller's rights by the target dataset's own ACLs
- * minus the negative rights of every base layer the entry is inherited
- * through (an admin lock, doc/acl.md), plus the implicit rights on the
- * caller's own tree.  Returns STORE_OK, STORE_EPERM or STORE_ENOEXIST
- * with p->code and p->text set, or a store error.
- */
-static enum store_err
-check_entry(struct perm *p, const struct req_entry *re)
-{
-	const struct inherit_view *v;
-	const struct inherit_entry *e = NULL, *to;
-	const struct inherit_attr *ia;
-	const struct store_attr_op *op;
-	const struct dsacl *own;
-	struct inherit_tmp tmp;
-	const char *lpath;
-	struct dsacl base[INHERIT_MAX_LAYERS];
-	struct gov g, gb, lock;
-	unsigned int nbase = 0, need, neg, rights, l;
-	struct store_errinfo info;
-	enum store_err r;
-	bool readable, hidden = false, locked;
-	size_t i;
-
-	if (!storable(re->dataset, re->op.entry))
-		return STORE_OK;	/* store_apply() refuses it */
-	if ((r = perm_dataset(p, re->dataset)) != STORE_OK)
-		return r;
-	v = p->v;
-	readable = p->readable;
-	own = &p->own;
-	if (re->op.nocreate && (v == NULL || inherit_view_is_virtual(v) ||
-	    !readable)) {
-		/* §6.6.1 NOCREATE; an unreadable dataset looks missing */
-		info.dataset = re->dataset;
-		info.entry = info.attr = NULL;
-		acap_buf_reset(&p->code);
-		store_err_format_code(STORE_ENOEXIST, &info, &p->code);
-		acap_buf_addstr(&p->text, "STORE failed: ");
-		acap_buf_addstr(&p->text, store_err_text(STORE_ENOEXIST));
-		return STORE_ENOEXIST;
-	}
-	if (v != NULL && (e = inherit_view_find(v, re->op.entry)) != NULL &&
-	    !search_visible(&p->acc, v, e)) {
-		hidden = true;		/* §3.5: as if it did not exist */
-		e = NULL;
-	}
-	if (e == NULL) {
-		/* a new entry needs r and i on "entry" by the dataset ACL */
-		gov_find(p, own, NULL, "entry", &g);
-		if (hidden || (g.rights & (ACL_R_READ | ACL_R_INSERT)) !=
-		    (ACL_R_READ | ACL_R_INSERT)) {
-			r = refuse(p, re->dataset, readable, &g, "Not "
-			    "permitted to create entry '%s' in %s",
-			    re->op.entry, re->dataset);
-			goto out;
-		}
-	}
-	/*
-	 * The base layers the entry is (or, once stored again after a
-	 * tombstone here, will be) inherited through: their negative rights
-	 * bind whatever is stored over their values.
-	 */
-	if (v != NULL && (r = base_layers(p, v, re->op.entry, base,
-	    &nbase)) != STORE_OK)
-		goto out;
-	for (i = 0; i < re->nattrs; i++) {
-		op = &re->attrs[i];
-		if (strcmp(op->name, "entry") == 0 && e != NULL &&
-		    op->value_op == STORE_OP_NIL &&
-		    (r = check_tombstone(p, re, e, base, nbase)) != STORE_OK)
-			goto out;
-		if ((need = op_needs(e, op)) == 0)
-			continue;
-		gov_find(p, own, re->op.entry, op->name, &g);
-		neg = base_neg(p, base, nbase, re->op.entry, op->name, need,
-		    &lock, &locked);
-		rights = (g.rights & ~neg) |
-		    acl_implicit_rights(&p->who, re->dataset);
-		if ((rights & need) != need) {
-			if (locked && (g.rights & need) == need)
-				r = refuse(p, re->dataset, readable, &lock,
-				    "'%s' of '%s' is locked at %s: the "
-				    "inherited value stays in effect",
-				    op->name, re->op.entry, lock.dataset);
-			else
-				r = refuse(p, re->dataset, readable, &g,
-				    "Not permitted to %s '%s' of '%s'",
-				    right_verb(need & ~rights), op->name,
-				    re->op.entry);
-			goto out;
-		}
-		/*
-		 * acl metadata stored here would govern the inherited value
-		 * (the first acl in the chain wins, inherit.c): only who
-		 * administers the value where it comes from may set it.
-		 */
-		if (op->acl_op == STORE_OP_KEEP || e == NULL ||
-		    (ia = inherit_entry_get(e, op->name, &tmp)) == NULL ||
-		    ia->a.kind == STORE_V_NIL || ia->layer == 0)
-			continue;
-		lpath = inherit_view_layer_path(v, ia->layer);
-		for (l = 0; l < nbase && strcmp(base[l].path, lpath) != 0; l++)
-			continue;
-		memset(&gb, 0, sizeof(gb));
-		gb.dataset = lpath;
-		if (l < nbase)
-			gov_find(p, &base[l], re->op.entry, op->name, &gb);
-		if (gb.rights & ACL_R_ADMIN)
-			continue;
-		r = refuse(p, re->dataset, readable, &gb, "'%s' of '%s' is "
-		    "inherited from %s: its access control list is "
-		    "administered there", op->name, re->op.entry, lpath);
-		goto out;
-	}
-	/* a rename must not land on an entry the caller cannot see */
-	for (i = 0; e != NULL && i < re->nattrs; i++) {
-		op = &re->attrs[i];
-		if (strcmp(op->name, "entry") != 0 ||
-		    op->value_op != STORE_OP_SET ||
-		    (to = inherit_view_find(v, op->values[0].s)) == NULL ||
-		    to == e || search_visible(&p->acc, v, to))
-			continue;
-		gov_find(p, own, NULL, "entry", &g);
-		r = refuse(p, re->dataset, readable, &g, "Not permitted to "
-		    "create entry '%s' in %s", op->values[0].s, re->dataset);
-		goto out;
-	}
-out:
-	for (l = 0; l < nbase; l++)
-		store_snap_unref(&base[l].snap);
-	return r;
-}
-
-/*
- * Check every entry store list; on a refusal reply NO and return false
- * (nothing is applied, §6.6.1).
- */
-static bool
-check_rights(struct cmd_ctx *cmd, const struct req *rq)
-{
-	struct perm p;
-	enum store_err r = STORE_OK;
-	size_t i;
-
-	memset(&p, 0, sizeof(p));
-	p.cmd = cmd;
-	p.st = conn_store(cmd->conn);
-	access_for_conn(cmd->conn, &p.acc);
-	access_identity(cmd->conn, &p.who);
-	if (p.who.admin)
-		return true;	/* configured admins have every right */
-	acap_buf_init(&p.code);
-	acap_buf_init(&p.text);
-	store_read_begin(p.st);
-	for (i = 0; i < rq->n && r == STORE_OK; i++)
-		r = check_entry(&p, &rq->e[i]);
-	perm_forget(&p);
-	store_read_end(p.st);
-	if (r == STORE_EPERM || r == STORE_ENOEXIST)
-		cmd_no(cmd, p.code.data, "%s", p.text.data);
-	else if (r != STORE_OK)
-		reply_err(cmd, r, NULL);
-	acap_buf_deinit(&p.code);
-	acap_buf_deinit(&p.text);
-	return r == STORE_OK;
-}
-
 /* ---- Group commit (doc/store-batch.md) ---------------------------- */
 
 /*
@@ -1229,26 +585,46 @@ pending_apply(struct store *st, struct pending *p)
 {
 	struct store_entry_op *ops;
 	struct store_result res;
+	struct rights_verdict vd;
+	struct rights_guard *guard = NULL;
 	enum store_err r;
 	size_t i;
 
-	/* §3.5: every attribute checked before anything is applied */
-	if (!check_rights(&p->cmd, &p->rq))
-		return;
 	ops = calloc(p->rq.n, sizeof(*ops));
 	if (ops == NULL)
 		abort();
 	for (i = 0; i < p->rq.n; i++)
 		ops[i] = p->rq.e[i].op;
-	r = store_batch_apply(st, ops, p->rq.n, &res);
-	free(ops);
+	rights_verdict_init(&vd);
+	/* §3.5: every attribute checked before anything is applied */
+	if (!rights_store_check(p->cmd.conn, ops, p->rq.n, &vd)) {
+		reply_verdict(&p->cmd, &vd);
+		goto out;
+	}
+	/* the lock guard: no path may change a locked value (rights.h) */
+	if ((r = rights_guard_begin(p->cmd.conn, ops, p->rq.n, &vd,
+	    &guard)) != STORE_OK) {
+		reply_err(&p->cmd, r, NULL);
+		goto out;
+	}
+	vd.err = STORE_OK;
+	r = store_batch_apply_verify(st, ops, p->rq.n, rights_guard_verify,
+	    guard, &res);
+	if (r != STORE_OK && vd.err != STORE_OK) {
+		reply_verdict(&p->cmd, &vd);
+		goto out;
+	}
 	if (r != STORE_OK) {
 		reply_err(&p->cmd, r, &res.err);
-		return;
+		goto out;
 	}
 	for (i = 0; i < p->rq.n; i++)
 		report_defaults(&p->cmd, &p->rq.e[i]);
 	p->applied = true;
+out:
+	rights_guard_free(&guard);
+	rights_verdict_deinit(&vd);
+	free(ops);
 }
 
 /*

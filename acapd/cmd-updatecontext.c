@@ -24,7 +24,15 @@ cmd_updatecontext(struct cmd_ctx *cmd)
 			return cmd_bad(cmd, "Context names must be strings");
 	/* §6.5.2: NO if any name is not a NOTIFY context of this session. */
 	for (i = 0; i < cmd->nargs; i++)
-		if (context_update(cmd->conn, cmd->args[i].str) != CONTEXT_OK)
+		switch (context_update(cmd->conn, cmd->args[i].str)) {
+		case CONTEXT_OK:
+			break;
+		case CONTEXT_EBUDGET:
+			return cmd_no(cmd, "WAYTOOMANY/WORK", "Context %s is "
+			    "no longer updated: over the work budget",
+			    cmd->args[i].str);
+		default:
 			return cmd_no(cmd, NULL, "No such notify context");
+		}
 	return cmd_ok(cmd, NULL, "UPDATECONTEXT completed");
 }

@@ -51,6 +51,8 @@ struct config {
 	bool allow_plaintext;		/* PLAIN/LOGIN without TLS */
 	bool allow_anonymous;
 	char *admins;			/* space-separated identities */
+	char *managed_classes;		/* dataset classes whose layers'
+					   dataset.inherit is admin-only */
 	char *bootstrap_admin;		/* create this admin on first start */
 	unsigned int max_auth_failures;
 	unsigned int max_auth_failures_per_ip;	/* per auth_fail_window */
@@ -72,6 +74,10 @@ struct config {
 	unsigned int output_hiwat;
 	unsigned int output_timeout;	/* s: a piecewise answer not read */
 	unsigned int context_limit;
+	unsigned int search_max_datasets;	/* work budget per search */
+	unsigned int search_max_entries;
+	unsigned int max_literal_inflight;	/* per user, or per address
+						   before authentication */
 
 	/* storage */
 	unsigned long long quota;	/* bytes per user; 0 = none */

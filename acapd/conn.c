@@ -46,7 +46,21 @@ struct ipcount {
 	struct ipcount *next;
 	unsigned char addr[16];
 	unsigned int count;
+	size_t literal;		/* literal octets in flight, unauthenticated */
 };
+
+/*
+ * Literal octets in flight per authenticated user, summed over the
+ * user's connections (cfg->max_literal_inflight): an entry exists only
+ * while some are.
+ */
+struct useracct {
+	struct useracct *next;
+	size_t literal;
+	char user[];
+};
+#define USERACCT_SIZE 4096
+static struct useracct *useracct_table[USERACCT_SIZE];
 
 #define IPTABLE_SIZE 4096
 #define CONN_INPUT_HIWAT (256 * 1024)
@@ -117,6 +131,10 @@ struct conn {
 	char *close_reason;
 	TAILQ_ENTRY(conn) user_entry;	/* in user_table, once authenticated */
 	bool user_indexed;
+	/* literal octets of the command being read (conn_literal_cb) */
+	size_t lit_held;
+	size_t *lit_total;	/* where they are counted: user or address */
+	struct useracct *lit_user;
 };
 
 struct server *srv;
@@ -239,6 +257,110 @@ ip_put(struct ipcount *ic)
 			free(ic);
 			return;
 		}
+}
+
+static unsigned int
+useracct_hash(const char *user)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *user != '\0'; user++)
+		h = (h ^ (unsigned char)*user) * 16777619u;
+	return h % USERACCT_SIZE;
+}
+
+static struct useracct *
+useracct_get(const char *user)
+{
+	struct useracct **head = &useracct_table[useracct_hash(user)], *u;
+	size_t len = strlen(user);
+
+	for (u = *head; u != NULL; u = u->next)
+		if (strcmp(u->user, user) == 0)
+			return u;
+	if ((u = calloc(1, sizeof(*u) + len + 1)) == NULL)
+		return NULL;
+	memcpy(u->user, user, len + 1);
+	u->next = *head;
+	*head = u;
+	return u;
+}
+
+static void
+useracct_put(struct useracct *u)
+{
+	struct useracct **pp;
+
+	if (u->literal > 0)
+		return;
+	for (pp = &useracct_table[useracct_hash(u->user)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			free(u);
+			return;
+		}
+}
+
+/*
+ * The parser's literal hook (acap_parser_set_literal_hook()): n more
+ * literal octets for the command c is reading, counted against
+ * max_literal_inflight for c's user -- over all of the user's
+ * connections -- or, before authentication, for c's address.  Over it,
+ * the literal is refused (BAD for {n}, BYE for {n+}, as for one over
+ * max_literal).  What the command holds is given back by
+ * conn_literal_release() when the command is complete, refused or
+ * dropped, or the connection goes.
+ */
+static const char *
+conn_literal_cb(void *arg, size_t n)
+{
+	struct conn *c = arg;
+
+	if (n == 0)
+		return NULL;
+	if (c->lit_total == NULL) {
+		if (c->state == CONN_AUTH && c->user != NULL) {
+			if ((c->lit_user = useracct_get(c->user)) == NULL)
+				return "out of memory";
+			c->lit_total = &c->lit_user->literal;
+		} else if (c->ip != NULL) {
+			c->lit_total = &c->ip->literal;
+		} else {
+			return NULL;
+		}
+	}
+	if (*c->lit_total + n > cfg->max_literal_inflight) {
+		conn_log(c, LOG_NOTICE, "literal of %zu octets refused: %zu "
+		    "in flight for this %s (max_literal_inflight %u)", n,
+		    *c->lit_total, c->lit_user != NULL ? "user" : "address",
+		    cfg->max_literal_inflight);
+		if (c->lit_total != NULL && c->lit_held == 0) {
+			if (c->lit_user != NULL)
+				useracct_put(c->lit_user);
+			c->lit_user = NULL;
+			c->lit_total = NULL;
+		}
+		return c->state == CONN_AUTH ?
+		    "Too many literal octets in flight for this user" :
+		    "Too many literal octets in flight from this address";
+	}
+	*c->lit_total += n;
+	c->lit_held += n;
+	return NULL;
+}
+
+/* The command's literal octets are no longer held. */
+static void
+conn_literal_release(struct conn *c)
+{
+	if (c->lit_total != NULL)
+		*c->lit_total -= c->lit_held;
+	if (c->lit_user != NULL)
+		useracct_put(c->lit_user);
+	c->lit_user = NULL;
+	c->lit_total = NULL;
+	c->lit_held = 0;
 }
 
 static void
@@ -1217,6 +1339,7 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
 	conn_unauth_leave(c);
+	conn_literal_release(c);	/* before its address may go */
 	ip_put(c->ip);
 	user_index_del(c);
 	if (c->timer != NULL)
@@ -1318,6 +1441,7 @@ conn_begin_tls(struct conn *c)
 	 */
 	evbuffer_drain(in, evbuffer_get_length(in));
 	acap_parser_free(&c->parser);
+	conn_literal_release(c);
 	bufferevent_disable(c->bev, EV_READ);
 	c->tls_switching = true;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -1459,12 +1583,16 @@ conn_process(struct conn *c)
 				conn_close(c, "out of memory");
 				break;
 			}
+			acap_parser_set_literal_hook(c->parser,
+			    conn_literal_cb, c);
 		}
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
 		r = acap_parser_feed(c->parser, v.iov_base, v.iov_len, &used,
 		    &cmd);
 		evbuffer_drain(in, used);
+		if (r != 0)
+			conn_literal_release(c);	/* command complete */
 		if (r == 0) {
 			if (acap_parser_want_continuation(c->parser)) {
 				static const char cont[] =

@@ -68,6 +68,7 @@ struct context {
 	struct search_query *q;
 	struct search_result *res;
 	bool enumerate, notify;
+	bool stopped;	/* over the work budget: no longer re-evaluated */
 	struct member *m;
 	size_t nm;
 	struct wref *watch;	/* the watches this context is indexed under */
@@ -222,20 +223,39 @@ context_unwatch(struct context *ctx)
 	ctx->nwatch = 0;
 }
 
-/* A set of dataset paths (borrowed strings), in first-seen order. */
+/*
+ * A set of dataset paths (borrowed strings): collected with repeats, then
+ * pathset_finish() sorts them and drops the repeats (O(n log n) for a
+ * context of many rows, where a scan per path was quadratic).
+ */
 struct pathset {
 	const char **p;
 	size_t n, cap;
 };
 
+static int
+path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+pathset_finish(struct pathset *ps)
+{
+	size_t i, n = 0;
+
+	if (ps->n == 0)
+		return;
+	qsort(ps->p, ps->n, sizeof(*ps->p), path_cmp);
+	for (i = 1; i < ps->n; i++)
+		if (strcmp(ps->p[i], ps->p[n]) != 0)
+			ps->p[++n] = ps->p[i];
+	ps->n = n + 1;
+}
+
 static void
 pathset_add(struct pathset *ps, const char *path)
 {
-	size_t i;
-
-	for (i = 0; i < ps->n; i++)
-		if (strcmp(ps->p[i], path) == 0)
-			return;
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap == 0 ? 8 : ps->cap * 2;
 		const char **n = realloc(ps->p, cap * sizeof(*n));
@@ -279,13 +299,13 @@ context_watches(const struct context *ctx, const struct pathset *ps)
 static void
 context_rewatch(struct context *ctx, const struct search_result *res)
 {
-	const struct inherit_view *v;
+	const struct inherit_view *v, *last = NULL;
 	const struct inherit_entry *e;
 	struct inherit_view *base = NULL;
 	struct pathset ps = { NULL, 0, 0 };
 	size_t i;
 
-	if (!ctx->notify)
+	if (!ctx->notify || ctx->stopped)
 		return;
 	pathset_add(&ps, ctx->path);
 	if (inherit_view_open(ctx_store, ctx->path,
@@ -294,8 +314,11 @@ context_rewatch(struct context *ctx, const struct search_result *res)
 		pathset_add_view(&ps, base);
 	for (i = 0; i < search_result_count(res); i++) {
 		search_result_row(res, i, &v, &e);
-		pathset_add_view(&ps, v);
+		if (v != last)		/* a dataset's rows are together */
+			pathset_add_view(&ps, v);
+		last = v;
 	}
+	pathset_finish(&ps);
 	if (!context_watches(ctx, &ps)) {
 		context_unwatch(ctx);
 		for (i = 0; i < ps.n; i++)
@@ -602,7 +625,7 @@ context_update(struct conn *c, const char *name)
 		return CONTEXT_ENOENT;
 	/* §6.5.2: pending notifications are sent before the OK. */
 	context_settle(ctx);
-	return CONTEXT_OK;
+	return ctx->stopped ? CONTEXT_EBUDGET : CONTEXT_OK;
 }
 
 size_t
@@ -639,122 +662,205 @@ notify_line(struct acap_buf *out, const struct context *ctx,
 	acap_buf_addstr(out, "\r\n");
 }
 
-static ssize_t
-find_key(const char *const *keys, size_t n, const char *key)
-{
+/* Members sorted by key, for binary search: key and index. */
+struct keyidx {
+	const char *key;
 	size_t i;
+};
 
-	for (i = 0; i < n; i++)
-		if (keys[i] != NULL && strcmp(keys[i], key) == 0)
-			return (ssize_t)i;
-	return -1;
+static int
+keyidx_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct keyidx *)a)->key,
+	    ((const struct keyidx *)b)->key);
 }
 
-static ssize_t
-find_member(const struct member *m, size_t n, const char *key)
+static struct keyidx *
+keyidx_build(const struct member *m, size_t n)
 {
+	struct keyidx *x = calloc(n > 0 ? n : 1, sizeof(*x));
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(m[i].key, key) == 0)
-			return (ssize_t)i;
-	return -1;
+	if (x == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		x[i].key = m[i].key;
+		x[i].i = i;
+	}
+	qsort(x, n, sizeof(*x), keyidx_cmp);
+	return x;
+}
+
+/* Index of key in the members x was built from, or -1. */
+static ssize_t
+keyidx_find(const struct keyidx *x, size_t n, const char *key)
+{
+	struct keyidx k = { key, 0 }, *f;
+
+	if (n == 0)
+		return -1;
+	f = bsearch(&k, x, n, sizeof(*x), keyidx_cmp);
+	return f != NULL ? (ssize_t)f->i : -1;
+}
+
+/*
+ * A Fenwick tree of counts over positions 0..n-1: add at a position, the
+ * sum below a position, and the position of the k-th counted one, each
+ * O(log n).  t has n + 1 zeroed slots.
+ */
+static void
+fw_add(size_t *t, size_t n, size_t pos, size_t d)	/* d: 1 or -1 */
+{
+	for (pos++; pos <= n; pos += pos & (~pos + 1))
+		t[pos] += d;
+}
+
+static size_t
+fw_below(const size_t *t, size_t pos)
+{
+	size_t sum = 0;
+
+	for (; pos > 0; pos -= pos & (~pos + 1))
+		sum += t[pos];
+	return sum;
+}
+
+static size_t
+fw_kth(const size_t *t, size_t n, size_t k)	/* k >= 1 */
+{
+	size_t pos = 0, step = 1;
+
+	while (step * 2 <= n)
+		step *= 2;
+	for (; step > 0; step /= 2)
+		if (pos + step <= n && t[pos + step] < k) {
+			pos += step;
+			k -= t[pos];
+		}
+	return pos;		/* 0-based position of the k-th */
 }
 
 /*
  * Diff old members against the new ones (nm, whose formatted data is in
- * rd) and append the notifications to out.  W is the client's view of the
- * ordered list, updated as each notification is "applied", so every
- * position we send is the one the client will compute (§6.5.3-§6.5.5).
- * Returns whether anything was appended.
+ * rd) and append the notifications to out.  W, the client's view of the
+ * ordered list, changes as each notification is "applied", so every
+ * position we send is the one the client will compute (§6.5.3-§6.5.5):
+ *
+ *  1. rows that left: REMOVEFROM at their current position, old order;
+ *  2. rows that stay: the untouched ones (same data and modtime) that
+ *     are in new order among themselves are settled and do not move;
+ *     each other one, in new order, moves to just after the settled row
+ *     that precedes it in the new order (its "anchor"; the front when
+ *     none does) and is settled from then on: a CHANGE when it moves or
+ *     its data changed.  Shifts caused by a move are implicit (§6.5.5);
+ *  3. new rows: ADDTO at their final position, in order.
+ *
+ * O(n log n): keys are found by binary search, and positions in W come
+ * from a Fenwick tree over "slots", the places rows can occupy: each
+ * staying row's place in W after step 1, and after each settled row (and
+ * at the front) the rows that will move behind it, in the order they
+ * will.  Pass A finds every moving row's slot, pass B moves the rows and
+ * reads their positions.  Returns whether anything was appended.
  */
 static bool
 context_diff(struct context *ctx, const struct member *nm, size_t nn,
     const struct rowdata *rd, struct acap_buf *out)
 {
-	const char **w = NULL;
+	size_t no = ctx->nm, wn = 0, i, j, a, nslots, from, to, pred, cur, ns;
+	struct keyidx *oidx = NULL, *nidx = NULL;
+	ssize_t *newpos = NULL, *wpos = NULL, last = -1;
+	size_t *anchor = NULL, *seq = NULL, *chain = NULL, *base = NULL;
+	size_t *f1 = NULL, *f2 = NULL;
 	bool *settled = NULL, sent = false;
-	size_t wn = 0, i, j;
 	char pos[48];
-	ssize_t k, oi;
 
-	w = calloc(ctx->nm + nn + 1, sizeof(*w));
-	settled = calloc(ctx->nm + nn + 1, sizeof(*settled));
-	if (w == NULL || settled == NULL)
+	oidx = keyidx_build(ctx->m, no);
+	nidx = keyidx_build(nm, nn);
+	newpos = calloc(no + 1, sizeof(*newpos));
+	wpos = calloc(nn + 1, sizeof(*wpos));
+	anchor = calloc(nn + 1, sizeof(*anchor));
+	seq = calloc(nn + 1, sizeof(*seq));
+	chain = calloc(no + 2, sizeof(*chain));
+	base = calloc(no + 2, sizeof(*base));
+	settled = calloc(nn + 1, sizeof(*settled));
+	f1 = calloc(nn + 1, sizeof(*f1));
+	if (oidx == NULL || nidx == NULL || newpos == NULL || wpos == NULL ||
+	    anchor == NULL || seq == NULL || chain == NULL || base == NULL ||
+	    settled == NULL || f1 == NULL)
 		goto out;
-	for (i = 0; i < ctx->nm; i++)
-		w[wn++] = ctx->m[i].key;
-	/* 1. Rows that left: REMOVEFROM at their current position. */
-	for (i = 0; i < ctx->nm; i++) {
-		if (find_member(nm, nn, ctx->m[i].key) >= 0)
+	/* 1. Rows that left; W is the old order without them. */
+	for (i = 0; i < nn; i++)
+		wpos[i] = -1;
+	for (i = 0; i < no; i++) {
+		newpos[i] = keyidx_find(nidx, nn, ctx->m[i].key);
+		if (newpos[i] >= 0) {
+			wpos[newpos[i]] = (ssize_t)wn++;
 			continue;
-		k = find_key(w, wn, ctx->m[i].key);
+		}
 		snprintf(pos, sizeof(pos), " %zu",
-		    ctx->enumerate ? (size_t)k + 1 : 0);
+		    ctx->enumerate ? wn + 1 : 0);	/* wn rows before it */
 		notify_line(out, ctx, "REMOVEFROM", ctx->m[i].key, pos, NULL,
 		    0);
-		memmove(w + k, w + k + 1, (wn - (size_t)k - 1) * sizeof(*w));
-		wn--;
 		sent = true;
 	}
 	/*
-	 * 2. Rows that stay: untouched ones keep their relative order and
-	 * are settled; each touched one, in new order, moves to just after
-	 * its last settled predecessor (a CHANGE when it moves or its data
-	 * changed).  Shifts caused by a move are implicit (§6.5.5).
+	 * 2. Settled: untouched, and in new order among the settled before
+	 * them in W.  Indexed by new position from here on.
 	 */
-	for (j = 0; j < wn; j++) {
-		oi = find_member(ctx->m, ctx->nm, w[j]);
-		k = find_member(nm, nn, w[j]);
-		settled[j] = nm[k].msig == ctx->m[oi].msig &&
-		    nm[k].sig == ctx->m[oi].sig;
+	for (i = 0; i < no; i++) {
+		ssize_t ni = newpos[i];
+
+		if (ni < 0 || nm[ni].msig != ctx->m[i].msig ||
+		    nm[ni].sig != ctx->m[i].sig || ni <= last)
+			continue;
+		settled[ni] = true;
+		last = ni;
+		anchor[ni] = (size_t)wpos[ni] + 1;	/* 0 is the front */
+		fw_add(f1, nn, (size_t)ni, 1);
 	}
+	/* Pass A: each moving row's anchor and its rank behind it. */
 	for (i = 0; i < nn; i++) {
-		size_t from, to = 0;
-		const char *key = nm[i].key;
-		bool moved;
-
-		oi = find_member(ctx->m, ctx->nm, key);
-		if (oi < 0)
+		if (wpos[i] < 0 || settled[i])
 			continue;
-		k = find_key(w, wn, key);
-		if (settled[k])
+		pred = fw_below(f1, i);
+		a = pred == 0 ? 0 : anchor[fw_kth(f1, nn, pred)];
+		anchor[i] = a;
+		seq[i] = ++chain[a];
+		fw_add(f1, nn, i, 1);
+	}
+	/* slot (a, s): block a holds its settled row (a > 0), then chain */
+	nslots = 0;
+	for (a = 0; a <= wn; a++) {
+		base[a] = nslots;
+		nslots += (a > 0 ? 1 : 0) + chain[a];
+	}
+	if ((f2 = calloc(nslots + 1, sizeof(*f2))) == NULL)
+		goto out;
+	for (j = 0; j < wn; j++)
+		fw_add(f2, nslots, base[j + 1], 1);
+	/* Pass B: move, in new order. */
+	for (i = 0; i < nn; i++) {
+		if (wpos[i] < 0 || settled[i])
 			continue;
-		from = (size_t)k;
-		/* after the last settled entry that precedes key in nm */
-		for (j = 0; j < wn; j++) {
-			ssize_t ni;
-
-			if (j == from || !settled[j])
-				continue;
-			ni = find_member(nm, nn, w[j]);
-			if ((size_t)ni < i)
-				to = j < from ? j + 1 : j;
-		}
-		moved = to != from;
-		/* Move w[from] to w[to] (both indexes valid, wn >= 1). */
-		if (to < from) {
-			memmove(w + to + 1, w + to, (from - to) * sizeof(*w));
-			memmove(settled + to + 1, settled + to,
-			    (from - to) * sizeof(*settled));
-		} else if (to > from) {
-			memmove(w + from, w + from + 1, (to - from) * sizeof(*w));
-			memmove(settled + from, settled + from + 1,
-			    (to - from) * sizeof(*settled));
-		}
-		w[to] = key;
-		settled[to] = true;
-		if (!moved && nm[i].sig == ctx->m[oi].sig)
+		j = (size_t)wpos[i];
+		cur = base[j + 1];
+		from = fw_below(f2, cur);
+		fw_add(f2, nslots, cur, (size_t)-1);
+		ns = base[anchor[i]] + (anchor[i] > 0 ? seq[i] : seq[i] - 1);
+		to = fw_below(f2, ns);
+		fw_add(f2, nslots, ns, 1);
+		if (from == to && nm[i].sig == ctx->m[keyidx_find(oidx, no,
+		    nm[i].key)].sig)
 			continue;	/* only the modtime changed */
 		snprintf(pos, sizeof(pos), " %zu %zu",
 		    ctx->enumerate ? from + 1 : 0, ctx->enumerate ? to + 1 : 0);
-		notify_line(out, ctx, "CHANGE", key, pos,
+		notify_line(out, ctx, "CHANGE", nm[i].key, pos,
 		    rd->buf.data + rd->span[2 * i], rd->span[2 * i + 1]);
 		sent = true;
 	}
 	/* 3. New rows: ADDTO at their final position, in order. */
 	for (i = 0; i < nn; i++) {
-		if (find_member(ctx->m, ctx->nm, nm[i].key) >= 0)
+		if (wpos[i] >= 0)
 			continue;
 		snprintf(pos, sizeof(pos), " %zu", ctx->enumerate ? i + 1 : 0);
 		notify_line(out, ctx, "ADDTO", nm[i].key, pos,
@@ -762,9 +868,54 @@ context_diff(struct context *ctx, const struct member *nm, size_t nn,
 		sent = true;
 	}
 out:
-	free(w);
+	free(oidx);
+	free(nidx);
+	free(newpos);
+	free(wpos);
+	free(anchor);
+	free(seq);
+	free(chain);
+	free(base);
 	free(settled);
+	free(f1);
+	free(f2);
 	return sent;
+}
+
+/*
+ * A re-evaluation that ran out of the work budget (the context's SEARCH
+ * was within it when it was made; its datasets have grown since): there
+ * is no complete new state to diff against, and sending a part of it
+ * would be a silent truncation.  The context stops: it leaves the
+ * fan-out index, the client gets an ALERT with the response code the
+ * SEARCH would get (§6.2.9), and UPDATECONTEXT on it answers NO, until
+ * the client frees it (doc/protocol-notes.md "Work budget").
+ */
+static bool
+context_over_budget(struct context *ctx, const struct search_result *res)
+{
+	struct acap_buf out = ACAP_BUF_INIT, text = ACAP_BUF_INIT;
+	enum search_overrun over;
+	size_t limit;
+
+	if ((over = search_result_overrun(res, &limit)) == SEARCH_OVER_NONE)
+		return false;
+	ctx->stopped = true;
+	context_unwatch(ctx);
+	conn_log(ctx->conn, LOG_NOTICE, "context %s: stopped, over the work "
+	    "budget (%zu)", ctx->name, limit);
+	acap_buf_printf(&text, "Context %s is no longer updated: its search "
+	    "would %s more than %zu %s", ctx->name,
+	    over == SEARCH_OVER_DATASETS ? "open" : "look at", limit,
+	    over == SEARCH_OVER_DATASETS ? "datasets (search_max_datasets)" :
+	    "entries (search_max_entries)");
+	acap_buf_addstr(&out, "* ALERT (WAYTOOMANY/WORK) ");
+	acap_buf_add_text(&out, text.data);
+	acap_buf_addstr(&out, "\r\n");
+	conn_write(ctx->conn, out.data, out.len);
+	acap_buf_deinit(&text);
+	acap_buf_deinit(&out);
+	return true;
 }
 
 /*
@@ -782,10 +933,14 @@ context_reevaluate(struct context *ctx)
 	size_t nn;
 	enum store_err err;
 
-	if (conn_closing(ctx->conn))
+	if (conn_closing(ctx->conn) || ctx->stopped)
 		return;
 	access_for_conn(ctx->conn, &acc);
 	err = search_run(ctx_store, ctx->path, ctx->q, &acc, &res);
+	if (err == STORE_OK && context_over_budget(ctx, res)) {
+		search_result_free(&res);
+		return;
+	}
 	if (err == STORE_ENOEXIST) {
 		/*
 		 * The dataset went away (or became unreadable): every row
@@ -912,7 +1067,12 @@ context_sync(struct context *ctx)
 		return;
 	/* a NOTIFY context's rows: its search, as of now (it is current) */
 	access_for_conn(ctx->conn, &acc);
-	err = search_run(ctx_store, ctx->path, ctx->q, &acc, &ctx->res);
+	err = ctx->stopped ? STORE_ENOEXIST :
+	    search_run(ctx_store, ctx->path, ctx->q, &acc, &ctx->res);
+	if (err == STORE_OK && context_over_budget(ctx, ctx->res)) {
+		search_result_free(&ctx->res);
+		err = STORE_ENOEXIST;
+	}
 	if (err != STORE_OK) {
 		if (err != STORE_ENOEXIST)
 			conn_log(ctx->conn, LOG_ERR, "context %s: %s",

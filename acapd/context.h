@@ -33,6 +33,8 @@ enum context_err {
 	CONTEXT_ELIMIT,		/* NO (TRYFREECONTEXT): too many contexts */
 	CONTEXT_ENOENT,		/* no such context */
 	CONTEXT_ENOMEM,
+	CONTEXT_EBUDGET,	/* NO (WAYTOOMANY/WORK): a NOTIFY context
+				   stopped, its search over the work budget */
 };
 
 /* Install the store change callback and the connection hook. Once. */
@@ -91,7 +93,8 @@ void context_release_rows(struct context *ctx);
 /*
  * UPDATECONTEXT (§6.5.2): pending notifications for the context are
  * delivered (context_sync) before this returns; CONTEXT_ENOENT when there
- * is no such NOTIFY context.
+ * is no such NOTIFY context, CONTEXT_EBUDGET when it stopped because a
+ * re-evaluation went over the work budget (it was told with an ALERT).
  */
 enum context_err context_update(struct conn *c, const char *name);
 

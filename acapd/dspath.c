@@ -319,3 +319,20 @@ dspath_parse(const char *canonical, char **class_r, char **owner_r,
 		*user_r = dup_comp(&v[2]);
 	return 0;
 }
+
+/* Whether canonical dataset a is b or one of b's ancestors. */
+static bool
+is_prefix_dataset(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen <= blen && memcmp(a, b, alen) == 0 &&
+	    (alen == blen || (alen > 0 && a[alen - 1] == '/'));
+}
+
+bool
+dspath_inherit_allowed(const char *dataset, const char *target)
+{
+	size_t dlen = strlen(dataset), tlen = strlen(target);
+
+	return !is_prefix_dataset(target, tlen, dataset, dlen) &&
+	    !is_prefix_dataset(dataset, dlen, target, tlen);
+}

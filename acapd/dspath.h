@@ -51,4 +51,13 @@ int dspath_split_entry(const char *path, const char *user, char **dataset_r,
 int dspath_parse(const char *canonical, char **class_r, char **owner_r,
     char **user_r);
 
+/*
+ * Whether canonical dataset may name canonical target in dataset.inherit:
+ * not itself, none of its ancestors, none of its descendants (RFC 2244
+ * §5.1 inheritance is between distinct datasets; a dataset inheriting
+ * its own ancestor sees its own subdatasets again below itself, without
+ * end: doc/protocol-notes.md).  Both are canonical paths ending in "/".
+ */
+bool dspath_inherit_allowed(const char *dataset, const char *target);
+
 #endif

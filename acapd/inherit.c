@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dspath.h"
 #include "inherit.h"
 #include "store.h"
 
@@ -187,6 +188,42 @@ chain_build(struct store *st, struct inherit_view *v, const char *path,
 fail:
 	free(owned);
 	return r;
+}
+
+/*
+ * A virtual layer is a copy of its parent's subdataset (§5.1).  When its
+ * chain comes back to one of its own ancestors or descendants (a stored
+ * dataset.inherit naming its own ancestor, from before STORE refused
+ * that: dspath_inherit_allowed()), the copy contains itself again one
+ * level down, without end: every level doubles what a DEPTH search
+ * visits.  Such a copy is not followed: at layer 0 the dataset does not
+ * exist, further down the chain ends before it (doc/protocol-notes.md).
+ */
+static enum store_err
+chain_cut_selfref(struct inherit_view *v)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < v->nlayers; i++) {
+		if (v->layers[i].snap != NULL)
+			continue;
+		for (j = i + 1; j < v->nlayers; j++)
+			if (!dspath_inherit_allowed(v->layers[i].path,
+			    v->layers[j].path))
+				break;
+		if (j < v->nlayers)
+			break;
+	}
+	if (i == v->nlayers)
+		return STORE_OK;
+	if (i == 0)
+		return STORE_ENOEXIST;
+	while (v->nlayers > i) {
+		v->nlayers--;
+		free(v->layers[v->nlayers].path);
+		store_snap_unref(&v->layers[v->nlayers].snap);
+	}
+	return STORE_OK;
 }
 
 /* ---- Merge ------------------------------------------------------------ */
@@ -423,6 +460,8 @@ view_open(struct store *st, const char *path, unsigned int flags,
 	store_read_begin(st);
 	r = chain_build(st, v, path, nesting);
 	store_read_end(st);
+	if (r == STORE_OK)
+		r = chain_cut_selfref(v);
 	if (r != STORE_OK) {
 		inherit_view_free(&v);
 		return r;

@@ -71,4 +71,20 @@
 /* RFC 2244 §3.3: at least 100; advertised as CONTEXTLIMIT when above. */
 #define LIM_CONTEXT_LIMIT		200
 
+/*
+ * The work one search may do -- a SEARCH, a MAKECONTEXT, each
+ * re-evaluation of a NOTIFY context -- so that none holds the event loop
+ * for long (about 50 ms at the default on a 2020 laptop core:
+ * doc/reliability.md "Bounded work"): datasets it opens and entries it
+ * looks at.  Over it, NO (WAYTOOMANY/WORK), never a truncated answer.
+ */
+#define LIM_SEARCH_MAX_DATASETS		2000
+#define LIM_SEARCH_MAX_ENTRIES		20000
+/*
+ * Octets of literals announced and not yet part of a complete command,
+ * summed over one user's connections (before authentication: over one
+ * address's).  At least max_command, so one whole command always fits.
+ */
+#define LIM_MAX_LITERAL_INFLIGHT	16777216	/* 16 MiB */
+
 #endif

@@ -13,6 +13,7 @@ acapd_acapd_SOURCES = \
 	acapd/acl.c acapd/acl.h \
 	acapd/access.c acapd/access.h \
 	acapd/seed.c acapd/seed.h \
+	acapd/upgrade.c acapd/upgrade.h \
 	acapd/context.c acapd/context.h \
 	acapd/startup.c acapd/startup.h \
 	acapd/aclobj.c acapd/aclobj.h \

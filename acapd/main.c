@@ -464,7 +464,10 @@ portfile_publish(const char *buf, size_t len)
 	    0644)) == -1)
 		fatal("port file %s: %s", tmp, strerror(errno));
 	errno = 0;
-	if (write(fd, buf, len) != (ssize_t)len)
+	/* not a secret: 0644 in spite of main()'s umask 077 */
+	if (fchmod(fd, 0644) == -1)
+		e = errno;
+	else if (write(fd, buf, len) != (ssize_t)len)
 		e = errno != 0 ? errno : EIO;
 	if (close(fd) == -1 && e == 0)
 		e = errno;
@@ -633,6 +636,11 @@ main(int argc, char *argv[])
 	}
 	log_init("acapd", cfg->syslog, log_get_level());
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Whatever acapd creates is private unless it says otherwise: the
+	 * database and the -wal and -shm files SQLite adds at any time.
+	 */
+	umask(077);
 
 	srv = &server_state;
 	TAILQ_INIT(&srv->conns);

@@ -14,7 +14,11 @@
 #include "dspath.h"
 #include "search.h"
 
-/* Datasets one DEPTH search may visit (DEPTH 0 on "/" walks everything). */
+/*
+ * Datasets one search may expand whatever its budget says (DEPTH 0 on "/"
+ * walks everything): a search stopped here is over budget too, never cut
+ * short silently.
+ */
 #define SEARCH_MAX_DATASETS	100000
 
 struct search_key {
@@ -71,6 +75,8 @@ struct search_query {
 
 	struct search_key *criteria;
 	bool uses_range;
+
+	size_t max_datasets, max_entries;	/* the work budget; 0: none */
 };
 
 struct search_row {
@@ -85,6 +91,13 @@ struct search_refer {
 	const struct inherit_view *v;	/* keeps urls alive */
 };
 
+/* The work a search has done, and may do. */
+struct budget {
+	size_t datasets, entries;
+	size_t max_datasets, max_entries;	/* 0: no limit */
+	enum search_overrun over;
+};
+
 struct search_result {
 	struct search_row *rows;
 	size_t nrows, crows;
@@ -92,8 +105,28 @@ struct search_result {
 	size_t nviews, cviews;
 	struct search_refer *refers;
 	size_t nrefers, crefers;
-	size_t ndatasets;		/* datasets visited (DEPTH) */
+	struct budget budget;
 };
+
+/*
+ * Charge datasets opened and entries looked at to b (NULL: not counted).
+ * Returns false once the budget is spent: the search stops there.
+ */
+static bool
+budget_take(struct budget *b, size_t datasets, size_t entries)
+{
+	if (b == NULL)
+		return true;
+	if (b->over != SEARCH_OVER_NONE)
+		return false;
+	b->datasets += datasets;
+	b->entries += entries;
+	if (b->datasets > b->max_datasets)
+		b->over = SEARCH_OVER_DATASETS;
+	else if (b->max_entries != 0 && b->entries > b->max_entries)
+		b->over = SEARCH_OVER_ENTRIES;
+	return b->over == SEARCH_OVER_NONE;
+}
 
 static void *
 xrealloc(void *p, size_t n, size_t size)
@@ -595,6 +628,14 @@ search_query_uses_range(const struct search_query *q)
 	return q->uses_range;
 }
 
+void
+search_query_set_budget(struct search_query *q, size_t max_datasets,
+    size_t max_entries)
+{
+	q->max_datasets = max_datasets;
+	q->max_entries = max_entries;
+}
+
 /* ---- Rights ------------------------------------------------------------- */
 
 static unsigned int
@@ -1032,7 +1073,8 @@ is_listing(const struct inherit_view *v)
 }
 
 static bool dataset_readable(struct store *, bool,
-    const struct search_access *, const struct inherit_view *);
+    const struct search_access *, const struct inherit_view *,
+    struct budget *);
 
 /*
  * search_visible(), and for an entry of a listing, whether the caller
@@ -1041,7 +1083,8 @@ static bool dataset_readable(struct store *, bool,
  */
 static bool
 entry_visible(struct store *st, const struct search_access *acc,
-    const struct inherit_view *v, const struct inherit_entry *e)
+    const struct inherit_view *v, const struct inherit_entry *e,
+    struct budget *b)
 {
 	struct inherit_view *child = NULL;
 	struct acap_buf path = ACAP_BUF_INIT;
@@ -1054,8 +1097,9 @@ entry_visible(struct store *st, const struct search_access *acc,
 	acap_buf_addstr(&path, inherit_view_path(v));
 	acap_buf_addstr(&path, e->name);
 	acap_buf_addch(&path, '/');
-	ok = inherit_view_open(st, path.data, 0, &child) == STORE_OK &&
-	    dataset_readable(st, false, acc, child);
+	ok = budget_take(b, 1, 0) &&
+	    inherit_view_open(st, path.data, 0, &child) == STORE_OK &&
+	    dataset_readable(st, false, acc, child, b);
 	inherit_view_free(&child);
 	acap_buf_deinit(&path);
 	return ok;
@@ -1072,7 +1116,8 @@ entry_visible(struct store *st, const struct search_access *acc,
  */
 static bool
 dataset_readable(struct store *st, bool noinherit,
-    const struct search_access *acc, const struct inherit_view *v)
+    const struct search_access *acc, const struct inherit_view *v,
+    struct budget *b)
 {
 	struct inherit_view *full = NULL;
 	const struct inherit_entry *ents;
@@ -1091,8 +1136,8 @@ dataset_readable(struct store *st, bool noinherit,
 	    &full) == STORE_OK)
 		v = full;
 	ents = inherit_view_entries(v, &n);
-	for (i = 0; i < n && !ok; i++)
-		ok = entry_visible(st, acc, v, &ents[i]);
+	for (i = 0; i < n && !ok && budget_take(b, 0, 1); i++)
+		ok = entry_visible(st, acc, v, &ents[i], b);
 	inherit_view_free(&full);
 	return ok;
 }
@@ -1113,11 +1158,11 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	bool dot;
 
 	/*
-	 * Each dataset is reached once through its parent; a virtual
-	 * dataset inheriting from its own ancestor could recurse, which the
-	 * level cap (and dspath's component limit) stops.
+	 * Each dataset is reached once through its parent; a virtual copy
+	 * that would contain itself is not followed (inherit.c), and the
+	 * level cap (dspath's component limit) and the budget stop the rest.
 	 */
-	if (++res->ndatasets > SEARCH_MAX_DATASETS || level > DSPATH_MAX_DEPTH)
+	if (level > DSPATH_MAX_DEPTH || !budget_take(&res->budget, 1, 0))
 		return STORE_OK;
 	r = inherit_view_open(st, path, q->noinherit ? INHERIT_F_NOINHERIT : 0,
 	    &v);
@@ -1127,9 +1172,11 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	    sizeof(*res->views));
 	res->views[res->nviews++] = v;
 	ents = inherit_view_entries(v, &n);
+	if (!budget_take(&res->budget, 0, n))
+		return STORE_OK;
 	for (i = 0; i < n; i++) {
 		e = &ents[i];
-		if (!entry_visible(st, acc, v, e) ||
+		if (!entry_visible(st, acc, v, e, &res->budget) ||
 		    !search_match(q, acc, v, e, 0))
 			continue;
 		grow((void **)&res->rows, &res->crows, res->nrows + 1,
@@ -1141,9 +1188,9 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	if (q->depth != 0 && level >= q->depth)
 		return STORE_OK;
 	/* DEPTH: follow each visible entry's subdataset */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && res->budget.over == SEARCH_OVER_NONE; i++) {
 		e = &ents[i];
-		if (!entry_visible(st, acc, v, e) ||
+		if (!entry_visible(st, acc, v, e, &res->budget) ||
 		    (sub = readable(acc, v, e, "subdataset", SEARCH_R_READ,
 		    &tmp)) == NULL || sub->a.kind != STORE_V_MULTI)
 			continue;
@@ -1180,21 +1227,36 @@ search_run(struct store *st, const char *path, const struct search_query *q,
     const struct search_access *acc, struct search_result **res_r)
 {
 	struct search_result *res;
+	struct budget check;
 	enum store_err r;
 
 	*res_r = NULL;
 	res = xrealloc(NULL, 1, sizeof(*res));
 	memset(res, 0, sizeof(*res));
+	res->budget.max_datasets = q->max_datasets != 0 &&
+	    q->max_datasets < SEARCH_MAX_DATASETS ? q->max_datasets :
+	    SEARCH_MAX_DATASETS;
+	res->budget.max_entries = q->max_entries;
+	check = res->budget;
 	store_read_begin(st);
 	r = run_dataset(st, path, q, acc, res, 1);
-	/* unreadable looks like missing: no rows, no REFER, NOEXIST */
+	/*
+	 * Unreadable looks like missing: no rows, no REFER, NOEXIST.  With
+	 * a budget of its own, so that running out of it says nothing about
+	 * a dataset the caller cannot read (that one is NOEXIST).
+	 */
 	if (r == STORE_OK && res->nviews > 0 &&
-	    !dataset_readable(st, q->noinherit, acc, res->views[0]))
+	    !dataset_readable(st, q->noinherit, acc, res->views[0], &check))
 		r = STORE_ENOEXIST;
 	store_read_end(st);
 	if (r != STORE_OK) {
 		search_result_free(&res);
 		return r;
+	}
+	if (res->budget.over != SEARCH_OVER_NONE) {
+		/* incomplete: the caller answers NO, so no sorting */
+		*res_r = res;
+		return STORE_OK;
 	}
 	sort_rows(q, acc, res->rows, res->nrows);
 	*res_r = res;
@@ -1303,7 +1365,15 @@ bool
 search_dataset_readable(struct store *st, const struct search_access *acc,
     const struct inherit_view *v)
 {
-	return dataset_readable(st, false, acc, v);
+	return dataset_readable(st, false, acc, v, NULL);
+}
+
+enum search_overrun
+search_result_overrun(const struct search_result *res, size_t *limit_r)
+{
+	*limit_r = res->budget.over == SEARCH_OVER_DATASETS ?
+	    res->budget.max_datasets : res->budget.max_entries;
+	return res->budget.over;
 }
 
 bool

@@ -158,6 +158,17 @@ const char *search_query_makecontext(const struct search_query *q,
 /* Whether the criteria use RANGE (BAD on a dataset, §6.4.1). */
 bool search_query_uses_range(const struct search_query *q);
 
+/*
+ * The work budget of every search_run() of q (the command's, and for a
+ * context each re-evaluation): datasets opened (the searched one, each
+ * subdataset DEPTH follows, each dataset a listing's entry names) and
+ * entries looked at; 0 means no limit of one's own (datasets are never
+ * more than 100,000).  Not a modifier: set by the server from its
+ * configuration (doc/protocol-notes.md "Work budget").
+ */
+void search_query_set_budget(struct search_query *q, size_t max_datasets,
+    size_t max_entries);
+
 /* ---- Pure evaluation (also what NOTIFY contexts re-run) --------------- */
 
 /*
@@ -200,6 +211,13 @@ void search_format_entry(struct acap_buf *out, const struct search_query *q,
 
 /* ---- Running a search ------------------------------------------------- */
 
+/* Which budget a search ran out of (search_result_overrun()). */
+enum search_overrun {
+	SEARCH_OVER_NONE = 0,
+	SEARCH_OVER_DATASETS,
+	SEARCH_OVER_ENTRIES,
+};
+
 /*
  * Search canonical dataset path: the dataset and, with DEPTH, the
  * datasets below it reached through "." subdataset values (0 = the whole
@@ -208,12 +226,18 @@ void search_format_entry(struct acap_buf *out, const struct search_query *q,
  * before children).  Other subdataset locations become referrals.
  * HARDLIMIT/LIMIT and MAKECONTEXT are the caller's business.
  * Returns STORE_OK with *res_r, STORE_ENOEXIST when path does not exist
- * (or cannot be read), or a store error.
+ * (or cannot be read), or a store error.  A search that ran out of its
+ * budget stops at once and still returns STORE_OK: then
+ * search_result_overrun() is not SEARCH_OVER_NONE, the rows are an
+ * incomplete, unsorted part and must not be answered (NO instead).
  */
 enum store_err search_run(struct store *st, const char *path,
     const struct search_query *q, const struct search_access *acc,
     struct search_result **res_r);
 void search_result_free(struct search_result **res_r);	/* sets NULL */
+/* Whether res ran out of budget, and then the limit (*limit_r) it hit. */
+enum search_overrun search_result_overrun(const struct search_result *res,
+    size_t *limit_r);
 
 /*
  * SEARCH on a context (§6.4.1): of the nrows rows that row() yields (the

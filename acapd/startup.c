@@ -32,6 +32,7 @@
 #include "log.h"
 #include "sasl.h"
 #include "seed.h"
+#include "upgrade.h"
 #include "server.h"
 #include "startup.h"
 #include "store.h"
@@ -95,22 +96,105 @@ free_words(char ***vp)
 	*vp = NULL;
 }
 
+/*
+ * The uid acapd runs as once start-up is over: the configured user's
+ * when started as root, else its own (drop_privileges() refuses any other
+ * combination).  *name_r names it for messages.
+ */
+static uid_t
+run_uid(const char **name_r)
+{
+	static char self[64];
+	struct passwd *pw;
+
+	if (cfg->user[0] != '\0' && geteuid() == 0) {
+		if ((pw = getpwnam(cfg->user)) == NULL)
+			fatal("user %s: no such user", cfg->user);
+		*name_r = cfg->user;
+		return pw->pw_uid;
+	}
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(self, sizeof(self), "%s", pw->pw_name);
+	else
+		snprintf(self, sizeof(self), "uid %lu",
+		    (unsigned long)geteuid());
+	*name_r = self;
+	return geteuid();
+}
+
+/* Whether uid is acapd now (root before the drop) or the user it becomes. */
+static bool
+owned_by_acapd(uid_t uid)
+{
+	const char *name;
+
+	return uid == geteuid() || uid == run_uid(&name);
+}
+
+static const char *
+uid_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		snprintf(buf, len, "%s (uid %lu)", pw->pw_name,
+		    (unsigned long)uid);
+	else
+		snprintf(buf, len, "uid %lu", (unsigned long)uid);
+	return buf;
+}
+
+/*
+ * Nobody but acapd may write the state directory: it holds the database,
+ * the sasldb, the TLS key and the bootstrap admin's password, and another
+ * user able to create or replace names in it could plant a file that
+ * receives a secret.  So it must belong to the user acapd runs as (or to
+ * root, when acapd starts as root: startup_chown() then gives it to that
+ * user) and have no group or other write permission.
+ */
+static void
+statedir_check(const struct stat *st)
+{
+	const char *runner;
+	char owner[96];
+	uid_t uid = run_uid(&runner);
+
+	if (!S_ISDIR(st->st_mode))
+		fatal("statedir %s is not a directory", cfg->statedir);
+	if (st->st_uid != geteuid() && st->st_uid != uid)
+		fatal("statedir %s belongs to %s: it must belong to %s, the "
+		    "user acapd runs as%s (chown %s %s)", cfg->statedir,
+		    uid_name(st->st_uid, owner, sizeof(owner)), runner,
+		    geteuid() == 0 && uid != 0 ? ", or to root" : "", runner,
+		    cfg->statedir);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatal("statedir %s is writable by %s (mode %04o): the state "
+		    "directory must be writable by its owner only "
+		    "(chmod go-w %s)", cfg->statedir,
+		    (st->st_mode & S_IWGRP) == 0 ? "others" :
+		    (st->st_mode & S_IWOTH) == 0 ? "its group" :
+		    "its group and others",
+		    (unsigned)(st->st_mode & 07777), cfg->statedir);
+}
+
 void
 startup_statedir(void)
 {
 	struct stat st;
 
-	if (stat(cfg->statedir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			fatal("statedir %s is not a directory", cfg->statedir);
-		return;
+	if (stat(cfg->statedir, &st) == -1) {
+		if (errno != ENOENT)
+			fatal("statedir %s: %s", cfg->statedir,
+			    strerror(errno));
+		if (mkdir(cfg->statedir, 0700) == -1)
+			fatal("cannot create statedir %s: %s", cfg->statedir,
+			    strerror(errno));
+		log_info("created state directory %s", cfg->statedir);
+		if (stat(cfg->statedir, &st) == -1)
+			fatal("statedir %s: %s", cfg->statedir,
+			    strerror(errno));
 	}
-	if (errno != ENOENT)
-		fatal("statedir %s: %s", cfg->statedir, strerror(errno));
-	if (mkdir(cfg->statedir, 0700) == -1)
-		fatal("cannot create statedir %s: %s", cfg->statedir,
-		    strerror(errno));
-	log_info("created state directory %s", cfg->statedir);
+	statedir_check(&st);
 }
 
 static const char *sasl_extra[4];
@@ -163,6 +247,80 @@ store_degraded(void)
 }
 
 /*
+ * An admin-password file already there when a new password is due.  One
+ * that a previous first start wrote (its account was removed since) is a
+ * regular file of acapd's user with no group or other permissions: it is
+ * replaced.  Anything else was not written by acapd and acapd refuses to
+ * start rather than put a password near it.  Returns 0 when path is free.
+ */
+static int
+admin_password_free(const char *path, char *why, size_t whylen)
+{
+	char owner[96];
+	struct stat st;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		fatal("bootstrap admin: %s exists and is not a regular file "
+		    "(a symbolic link, a directory...): acapd did not create "
+		    "it and does not write a password there; remove it and "
+		    "start acapd again", path);
+	if (!owned_by_acapd(st.st_uid))
+		fatal("bootstrap admin: %s exists and belongs to %s: acapd "
+		    "did not create it and does not write a password there; "
+		    "remove it and start acapd again", path,
+		    uid_name(st.st_uid, owner, sizeof(owner)));
+	if ((st.st_mode & 077) != 0)
+		fatal("bootstrap admin: %s exists with mode %04o, not 0600: "
+		    "acapd did not create it and does not write a password "
+		    "there; remove it and start acapd again", path,
+		    (unsigned)(st.st_mode & 07777));
+	/* a fresh file below, never the old inode */
+	if (unlink(path) == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("replacing %s, left by an earlier first start", path);
+	return 0;
+}
+
+/*
+ * Write pass into a new file path, mode 0600 whatever the umask.  Returns
+ * 0, or -1 with why set and no file left.
+ */
+static int
+admin_password_write(const char *path, const char *pass, char *why,
+    size_t whylen)
+{
+	size_t len = strlen(pass);
+	int fd, e = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	errno = 0;
+	if (fchmod(fd, 0600) == -1 || write(fd, pass, len) != (ssize_t)len ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) == -1)
+		e = errno != 0 ? errno : EIO;
+	if (close(fd) == -1 && e == 0)
+		e = errno;
+	if (e != 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(e));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * First start: an admin account with a generated password.  The password
  * file is written first, so that a full disk never leaves an account
  * whose password nobody knows.  On a degraded (read-only) start a failure
@@ -173,8 +331,7 @@ startup_bootstrap_admin(void)
 {
 	char path[1024], pass[64], why[1200];
 	const char *err;
-	FILE *fp;
-	int fd, r;
+	int r;
 
 	if (cfg->bootstrap_admin[0] == '\0')
 		return;
@@ -183,20 +340,13 @@ startup_bootstrap_admin(void)
 		return;
 	if (r == -1)
 		fatal("bootstrap admin: %s", err);
+	snprintf(path, sizeof(path), "%s/admin-password", cfg->statedir);
+	if (admin_password_free(path, why, sizeof(why)) == -1)
+		goto fail;
 	if (tls_random_password(pass, sizeof(pass)) == -1)
 		fatal("bootstrap admin: cannot generate a password");
-	snprintf(path, sizeof(path), "%s/admin-password", cfg->statedir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+	if (admin_password_write(path, pass, why, sizeof(why)) == -1)
 		goto fail;
-	}
-	r = fprintf(fp, "%s\n", pass) < 0;
-	if (fclose(fp) != 0 || r) {
-		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
-		unlink(path);
-		goto fail;
-	}
 	if (sasl_module_setpass(cfg->bootstrap_admin, pass, strlen(pass),
 	    SASL_PW_CREATE, &err) == -1) {
 		snprintf(why, sizeof(why), "%s", err);
@@ -246,8 +396,9 @@ maintain_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * seed_site on: the site layer of a new database.  Waits, with a warning,
- * while the database is read-only; fatal otherwise at start-up.
+ * The walls of an older provisioning (upgrade.h), then, with seed_site
+ * on, the site layer of a new database.  Waits, with a warning, while the
+ * database is read-only; fatal otherwise at start-up.
  */
 static void
 startup_seed(bool at_start)
@@ -255,6 +406,19 @@ startup_seed(bool at_start)
 	char host[256];
 	const char *err;
 
+	switch (upgrade_walls(srv->store, cfg->managed_classes, &err)) {
+	case 1:
+		log_info("walls between tenants: registries, organisation "
+		    "and device layers of an older provisioning upgraded");
+		break;
+	case -1:
+		if (at_start && !store_degraded())
+			fatal("upgrading the ACLs of the provisioning: %s",
+			    err);
+		log_warn("ACLs of the provisioning not upgraded (%s): "
+		    "retried once writes work", err);
+		break;
+	}
 	if (!cfg->seed_site)
 		return;
 	if (gethostname(host, sizeof(host)) == -1)
@@ -337,6 +501,46 @@ startup_create_failed(const bool existed[DB_FILES], const char *err)
 	    err, why[0] != '\0' ? "; " : "", why, dir);
 }
 
+/*
+ * Existing database files become 0600, whatever an earlier version or an
+ * operator left: the data is the users' settings.  New ones are 0600 by
+ * main()'s umask, and SQLite gives the -wal and -shm the mode of the
+ * database.  A file that cannot be changed (read-only mount) is a warning:
+ * the degraded start still serves reads.  Runs before store_open(): closing
+ * a descriptor of the database would drop SQLite's POSIX locks on it.
+ */
+static void
+startup_db_private(void)
+{
+	char path[4096];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < DB_FILES; i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->database,
+		    db_suffix[i]);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd == -1) {
+			if (errno != ENOENT)
+				log_warn("database file %s: %s", path,
+				    strerror(errno));
+			continue;
+		}
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & 07777) != 0600) {
+			if (fchmod(fd, 0600) == -1)
+				log_warn("cannot make %s private (mode %04o): "
+				    "%s", path, (unsigned)(st.st_mode & 07777),
+				    strerror(errno));
+			else
+				log_info("%s: mode %04o changed to 0600",
+				    path, (unsigned)(st.st_mode & 07777));
+		}
+		close(fd);
+	}
+}
+
 static void
 startup_store(void)
 {
@@ -359,6 +563,7 @@ startup_store(void)
 		    db_suffix[i]);
 		existed[i] = access(path, F_OK) == 0;
 	}
+	startup_db_private();
 	if (store_open(&sc, &srv->store, &err) == -1) {
 		if (!existed[0])
 			startup_create_failed(existed, err);

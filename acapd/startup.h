@@ -10,7 +10,9 @@
 struct config;
 struct conn;
 
-/* Create the state directory (mode 0700) if missing. */
+/* Create the state directory (mode 0700) if missing; fatal unless it
+ * belongs to the user acapd runs as (or root, when started as root) and
+ * has no group or other write permission. */
 void startup_statedir(void);
 /* Open the database, load or create the certificate, initialise SASL,
  * create the bootstrap admin: all before privileges are dropped. */

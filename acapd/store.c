@@ -2420,11 +2420,53 @@ copy_mgmt(struct store *st, const struct path_info *pi, int64_t eid,
 }
 
 /*
+ * Whether a new dataset may inherit by default (RFC 2244 §5.3) from base.
+ * Not in our own registry classes ("vendor.acapd.*": an admin's records,
+ * not settings), and not from a stored dataset that is not public -- one
+ * whose dataset.acl lacks a positive "anyone" item with r, or has a
+ * negative one taking r: the entries of such a base would be in the new
+ * dataset hidden from its owner, who could probe their names by storing
+ * them (doc/acl.md, no existence oracle).
+ */
+static bool
+default_base_ok(struct store *st, const struct path_info *pi,
+    const char *base)
+{
+	struct store_snap *snap = NULL;
+	const struct store_entry *mgmt;
+	const struct store_attr *a;
+	bool pos = false, neg = false;
+	size_t i;
+
+	if (pi->class.n >= 13 && memcmp(pi->class.p, "vendor.acapd.", 13) ==
+	    0)
+		return false;
+	if (stored_snap_get(st, base, &snap) != STORE_OK)
+		return true;	/* not there (yet): the RFC's default */
+	if ((mgmt = store_snap_find(snap, "")) != NULL &&
+	    (a = store_entry_attr(mgmt, "dataset.acl")) != NULL &&
+	    a->kind == STORE_V_MULTI)
+		for (i = 0; i < a->nvalues; i++) {
+			const struct store_str *v = &a->values[i];
+
+			if (v->len >= 7 && memcmp(v->s, "anyone\t", 7) == 0 &&
+			    memchr(v->s + 7, 'r', v->len - 7) != NULL)
+				pos = true;
+			if (v->len >= 8 && memcmp(v->s, "-anyone\t", 8) == 0 &&
+			    memchr(v->s + 8, 'r', v->len - 8) != NULL)
+				neg = true;
+		}
+	store_snap_unref(&snap);
+	return pos && !neg;
+}
+
+/*
  * Create a dataset (and its missing parents), its "" entry and management
  * attributes copied from its parent in the /byowner/ hierarchy, with the
  * path component appended to dataset.inherit (RFC 2244 §5.3).  Without a
  * stored template, user datasets get "<user>\txrwia" and everyone else
- * "anyone\txr", and user and group datasets inherit from "/byowner/site".
+ * "anyone\txr", and user and group datasets inherit from "/byowner/site"
+ * when default_base_ok() says so.
  */
 static enum store_err
 ds_create(struct store *st, const char *path, int64_t *id_r)
@@ -2505,11 +2547,13 @@ ds_create(struct store *st, const char *path, int64_t *id_r)
 		inh = comp != NULL ?
 		    path_child("/byowner/site/", comp, complen) :
 		    xstrdup("/byowner/site/");
-		r = attr_write(st, eid, "dataset.inherit", STORE_V_SINGLE, inh,
-		    strlen(inh), NULL, 0, &bytes);
-		if (r != STORE_OK)
-			goto out;
-		txn_quota(st, &pi, bytes);
+		if (default_base_ok(st, &pi, inh)) {
+			r = attr_write(st, eid, "dataset.inherit",
+			    STORE_V_SINGLE, inh, strlen(inh), NULL, 0, &bytes);
+			if (r != STORE_OK)
+				goto out;
+			txn_quota(st, &pi, bytes);
+		}
 	}
 	if (parent != NULL && (r = ensure_dot(st, parent, pid, comp)) !=
 	    STORE_OK)
@@ -3183,6 +3227,14 @@ enum store_err
 store_batch_apply(struct store *st, const struct store_entry_op *ops,
     size_t nops, struct store_result *res)
 {
+	return store_batch_apply_verify(st, ops, nops, NULL, NULL, res);
+}
+
+enum store_err
+store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
+    size_t nops, store_verify_cb *verify, void *arg,
+    struct store_result *res)
+{
 	char why[sizeof(st->errbuf)];
 	size_t mark = st->nchanges, i;
 	enum store_err r;
@@ -3205,6 +3257,9 @@ store_batch_apply(struct store *st, const struct store_entry_op *ops,
 	if (r == STORE_OK)
 		r = quota_commit(st);
 	txn_quota_reset(st);
+	/* the caller's check of the state this STORE made (rights.h) */
+	if (r == STORE_OK && verify != NULL)
+		r = verify(arg);
 	if (r == STORE_OK && (r = step_done(st, stq(st, ST_RELEASE))) ==
 	    STORE_OK) {
 		memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));

@@ -342,6 +342,19 @@ enum store_err store_batch_apply(struct store *st,
 enum store_err store_batch_commit(struct store *st);
 
 /*
+ * store_batch_apply() with a check of the result: once the STORE is
+ * applied (before its savepoint is released), verify(arg) runs; it may
+ * read the store (snapshots, views: they show this STORE) and returns
+ * STORE_OK to keep the STORE, or an error (e.g. STORE_EPERM) to undo it,
+ * which is then returned.  Used for guarantees that are properties of
+ * the result, whatever the path to it (rights.h, the lock guard).
+ */
+typedef enum store_err store_verify_cb(void *arg);
+enum store_err store_batch_apply_verify(struct store *st,
+    const struct store_entry_op *ops, size_t nops, store_verify_cb *verify,
+    void *arg, struct store_result *res);
+
+/*
  * The same commit on a thread of its own, so that the caller's event
  * loop goes on (reading, parsing, queueing the next STOREs) during the
  * fsync.  store_commit_thread_start() creates the thread once and

@@ -15,6 +15,6 @@ acapd_libstore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 # $(SQLITE_LIBS).
 noinst_LIBRARIES += acapd/libcmd-data.a
 acapd_libcmd_data_a_SOURCES = \
-	acapd/cmd-store.c acapd/cmd-search.c \
+	acapd/cmd-store.c acapd/rights.c acapd/rights.h acapd/cmd-search.c \
 	acapd/cmd-deletedsince.c acapd/cmd-getquota.c
 acapd_libcmd_data_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)

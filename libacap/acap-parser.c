@@ -116,6 +116,9 @@ struct acap_parser {
 	bool busy;		/* some bytes of a command were consumed */
 	bool finished;		/* 1/-1 returned or rejected: reset next feed */
 	bool discard;		/* error recorded: skip to the command's end */
+	/* acap_parser_set_literal_hook() */
+	const char *(*lit_hook)(void *arg, size_t n);
+	void *lit_hook_arg;
 
 	/* The current line, without its line end. */
 	char *line;
@@ -987,6 +990,7 @@ line_end(struct acap_parser *p)
 	    p->brace_val <= UINT32_MAX;
 	uint64_t n = p->brace_val;
 	size_t end = lit ? p->brace_off : p->line_len;
+	const char *why;
 
 	p->cr = false;
 	p->in_quote = false;
@@ -1020,6 +1024,10 @@ line_end(struct acap_parser *p)
 				set_error(p, "literal too large");
 			else if (p->total + n > p->lim.max_command)
 				set_error(p, "command too large");
+			else if (p->lit_hook != NULL &&
+			    (why = p->lit_hook(p->lit_hook_arg, (size_t)n)) !=
+			    NULL)
+				set_error(p, why);
 		}
 		if (p->discard)
 			return finish_error(p);
@@ -1043,6 +1051,9 @@ line_end(struct acap_parser *p)
 		return set_fatal(p, "non-synchronizing literal too large");
 	if (!p->discard && p->total + n > p->lim.max_command)
 		set_error(p, "command too large");
+	if (!p->discard && p->lit_hook != NULL &&
+	    (why = p->lit_hook(p->lit_hook_arg, (size_t)n)) != NULL)
+		return set_fatal(p, why);
 	p->lit_len = (uint32_t)n;
 	literal_start(p);
 	return 0;
@@ -1112,6 +1123,14 @@ acap_parser_free(struct acap_parser **pp)
 	free(p->line);
 	free(p);
 	*pp = NULL;
+}
+
+void
+acap_parser_set_literal_hook(struct acap_parser *p,
+    const char *(*hook)(void *arg, size_t n), void *arg)
+{
+	p->lit_hook = hook;
+	p->lit_hook_arg = arg;
 }
 
 void

@@ -112,6 +112,21 @@ void acap_parser_set_limits(struct acap_parser *p, const struct acap_limits *lim
 int acap_parser_feed(struct acap_parser *p, const char *buf, size_t len,
     size_t *used_r, const struct acap_cmd **cmd_r);
 
+/*
+ * A hook asked about every literal a command announces that the parser
+ * would keep (within the limits, command not already in error), before
+ * any of its octets are consumed: it returns NULL to accept n octets, or
+ * a reason (a static string) to refuse them.  A refused synchronizing
+ * literal ends the command with a non-fatal error (BAD, no continuation,
+ * like one over max_literal); a refused non-synchronizing one is fatal
+ * (BYE), since its octets follow at once.  A server uses it to bound the
+ * literal octets in flight over many connections; it learns that they
+ * are no longer held when feed returns 1 or -1, or at reject/reset/free.
+ * Kept across commands; NULL removes it.
+ */
+void acap_parser_set_literal_hook(struct acap_parser *p,
+    const char *(*hook)(void *arg, size_t n), void *arg);
+
 /* True while a synchronizing literal waits for the peer to see "+". */
 bool acap_parser_want_continuation(const struct acap_parser *p);
 /* Size of that literal. */

@@ -9,7 +9,7 @@ sh tools/deps.sh
 [ -x configure ] || ./autogen.sh
 mkdir -p build
 (cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)")
-mkdir -p run
+mkdir -p -m 0700 run	# acapd refuses a state directory others can write
 if [ ! -f run/acapd.conf ]; then
 	cat > run/acapd.conf <<CONF
 # Embedded development instance (see acapd.conf(5)).

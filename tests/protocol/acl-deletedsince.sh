@@ -27,7 +27,13 @@ as_ok() {
 
 as_ok alice 'STORE ("/addressbook/~/private/p1" "addressbook.Email" "p1@example.org") ("/addressbook/~/private/p2" "addressbook.Email" "p2@example.org") ("/addressbook/~/shared/s1" "addressbook.Email" "s1@example.org") ("/addressbook/~/shared/s2" "addressbook.Email" "s2@example.org")'
 as_ok alice 'SETACL ("/addressbook/~/shared/") "bob" "xr"'
-as_ok bob 'STORE ("/addressbook/~/" "dataset.inherit" "/addressbook/user/alice/private/") ("/addressbook/~/b1" "addressbook.Email" "b1@example.org") ("/addressbook/~/b2" "addressbook.Email" "b2@example.org")'
+# bob may not point his dataset at one he cannot read (doc/acl.md); an
+# admin may, and then it must still reveal nothing
+as bob 'STORE ("/addressbook/~/" "dataset.inherit" "/addressbook/user/alice/private/")'
+[ "$CTL_STATUS" -ne 0 ] || fail "bob inherits from a dataset he cannot read"
+has 'Not permitted to inherit from /addressbook/user/alice/private/'
+as_ok admin 'STORE ("/addressbook/user/bob/" "dataset.inherit" "/addressbook/user/alice/private/")'
+as_ok bob 'STORE ("/addressbook/~/b1" "addressbook.Email" "b1@example.org") ("/addressbook/~/b2" "addressbook.Email" "b2@example.org")'
 as_ok bob 'SEARCH "/addressbook/~/" RETURN ("entry") EQUAL "entry" "i;octet" ""'
 T=$(printf '%s\n' "$CTL_OUT" | sed -n 's/.*MODTIME "\([0-9]*\)".*/\1/p')
 [ -n "$T" ] || fail "no MODTIME"

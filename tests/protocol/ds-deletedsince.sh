@@ -128,7 +128,9 @@ expect(f, '/option/~/common/', t2, ['S1', 'S3'])
 expect(a, '/option/site/common/', t2, ['S1', 'S2'])
 # changing dataset.inherit changes what the dataset shows without log
 # rows: older times are TOOOLD from then on
-f.ok('STORE ("/option/~/common/" "dataset.inherit" "/option/group/none/")')
+# (an admin's change: fred may not inherit from a missing dataset)
+a.ok('STORE ("/option/user/fred/common/" "dataset.inherit" '
+     '"/option/group/none/")')
 got, done = f.cmd('DELETEDSINCE "/option/~/common/" "%s"' % t2)
 check(done[1] == 'NO' and done[2] == ['TOOOLD'],
       'after dataset.inherit changed: %r' % done)

@@ -28,6 +28,7 @@ PROTOCOL_TESTS = \
 	tests/protocol/context-notify.acap \
 	tests/protocol/context-inherit.acap \
 	tests/protocol/context-limit.acap \
+	tests/protocol/bounded-work.acap \
 	tests/protocol/context-deferred.acap \
 	tests/protocol/tls-output.acap \
 	tests/protocol/slow-reader.acap \
@@ -52,10 +53,18 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-lint.sh \
 	tests/protocol/ctl-watch.sh \
 	tests/protocol/ctl-lock.sh \
-	tests/protocol/ctl-shell.sh
+	tests/protocol/ctl-shell.sh \
+	tests/protocol/ctl-export-file.sh
 EXTRA_DIST += tests/protocol/ctl-lib.sh
+# file safety (issue 14): state directory, admin password, database modes
+PROTOCOL_TESTS += \
+	tests/protocol/sec-statedir.sh \
+	tests/protocol/sec-admin-password.sh \
+	tests/protocol/sec-db-mode.sh
+EXTRA_DIST += tests/protocol/sec-lib.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)
 include tests/protocol/ds.mk
+include tests/protocol/trust.mk
 include tests/protocol/acl.mk

@@ -16,6 +16,7 @@ RELIABILITY_TESTS = \
 	tests/reliability/activation.sh \
 	tests/reliability/startup.sh \
 	tests/reliability/tlsread.sh \
+	tests/reliability/bounded.sh \
 	tests/reliability/adversarial.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
@@ -29,6 +30,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/abuse.py \
 	tests/reliability/activation.py \
 	tests/reliability/tlsread.py \
+	tests/reliability/bounded.py \
 	tests/reliability/adversarial.py \
 	tests/reliability/startup.py \
 	tests/reliability/soak.sh \

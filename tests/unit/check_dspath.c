@@ -353,6 +353,34 @@ START_TEST(test_parse)
 }
 END_TEST
 
+static const struct {
+	const char *dataset, *target;
+	bool ok;
+} inherits[] = {
+	{ "/email/user/alice/", "/email/group/acme/", true },
+	{ "/email/host/d1/", "/email/user/alice/", true },
+	{ "/email/user/alice/d/", "/email/user/alice/", false },	/* parent */
+	{ "/email/user/alice/d/e/", "/email/user/alice/", false },
+	{ "/email/user/alice/d/", "/email/", false },
+	{ "/email/user/alice/", "/email/user/alice/", false },	/* itself */
+	{ "/email/user/alice/", "/email/user/alice/d/", false },	/* child */
+	{ "/email/user/alice/", "/email/user/alice/d/e/", false },
+	{ "/email/user/alice/", "/email/user/alicex/", true },	/* sibling */
+	{ "/email/user/alicex/", "/email/user/alice/", true },
+	{ "/email/user/alice/d/", "/email/user/alice/e/", true },
+	{ "/email/user/alice/d/", "/email/user/alice/dd/", true },
+	{ "/a/site/", "/b/site/", true },
+	{ "/a/site/", "/", false },
+};
+
+START_TEST(test_inherit_allowed)
+{
+	ck_assert_msg(dspath_inherit_allowed(inherits[_i].dataset,
+	    inherits[_i].target) == inherits[_i].ok, "%s -> %s",
+	    inherits[_i].dataset, inherits[_i].target);
+}
+END_TEST
+
 static Suite *
 dspath_suite(void)
 {
@@ -371,6 +399,8 @@ dspath_suite(void)
 	tcase_add_test(tc, test_split_entry);
 	tcase_add_loop_test(tc, test_parse, 0,
 	    sizeof(parses) / sizeof(parses[0]));
+	tcase_add_loop_test(tc, test_inherit_allowed, 0,
+	    sizeof(inherits) / sizeof(inherits[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -451,6 +451,52 @@ START_TEST(test_range)
 }
 END_TEST
 
+START_TEST(test_budget)
+{
+	/* the work budget at N and N + 1: never a truncated result */
+	struct store_str dot = { ".", 1 };
+	struct search_result *res;
+	size_t limit;
+
+	put("/option/site/", "a", "option.value", "1");
+	put("/option/site/", "b", "option.value", "2");
+	put("/option/site/", "c", "option.value", "3");
+	criteria(search_key_all(q));
+	/* "", a, b, c: 4 entries, 1 dataset */
+	search_query_set_budget(q, 1, 4);
+	ck_assert_int_eq(search_run(st, "/option/site/", q, NULL, &res),
+	    STORE_OK);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_NONE);
+	ck_assert_uint_eq(search_result_count(res), 4);
+	search_result_free(&res);
+	search_query_set_budget(q, 1, 3);
+	ck_assert_int_eq(search_run(st, "/option/site/", q, NULL, &res),
+	    STORE_OK);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_ENTRIES);
+	ck_assert_uint_eq(limit, 3);
+	search_result_free(&res);
+	/* DEPTH follows a subdataset: 2 datasets */
+	put_multi("/option/site/", "d", "subdataset", &dot, 1);
+	put("/option/site/d/", "x", "option.value", "4");
+	ck_assert_int_eq(search_query_set_depth(q, 0), 0);
+	search_query_set_budget(q, 2, 0);
+	ck_assert_int_eq(search_run(st, "/option/site/", q, NULL, &res),
+	    STORE_OK);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_NONE);
+	search_result_free(&res);
+	search_query_set_budget(q, 1, 0);
+	ck_assert_int_eq(search_run(st, "/option/site/", q, NULL, &res),
+	    STORE_OK);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_DATASETS);
+	ck_assert_uint_eq(limit, 1);
+	search_result_free(&res);
+}
+END_TEST
+
 static void
 result_row_cb(const void *arg, size_t i, const struct inherit_view **v_r,
     const struct inherit_entry **e_r)
@@ -991,6 +1037,7 @@ search_suite(void)
 	tcase_add_test(tc, test_return_patterns);
 	tcase_add_test(tc, test_return_empty_and_depth_paths);
 	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_budget);
 	tcase_add_test(tc, test_noinherit_and_virtual);
 	tcase_add_test(tc, test_directory_datasets);
 	tcase_add_test(tc, test_access_hook);
