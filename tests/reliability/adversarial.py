@@ -285,6 +285,10 @@ class Generator:
         ("getquota", 2),
         ("lang", 1),
         ("noop", 1),
+        # Not alice: the administrator changes acme's and bob's data (new
+        # secrets) and the locked values at their locking layers, so that
+        # alice's contexts are notified and the locks must follow.
+        ("bystander", 3),
         # Short plans: a few related commands sent on consecutive steps
         # (each still one operation for the shrinker), so that the
         # multi-step tricks come up in every run, not once in a million.
@@ -574,6 +578,47 @@ class Generator:
     def noop(self):
         return "NOOP"
 
+    def marker(self):
+        while True:
+            h = "%012x" % self.rng.getrandbits(48)
+            if re.search("[a-f]", h):
+                return "SECRET-" + h
+
+    def bystander(self):
+        r = self.rng
+        cls = r.choice(CLASSES)
+        where = r.choice(["/%s/group/acme/", "/%s/user/bob/",
+                          "/%s/host/bobphone/"]) % cls
+        k = r.randrange(6)
+        if k == 0:      # a new secret value in an existing entry
+            cmd = "STORE (%s \"email.sieve.script\" %s)" % (
+                quote(where + "mail"), quote(self.marker()))
+        elif k == 1:    # a new entry with a secret name and value
+            cmd = "STORE (%s \"email.sieve.script\" %s)" % (
+                quote(where + self.marker()), quote(self.marker()))
+        elif k == 2:    # a value removed (REMOVEFROM / CHANGE)
+            cmd = "STORE (%s \"email.sieve.script\" %s)" % (
+                quote(where + "mail"), r.choice(["NIL", "DEFAULT"]))
+        else:           # a locked value changed where it is locked
+            cls, entry, attr, at = r.choice([
+                ("email", "mail", "vendor.acapd.tls", "/email/site/"),
+                ("personality", "mail", "personality.Server.SMTP",
+                 "/personality/site/"),
+                ("email", "mail", "vendor.acapd.idle-ceiling",
+                 "/email/group/acme/"),
+                ("email", "mail", "email.server.IMAP",
+                 "/email/group/evil/")])
+            val = {"vendor.acapd.tls": r.choice(["starttls-required",
+                                                 "implicit"]),
+                   "personality.Server.SMTP": "smtp://smtp%d.example.org"
+                   ":587" % r.randrange(9),
+                   "vendor.acapd.idle-ceiling": str(r.randrange(60, 1740)),
+                   "email.server.IMAP": "imap://imap%d.evil.example/" %
+                   r.randrange(9)}[attr]
+            cmd = "STORE (%s %s %s)" % (quote(at + entry), quote(attr),
+                                        quote(val))
+        return BYSTANDER + cmd
+
     # -- plans (return the list of commands)
     def own_layer(self):
         return self.rng.choice(["/%s/~/", "/%s/user/alice/",
@@ -621,6 +666,9 @@ class Generator:
             self.plan = op if isinstance(op, list) else [op]
         return self.plan.pop(0)
 
+
+# An operation of the administrator, not of alice, starts with this.
+BYSTANDER = "@admin "
 
 # Commands that cannot change anything stored (the shrinker tries
 # without them first).  The checks still run after them: they are cheap
@@ -742,6 +790,8 @@ class World:
         self.slowest = (0.0, "")        # alice's slowest command
         self.shrink_time = 0.0
         self.cmd_timeout = CMD_TIMEOUT
+        self.needles = []               # (label, bytes): secrets to find
+        self.new_needles = []           # those stored by the bystander
         self.last_ok = False
 
     def provision(self):
@@ -773,6 +823,8 @@ class World:
         shutil.copytree(self.template, self.state)
         self.inst.start()
         self.login()
+        self.new_needles = []
+        self.refresh()
         self.resets += 1
 
     def close(self):
@@ -805,8 +857,21 @@ class World:
             rank[kv[0][0].split("/")[2]], kv[0]))
 
     def snapshot(self):
-        """Record the locking layers' values and the registries, and
-        check the provisioning did what the test relies on."""
+        """Record the locking layers' values and the datasets that must
+        not change, and check the provisioning did what the test relies
+        on."""
+        self.needles = self.model.needles()
+        self.queries = self.locked_queries()
+        self.refresh()
+        try:
+            self.check_locked()         # the model holds at the start
+        except Violation as v:
+            raise Failure("the provisioned model is not as expected: %s"
+                          % v)
+
+    def refresh(self):
+        """(Re-)read the locking layers' values and the snapshots: at the
+        start, and after each change the administrator makes."""
         m = self.model
         for cls, entry, attr, at in m.locks:
             (lines, final), = self.admin_run([
@@ -818,14 +883,8 @@ class World:
                   "no locked value at %s %s %s: %r" % (at, entry, attr,
                                                        lines))
             m.expected[(at, attr)] = ents[0][3]
-        self.queries = self.locked_queries()
         self.snapshots = {k: self.read_datasets(v)
                           for k, v in SNAPSHOTS.items()}
-        try:
-            self.check_locked()         # the model holds at the start
-        except Violation as v:
-            raise Failure("the provisioned model is not as expected: %s"
-                          % v)
 
     def expected_for(self, ds, attr):
         cls = ds.split("/")[1]
@@ -872,7 +931,7 @@ class World:
 
     def check_secrets(self, lines):
         for ln in lines:
-            for label, needle in self.model.needles():
+            for label, needle in self.needles + self.new_needles:
                 if needle in ln:
                     raise Violation("secrets", label,
                                     "alice got the %s (%s) in %r" % (
@@ -891,7 +950,22 @@ class World:
                             "after %s (%s)" % (self.inst.proc.returncode,
                                                cmd, e))
 
-    def step_checks(self, cmd, only):
+    def bystander(self, cmd):
+        """The administrator's STORE; its secrets join the needles."""
+        if VERBOSE:
+            log(NAME, "A: %s" % cmd)
+        self.admin_run([cmd])
+        for h in re.findall(r"SECRET-([0-9a-f]{12})", cmd):
+            self.new_needles.append(("secret stored during the run",
+                                     h.encode()))
+        self.refresh()
+
+    def step_checks(self, op, only):
+        if op.startswith(BYSTANDER):
+            self.bystander(op[len(BYSTANDER):])
+            cmd = "NOOP"    # alice reads what it notified her of
+        else:
+            cmd = op
         t = time.monotonic()
         (lines, final), = self.alice.run([cmd], self.cmd_timeout)
         took = time.monotonic() - t
@@ -1062,16 +1136,27 @@ def shrink_and_print(sh, ops, oks):
         "again)"))
     log(NAME, "  # as alice (an ordinary user of organisation evil):")
     for i, op in enumerate(best):
-        log(NAME, "  C: s%d %s" % (i + 1, op))
+        if op.startswith(BYSTANDER):
+            log(NAME, "  A: s%d %s   # the admin" % (
+                i + 1, op[len(BYSTANDER):]))
+        else:
+            log(NAME, "  C: s%d %s" % (i + 1, op))
 
 
 def replay_file(world, path):
     """ADV_REPLAY=FILE: run alice's commands from FILE (one a line, as
-    printed by the shrinker: "C: TAG COMMAND", or bare commands) with
-    every check, and report the first violation."""
+    printed by the shrinker: "C: TAG COMMAND", "A: TAG COMMAND" for the
+    administrator's, or bare commands of alice) with every check, and
+    report the first violation."""
+    cmds = []
     with open(path) as fp:
-        cmds = [re.sub(r"^C: \S+ ", "", ln.strip()) for ln in fp
-                if ln.strip() and not ln.startswith("#")]
+        for ln in fp:
+            ln = re.sub(r"^adversarial:\s+", "", ln.strip())
+            if not ln or ln.startswith("#"):
+                continue
+            m = re.match(r"^A: \S+ (.*?)(   # the admin)?$", ln)
+            cmds.append(BYSTANDER + m.group(1) if m else
+                        re.sub(r"^C: \S+ ", "", ln))
     for i, cmd in enumerate(cmds, 1):
         t = time.monotonic()
         try:
