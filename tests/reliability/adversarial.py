@@ -893,11 +893,14 @@ class World:
                 return at, self.model.expected[(at, attr)]
         raise AssertionError((ds, attr))
 
-    def check_locked(self):
-        cmds = ['SEARCH %s RETURN (%s) EQUAL "entry" "i;octet" %s' % (
+    def locked_cmds(self):
+        return ['SEARCH %s RETURN (%s) EQUAL "entry" "i;octet" %s' % (
             quote(ds), " ".join(quote(a) for a in attrs), quote(entry))
             for (ds, entry), attrs in self.queries]
-        res = self.admin_run(cmds)
+
+    def check_locked(self, res=None):
+        if res is None:
+            res = self.admin_run(self.locked_cmds())
         for ((ds, entry), attrs), (lines, final) in zip(self.queries, res):
             ents = [acaprel.tokens(ln)[2:] for ln in lines
                     if ln.split(b" ", 2)[1:2] == [b"ENTRY"]]
@@ -910,17 +913,22 @@ class World:
                         "effective %s of %s%s is %r, locked at %s as %r"
                         % (attr, ds, entry, val, at, want))
 
-    def read_datasets(self, datasets):
+    @staticmethod
+    def dataset_cmds(datasets):
+        return ['SEARCH %s NOINHERIT RETURN ("*") ALL' % quote(d)
+                for d in datasets]
+
+    def read_datasets(self, datasets, res=None):
         """Each dataset's own entries, all attributes, as the server
         sends them (without the tag and the MODTIME line)."""
-        res = self.admin_run(['SEARCH %s NOINHERIT RETURN ("*") ALL'
-                              % quote(d) for d in datasets])
+        if res is None:
+            res = self.admin_run(self.dataset_cmds(datasets))
         return [[ln.split(b" ", 1)[1] for ln in lines
                  if not ln.split(b" ", 2)[1:2] == [b"MODTIME"]] + [
                      final.split(b" ", 1)[1]] for lines, final in res]
 
-    def check_unchanged(self, kind):
-        now = self.read_datasets(SNAPSHOTS[kind])
+    def check_unchanged(self, kind, res=None):
+        now = self.read_datasets(SNAPSHOTS[kind], res)
         for ds, before, after in zip(SNAPSHOTS[kind], self.snapshots[kind],
                                      now):
             if before != after:
@@ -996,11 +1004,21 @@ class World:
         if not self.inst.alive():
             raise Violation("alive", "dead", "acapd died (status %s)"
                             % self.inst.proc.returncode)
-        if only in (None, "locked") and "locked" in INVARIANTS:
-            self.check_locked()
-        for kind in SNAPSHOTS:
-            if only in (None, kind) and kind in INVARIANTS:
-                self.check_unchanged(kind)
+        self.check_stored([k for k in ("locked",) + tuple(SNAPSHOTS)
+                           if only in (None, k) and k in INVARIANTS])
+
+    def check_stored(self, kinds):
+        """The invariants on stored data, in one pipelined batch of
+        SEARCHes (one round trip)."""
+        batches = [(k, self.locked_cmds() if k == "locked" else
+                    self.dataset_cmds(SNAPSHOTS[k])) for k in kinds]
+        res = self.admin_run([c for _, cmds in batches for c in cmds])
+        for kind, cmds in batches:
+            part, res = res[:len(cmds)], res[len(cmds):]
+            if kind == "locked":
+                self.check_locked(part)
+            else:
+                self.check_unchanged(kind, part)
 
 
 # ---- Shrinking --------------------------------------------------------------
