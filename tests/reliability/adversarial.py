@@ -10,8 +10,10 @@
 # the ACL commands, SEARCH with every modifier, contexts, DELETEDSINCE,
 # GETQUOTA, LANG, NOOP) against a pool of paths: her own layers, her
 # organisation's, the other organisation's, bob's, the site, the
-# registries, the listings.  After every step the invariants below are
-# checked through an admin connection:
+# registries, the listings.  Now and then a bystander (the administrator)
+# changes acme's and bob's data and the locked values, so that alice's
+# contexts are notified and the locks must follow.  After every step the
+# invariants below are checked through an admin connection:
 #
 #   locked     every locked attribute of every organisation, user and
 #              device layer (the effective value, SEARCH without
@@ -20,7 +22,8 @@
 #              planted secret of the other tenant: acme's settings and
 #              entry names, its lock reasons, bob's user, device and
 #              private data, his device's name and the id of a device
-#              and the name of a user alice was never told about
+#              and the name of a user alice was never told about, and
+#              every secret the bystander stores during the run
 #   registries /vendor.acapd.{user,org,device}/site/ and bob's device
 #              registry (values, group membership, dataset ACLs: SEARCH
 #              RETURN ("*")) are byte-for-byte unchanged
@@ -34,7 +37,9 @@
 # A violation prints the seed, the step and the invariant, then shrinks
 # the sequence (a suffix search, then delta debugging, each candidate
 # replayed on a fresh copy of the provisioned state) and prints the
-# shortest reproduction found as ACAP lines, and the test exits 1.
+# shortest reproduction found as ACAP lines ("C:" alice's, "A:" the
+# bystander's), and the test exits 1.  A summary line gives the
+# operations, checks and time.
 #
 # Environment:
 #   ADV_SEED      seed (default 14); "random" picks one and prints it
@@ -51,8 +56,8 @@
 #   ADV_TIME_LIMIT  seconds the whole run may take (default 1500)
 #   ADV_INVARIANTS  comma list of the invariants to check (default all),
 #                 e.g. "locked,registries" to look past the leaks
-#   ADV_REPLAY    FILE: replay alice's commands from FILE (the shrinker's
-#                 "C: ..." lines) with every check, instead of a random run
+#   ADV_REPLAY    FILE: replay the commands in FILE (the shrinker's "C:"
+#                 and "A:" lines) with every check, instead of a random run
 #   ADV_VERBOSE   1: print every operation and its answer
 #   REL_KEEP      keep the instance directory
 
@@ -145,7 +150,8 @@ class Model:
             "set /option/group/acme/ %s option.value %s" % (
                 m("acme option entry"), m("acme option value")),
             # evil: alice's own organisation, nothing secret
-            "set org evil mail email.server.IMAP imap://imap.evil.example:143/",
+            "set org evil mail email.server.IMAP "
+            "imap://imap.evil.example:143/",
             "set org evil mail email.check-interval 300",
             # the locks
             "lock site mail vendor.acapd.tls --reason 'site TLS policy'",
