@@ -841,6 +841,8 @@ class World:
     # -- invariants -------------------------------------------------------
 
     def admin_run(self, cmds):
+        if not cmds:
+            return []
         res = self.admin.run(cmds, CHECK_TIMEOUT)
         if len(res) < len(cmds) or res[-1][1] is None:
             if not self.inst.alive():
