@@ -35,8 +35,9 @@
 #   alive      acapd is still running
 #
 # A violation prints the seed, the step and the invariant, then shrinks
-# the sequence (a suffix search, then delta debugging, each candidate
-# replayed on a fresh copy of the provisioned state) and prints the
+# the sequence (a suffix search, then delta debugging, then simpler forms
+# of each command, each candidate replayed on a fresh copy of the
+# provisioned state) and prints the
 # shortest reproduction found as ACAP lines ("C:" alice's, "A:" the
 # bystander's), and the test exits 1.  A summary line gives the
 # operations, checks and time.
@@ -1098,6 +1099,9 @@ class Shrinker:
     def shrink(self, ops, oks):
         """ops: the operations since the fresh state; oks: whether each
         was answered OK (refused ones should have changed nothing)."""
+        return self.simplify(self.reduce(ops, oks))
+
+    def reduce(self, ops, oks):
         last = ops[-1:]
         if self.reproduces(last):
             return last
@@ -1121,13 +1125,43 @@ class Shrinker:
         if self.reproduces(ops[1:]):
             ops = ops[1:]
         ops = self.ddmin(ops)
-        # last, one operation at a time (ddmin may stop at its budget)
+        # then one operation at a time (ddmin may stop at its budget)
         i = len(ops) - 2
         while i >= 0 and time.monotonic() < self.deadline:
             if self.reproduces(ops[:i] + ops[i + 1:]):
                 ops = ops[:i] + ops[i + 1:]
             i -= 1
         return ops
+
+    def simplify(self, ops):
+        """Simpler forms of each command, for a readable result."""
+        for i in range(len(ops)):
+            for simpler in simplifications(ops[i]):
+                cand = ops[:i] + [simpler] + ops[i + 1:]
+                if time.monotonic() < self.deadline and \
+                        self.reproduces(cand):
+                    ops = cand
+                    break
+        return ops
+
+
+def simplifications(op):
+    """Simpler forms of one command, simplest first: a SEARCH without
+    its modifiers and criteria, a STORE without NOCREATE and
+    UNCHANGEDSINCE."""
+    out = []
+    m = re.match(r'^SEARCH ("(?:[^"\\]|\\.)*") (.*)$', op)
+    if m:
+        ds, rest = m.groups()
+        depth = re.search(r"DEPTH \d+ ", rest)
+        out.append('SEARCH %s RETURN ("*") ALL' % ds)
+        if depth:
+            out.append('SEARCH %s %sRETURN ("entry") ALL' % (
+                ds, depth.group(0)))
+    plain = re.sub(r' (NOCREATE|UNCHANGEDSINCE "\d+")', "", op)
+    if plain != op:
+        out.append(plain)
+    return [x for x in out if x != op]
 
 
 # ---- The run --------------------------------------------------------------
