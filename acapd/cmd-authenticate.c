@@ -19,7 +19,7 @@
 #include "config.h"
 #include "conn.h"
 #include "sasl.h"
-#include "startup.h"
+#include "session.h"
 
 static struct sasl_session *
 auth_session(struct conn *c)
@@ -27,7 +27,7 @@ auth_session(struct conn *c)
 	struct sasl_session **sp = (struct sasl_session **)conn_sasl_slot(c);
 
 	if (*sp == NULL)
-		startup_sasl_session(c);
+		session_sasl_new(c);
 	return *sp;
 }
 

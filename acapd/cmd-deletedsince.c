@@ -184,8 +184,7 @@ cmd_deletedsince(struct cmd_ctx *cmd)
 	if (!acap_arg_is_string_utf8(ds) || ds->str[0] != '/')
 		return cmd_bad(cmd, "DELETEDSINCE needs a dataset name");
 	/* quoted per §8; the §6.6.2 example sends it bare (ACAP-NOTES §2) */
-	if ((t->type != ACAP_ARG_STRING && t->type != ACAP_ARG_ATOM) ||
-	    !store_time_valid(t->str, t->len))
+	if (!cmd_arg_is_time(t))
 		return cmd_bad(cmd, "DELETEDSINCE needs a time (14+ digits)");
 	if ((path = dspath_canonical(ds->str, ds->len,
 	    conn_user(cmd->conn))) == NULL)

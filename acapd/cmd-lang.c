@@ -2,7 +2,10 @@
  * cmd-lang.c -- LANG (RFC 2244 §6.2.2, §6.2.3).  acapd's messages exist in
  * "i-default" (RFC 2277) and "en", which are the same English texts.  The
  * LANG intermediate response is tagged, as the prose and example have it
- * (ACAP-NOTES §5, OUR CALL).
+ * (ACAP-NOTES §5, OUR CALL).  LANG without arguments (the ABNF's
+ * *(SP lang-tag) allows it, the prose wants one or more) is not BAD: it
+ * answers with the language in use, as a LANG that matched it would
+ * (doc/protocol-notes.md).
  */
 #include "autoconf.h"
 
@@ -13,6 +16,7 @@
 #include "acap-buf.h"
 #include "commands.h"
 #include "comparator.h"
+#include "conn.h"
 
 static const char *const lang_tags[] = { "i-default", "en" };
 
@@ -48,12 +52,17 @@ cmd_lang(struct cmd_ctx *cmd)
 	struct acap_buf *b;
 	size_t i, j;
 
-	if (cmd->nargs == 0)
-		return cmd_bad(cmd, "LANG needs at least one language tag");
 	for (i = 0; i < cmd->nargs; i++)
 		if (!acap_arg_is_string_utf8(&cmd->args[i]))
 			return cmd_bad(cmd,
 			    "LANG arguments must be quoted language tags");
+	/*
+	 * §6.2.2 has no answer for an empty preference list; the grammar
+	 * allows one (command-lang = "LANG" *(SP lang-tag)).  Nothing is
+	 * asked to change, so the language in use is what matches.
+	 */
+	if (cmd->nargs == 0)
+		chosen = conn_lang(cmd->conn);
 	for (i = 0; i < cmd->nargs && chosen == NULL; i++)
 		for (j = 0; j < sizeof(lang_tags) / sizeof(lang_tags[0]); j++)
 			if (lang_match(cmd->args[i].str, cmd->args[i].len,
@@ -63,6 +72,7 @@ cmd_lang(struct cmd_ctx *cmd)
 			}
 	if (chosen == NULL)
 		return cmd_no(cmd, NULL, "No matching language available");
+	conn_set_lang(cmd->conn, chosen);
 	b = cmd_line_begin(cmd);
 	acap_buf_addstr(b, "LANG ");
 	acap_buf_add_cstring(b, chosen);

@@ -4,7 +4,8 @@
  * it (search.c), then send the tagged ENTRY and REFER responses, the
  * mandatory MODTIME and the completion (TOOMANY, WAYTOOMANY, NOEXIST).
  * MAKECONTEXT hands the result to context.c; a context name as the target
- * searches the context's members.  Rights come from access.c.
+ * searches the context's members (and MAKECONTEXT there makes a context
+ * of a context).  Rights come from access.c.
  */
 #include "autoconf.h"
 
@@ -109,8 +110,7 @@ parse_key(struct parse *p, unsigned int depth)
 	if (acap_arg_is_atom(k, "RANGE")) {
 		if (acap_arg_get_nz_number(next_arg(p), &lo) == -1 ||
 		    acap_arg_get_nz_number(next_arg(p), &hi) == -1 ||
-		    (t = next_arg(p)) == NULL || !acap_arg_is_string(t) ||
-		    !store_time_valid(t->str, t->len)) {
+		    !cmd_arg_is_time(t = next_arg(p))) {
 			p->bad = "RANGE takes two positions and a time";
 			return NULL;
 		}
@@ -469,10 +469,12 @@ answer_more(struct conn *c, void *arg)
  * Everything after the parse: HARDLIMIT, LIMIT, then the answer (see
  * struct answer).  Takes q and res; a MAKECONTEXT hands both to the
  * context (§6.4.1: it keeps every match, LIMIT only bounds what is sent).
+ * src is the context searched, or NULL for a dataset (path).
  */
 static enum cmd_status
-finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
-    struct search_result *res, const struct search_access *acc)
+finish(struct cmd_ctx *cmd, const char *path, struct context *src,
+    struct search_query *q, struct search_result *res,
+    const struct search_access *acc)
 {
 	struct answer *a;
 	const char *ctxname;
@@ -505,7 +507,9 @@ finish(struct cmd_ctx *cmd, const char *path, struct search_query *q,
 		search_query_compact(q);
 		/* q and res now belong to the context; the answer still
 		   reads them (nothing can change them until it is done) */
-		ce = context_make(cmd->conn, a->name, path, q, res);
+		ce = src != NULL ?
+		    context_make_from(cmd->conn, a->name, src, q, res) :
+		    context_make(cmd->conn, a->name, path, q, res);
 		if (ce != CONTEXT_OK) {
 			a->q = NULL;	/* freed by context_make() */
 			a->res = NULL;
@@ -535,7 +539,6 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 {
 	struct context *ctx = context_find(cmd->conn, ctxname);
 	struct search_result *res;
-	bool en, no;
 
 	if (ctx == NULL) {
 		search_query_free(&q);
@@ -544,10 +547,6 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 	if (search_query_uses_range(q) && !context_enumerated(ctx)) {
 		search_query_free(&q);
 		return cmd_bad(cmd, "RANGE needs an enumerated context");
-	}
-	if (search_query_makecontext(q, &en, &no) != NULL) {
-		search_query_free(&q);
-		return cmd_no(cmd, NULL, "MAKECONTEXT needs a dataset");
 	}
 	context_sync(ctx);	/* queued changes first; rows loaded */
 	/*
@@ -575,7 +574,8 @@ search_context(struct cmd_ctx *cmd, const char *ctxname,
 	res = search_refine(context_count(ctx), context_row_cb, ctx, q, acc,
 	    context_enumerated(ctx));
 	context_release_rows(ctx);	/* res holds what it uses */
-	return finish(cmd, NULL, q, res, acc);
+	/* MAKECONTEXT: a context of its matches (context_make_from()) */
+	return finish(cmd, NULL, ctx, q, res, acc);
 }
 
 enum cmd_status
@@ -635,7 +635,7 @@ cmd_search(struct cmd_ctx *cmd)
 		free(path);
 		return CMD_DONE;
 	}
-	status = finish(cmd, path, p.q, res, &acc);
+	status = finish(cmd, path, NULL, p.q, res, &acc);
 	free(path);
 	return status;
 }

@@ -15,6 +15,7 @@
 #include "acap-buf.h"
 #include "commands.h"
 #include "conn.h"
+#include "store.h"
 
 struct command {
 	const char *name;
@@ -214,6 +215,14 @@ cmd_no(struct cmd_ctx *cmd, const char *code, const char *fmt, ...)
 	cmd_complete(cmd, "NO", code, fmt, ap);
 	va_end(ap);
 	return CMD_DONE;
+}
+
+bool
+cmd_arg_is_time(const struct acap_arg *a)
+{
+	return a != NULL &&
+	    (a->type == ACAP_ARG_STRING || a->type == ACAP_ARG_ATOM) &&
+	    store_time_valid(a->str, a->len);
 }
 
 enum cmd_status

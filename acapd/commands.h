@@ -88,6 +88,15 @@ enum cmd_status cmd_bad(struct cmd_ctx *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
+ * Whether a is a time argument: RFC 2244 §8 "time" is a quoted string of
+ * 14 or more digits, but the §6.6.2 DELETEDSINCE example sends it bare
+ * and clients send the time that way wherever one is taken (RANGE,
+ * UNCHANGEDSINCE too): a quoted string, a literal or an atom of digits
+ * are all accepted (doc/protocol-notes.md, ACAP-NOTES §2).
+ */
+bool cmd_arg_is_time(const struct acap_arg *a);
+
+/*
  * STORE's group commit (cmd-store.c, doc/store-batch.md): its events and
  * commit thread.  Once, at start-up, after srv->store is open.
  */

@@ -33,13 +33,11 @@
 
 #include "acap-buf.h"
 #include "acap-parser.h"
-#include "commands.h"
 #include "config.h"
 #include "conn.h"
 #include "limits.h"
 #include "log.h"
 #include "server.h"
-#include "startup.h"
 #include "tls.h"
 
 struct ipcount {
@@ -135,6 +133,7 @@ struct conn {
 	size_t lit_held;
 	size_t *lit_total;	/* where they are counted: user or address */
 	struct useracct *lit_user;
+	const char *lang;	/* LANG's choice (a static string), or NULL */
 };
 
 struct server *srv;
@@ -175,6 +174,15 @@ static void conn_stream_pump(struct conn *c);
 
 /* Hooks other modules install to release per-connection state. */
 void (*conn_sasl_free_hook)(void **slot);
+/* The layer above (conn_set_handlers()); see conn.h. */
+static struct conn_handlers handlers;
+
+void
+conn_set_handlers(const struct conn_handlers *h)
+{
+	handlers = *h;
+}
+
 void (*conn_context_free_hook)(struct conn *c, void **slot);
 /* A piecewise answer is complete: held notifications may go (context.c). */
 void (*conn_context_resume_hook)(struct conn *c, void **slot);
@@ -374,7 +382,10 @@ conn_limits(struct conn *c, struct acap_limits *lim)
 		lim->max_depth = 1;
 		lim->max_args = 16;
 	} else {
-		lim->max_line = cfg->max_line;
+		/* 0 (the default): a line is bounded by the command */
+		lim->max_line = cfg->max_line != 0 &&
+		    cfg->max_line < cfg->max_command ? cfg->max_line :
+		    cfg->max_command;
 		lim->max_literal = cfg->max_literal;
 		lim->max_nonsync_literal = cfg->max_literal;
 		lim->max_command = cfg->max_command;
@@ -693,7 +704,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
 	conn_log(c, LOG_INFO, "connect from %s", c->peer);
-	conn_send_greeting(c);
+	handlers.greeting(c);
 	conn_flush(c);
 	/*
 	 * Past the cap, accept goes on and refuses with a BYE greeting: the
@@ -716,6 +727,18 @@ const char *
 conn_user(const struct conn *c)
 {
 	return c->user;
+}
+
+const char *
+conn_lang(const struct conn *c)
+{
+	return c->lang != NULL ? c->lang : "i-default";
+}
+
+void
+conn_set_lang(struct conn *c, const char *lang)
+{
+	c->lang = lang;
 }
 
 const char *const *
@@ -1458,9 +1481,9 @@ conn_handle(struct conn *c, int r, const struct acap_cmd *cmd)
 		conn_set_timeouts(c);	/* a command: restart autologout */
 	if (r == 1) {
 		if (c->sasl_tag != NULL)
-			commands_sasl_line(c, c->sasl_tag, cmd);
+			handlers.sasl_line(c, c->sasl_tag, cmd);
 		else
-			commands_dispatch(c, cmd);
+			handlers.command(c, cmd);
 		return;
 	}
 	reason = acap_parser_error(c->parser, &tag, &fatal);
@@ -1468,7 +1491,7 @@ conn_handle(struct conn *c, int r, const struct acap_cmd *cmd)
 		/* A malformed SASL response ends the exchange (§6.3.1). */
 		char *sasl_tag = strdup(c->sasl_tag);
 
-		commands_sasl_abort(c);	/* frees c->sasl_tag */
+		handlers.sasl_abort(c);	/* frees c->sasl_tag */
 		if (!fatal)
 			conn_reply_error(c, sasl_tag != NULL ? sasl_tag : "*",
 			    reason);
@@ -1709,9 +1732,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_log(c, LOG_INFO, "TLS established: %s %s",
 		    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 		/* RFC 2595 §5.1: a fresh session and the greeting again. */
-		startup_tls_ready(c, ssl);
+		handlers.tls_ready(c, ssl);
 		c->tls_ready = true;
-		conn_send_greeting(c);
+		handlers.greeting(c);
 		conn_flush(c);
 		return;
 	}

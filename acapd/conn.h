@@ -41,6 +41,13 @@ enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
 const char *conn_user(const struct conn *c);
 /*
+ * The language of error texts chosen by LANG (RFC 2244 §6.2.2), or
+ * "i-default" before any LANG.  conn_set_lang() keeps the pointer: it
+ * must be a static string.
+ */
+const char *conn_lang(const struct conn *c);
+void conn_set_lang(struct conn *c, const char *lang);
+/*
  * Groups the user belongs to (names without "/group/"), from the
  * provisioning data; *n_r gets the count.
  */
@@ -163,8 +170,28 @@ void conn_write(struct conn *c, const void *data, size_t len);
 /* Write now what conn_write() queued outside callbacks (all connections). */
 void conn_flush_pending(void);
 
-/* Write the "* ACAP (...)" greeting (RFC 2244 §6.1). */
-void conn_send_greeting(struct conn *c);
+/*
+ * What the connection layer hands up, installed once at start-up
+ * (startup_open()): conn.c names no module above it (doc/architecture.md).
+ *  command:    a complete command (commands.c dispatches it);
+ *  sasl_line:  a line read while an AUTHENTICATE waits for the client's
+ *              response, with that command's tag;
+ *  sasl_abort: end a running AUTHENTICATE (a malformed response);
+ *  tls_ready:  STARTTLS's handshake is done: a fresh session (RFC 2595
+ *              §5.1) before the greeting is sent again;
+ *  greeting:   write the greeting (greeting.h), at connect and after TLS.
+ */
+struct acap_cmd;
+struct ssl_st;
+struct conn_handlers {
+	void (*command)(struct conn *c, const struct acap_cmd *ac);
+	void (*sasl_line)(struct conn *c, const char *tag,
+	    const struct acap_cmd *ac);
+	void (*sasl_abort)(struct conn *c);
+	void (*tls_ready)(struct conn *c, struct ssl_st *ssl);
+	void (*greeting)(struct conn *c);	/* "* ACAP (...)", §6.1 */
+};
+void conn_set_handlers(const struct conn_handlers *h);
 
 /*
  * Ask for the connection to be closed once queued output is flushed.

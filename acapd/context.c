@@ -69,6 +69,19 @@ struct context {
 	struct search_result *res;
 	bool enumerate, notify;
 	bool stopped;	/* over the work budget: no longer re-evaluated */
+	/*
+	 * A context made from a context (SEARCH "ctx" MAKECONTEXT ...):
+	 * derived.  A NOTIFY one whose source is a live NOTIFY context is
+	 * linked to it (src, and in src->deps) and re-evaluated with it;
+	 * otherwise, or once its source is freed, it is frozen: it keeps
+	 * the rows it has and is never re-evaluated.  Derived contexts are
+	 * not in the fan-out index: their source's re-evaluation is.
+	 */
+	bool derived;
+	bool frozen;
+	struct context *src;
+	struct context **deps;
+	size_t ndeps, capdeps;
 	struct member *m;
 	size_t nm;
 	struct wref *watch;	/* the watches this context is indexed under */
@@ -116,6 +129,7 @@ extern void (*conn_context_resume_hook)(struct conn *c, void **slot);
 
 static void context_settle(struct context *ctx);
 static void drain_schedule(void);
+static void context_stop_deps(struct context *ctx);
 
 static uint64_t
 hash_bytes(uint64_t h, const void *p, size_t len)
@@ -305,7 +319,7 @@ context_rewatch(struct context *ctx, const struct search_result *res)
 	struct pathset ps = { NULL, 0, 0 };
 	size_t i;
 
-	if (!ctx->notify || ctx->stopped)
+	if (!ctx->notify || ctx->stopped || ctx->derived)
 		return;
 	pathset_add(&ps, ctx->path);
 	if (inherit_view_open(ctx_store, ctx->path,
@@ -464,9 +478,69 @@ context_set_get(struct conn *c, bool create)
 	return *sp;
 }
 
+/* A search result's rows, for search_refine(). */
 static void
-context_destroy(struct context_set *set, struct context *ctx)
+result_row_cb(const void *arg, size_t i, const struct inherit_view **v_r,
+    const struct inherit_entry **e_r)
 {
+	search_result_row(arg, i, v_r, e_r);
+}
+
+/* The rows of derived context ctx, given its source's rows now. */
+static struct search_result *
+derived_rows(const struct context *ctx, const struct search_result *srcres,
+    const struct search_access *acc)
+{
+	return search_refine(search_result_count(srcres), result_row_cb,
+	    srcres, ctx->q, acc, ctx->src->enumerate);
+}
+
+static void
+deps_del(struct context *src, const struct context *d)
+{
+	size_t i;
+
+	for (i = 0; i < src->ndeps; i++)
+		if (src->deps[i] == d) {
+			src->deps[i] = src->deps[--src->ndeps];
+			return;
+		}
+}
+
+/*
+ * The source of d is going away (FREECONTEXT, a MAKECONTEXT of its name):
+ * d stays, frozen with its rows as of now -- brought up to date first,
+ * so the notifications it was owed are sent -- and is not re-evaluated
+ * again (doc/protocol-notes.md "Contexts made from a context").  When
+ * the connection goes, nothing is brought up to date (teardown).
+ */
+static void
+context_freeze(struct context *d, bool teardown)
+{
+	struct search_access acc;
+
+	if (!teardown && !conn_closing(d->conn))
+		context_sync(d);
+	d->src = NULL;
+	d->frozen = true;
+	if (d->res == NULL) {
+		access_for_conn(d->conn, &acc);
+		d->res = search_refine(0, NULL, NULL, d->q, &acc, false);
+	}
+}
+
+static void
+context_destroy(struct context_set *set, struct context *ctx, bool teardown)
+{
+	if (ctx->src != NULL)
+		deps_del(ctx->src, ctx);
+	/* each is brought up to date while still linked (its last
+	   notifications come from ctx's re-evaluation), then let go */
+	while (ctx->ndeps > 0) {
+		context_freeze(ctx->deps[ctx->ndeps - 1], teardown);
+		ctx->ndeps--;
+	}
+	free(ctx->deps);
 	context_unwatch(ctx);
 	free(ctx->watch);
 	if (ctx->dirty)
@@ -494,7 +568,7 @@ context_conn_gone(struct conn *c, void **slot)
 	if (set == NULL)
 		return;
 	while ((ctx = TAILQ_FIRST(&set->list)) != NULL)
-		context_destroy(set, ctx);
+		context_destroy(set, ctx, true);
 	free(set);
 	*slot = NULL;
 }
@@ -513,9 +587,15 @@ context_find(struct conn *c, const char *name)
 	return NULL;
 }
 
-enum context_err
-context_make(struct conn *c, const char *name, const char *path,
-    struct search_query *q, struct search_result *res)
+/*
+ * context_make() and context_make_from(): *srcp is the source context of
+ * a derived one (NULL for a dataset's); it becomes NULL when the source
+ * is the context of that name, freed here.
+ */
+static enum context_err
+context_new(struct conn *c, const char *name, const char *path,
+    struct context **srcp, struct search_query *q, struct search_result *res,
+    struct context **ctx_r)
 {
 	struct context_set *set = context_set_get(c, true);
 	struct search_access acc;
@@ -525,8 +605,11 @@ context_make(struct conn *c, const char *name, const char *path,
 	if (set == NULL)
 		goto nomem;
 	/* §6.4.1: an existing context of that name is freed first. */
-	if ((old = context_find(c, name)) != NULL)
-		context_destroy(set, old);
+	if ((old = context_find(c, name)) != NULL) {
+		if (old == *srcp)
+			*srcp = NULL;
+		context_destroy(set, old, false);
+	}
 	if (set->n >= cfg->context_limit) {
 		search_query_free(&q);
 		search_result_free(&res);
@@ -553,12 +636,67 @@ context_make(struct conn *c, const char *name, const char *path,
 	TAILQ_INSERT_TAIL(&set->list, ctx, entry);
 	set->n++;
 	ctx_total++;
-	context_rewatch(ctx, res);
+	*ctx_r = ctx;
 	return CONTEXT_OK;
 nomem:
 	search_query_free(&q);
 	search_result_free(&res);
 	return CONTEXT_ENOMEM;
+}
+
+enum context_err
+context_make(struct conn *c, const char *name, const char *path,
+    struct search_query *q, struct search_result *res)
+{
+	struct context *ctx, *src = NULL;
+	enum context_err ce;
+
+	ce = context_new(c, name, path, &src, q, res, &ctx);
+	if (ce == CONTEXT_OK)
+		context_rewatch(ctx, res);
+	return ce;
+}
+
+enum context_err
+context_make_from(struct conn *c, const char *name, struct context *src,
+    struct search_query *q, struct search_result *res)
+{
+	struct context *ctx;
+	enum context_err ce;
+	char *path;
+
+	if ((path = strdup(src->path)) == NULL) {
+		search_query_free(&q);
+		search_result_free(&res);
+		return CONTEXT_ENOMEM;
+	}
+	ce = context_new(c, name, path, &src, q, res, &ctx);
+	free(path);
+	if (ce != CONTEXT_OK)
+		return ce;
+	ctx->derived = true;
+	if (!ctx->notify)
+		return CONTEXT_OK;	/* a snapshot, as any context */
+	if (src == NULL || !src->notify || src->frozen) {
+		/* its source never changes (any more): nor will it */
+		ctx->frozen = true;
+		return CONTEXT_OK;
+	}
+	ctx->stopped = src->stopped;
+	if (src->ndeps == src->capdeps) {
+		size_t cap = src->capdeps == 0 ? 4 : src->capdeps * 2;
+		struct context **n = realloc(src->deps, cap * sizeof(*n));
+
+		if (n == NULL) {
+			ctx->frozen = true;
+			return CONTEXT_OK;
+		}
+		src->deps = n;
+		src->capdeps = cap;
+	}
+	src->deps[src->ndeps++] = ctx;
+	ctx->src = src;
+	return CONTEXT_OK;
 }
 
 size_t
@@ -612,7 +750,7 @@ context_free_named(struct conn *c, const char *name)
 
 	if (ctx == NULL)
 		return CONTEXT_ENOENT;
-	context_destroy(set, ctx);
+	context_destroy(set, ctx, false);
 	return CONTEXT_OK;
 }
 
@@ -915,27 +1053,82 @@ context_over_budget(struct context *ctx, const struct search_result *res)
 	conn_write(ctx->conn, out.data, out.len);
 	acap_buf_deinit(&text);
 	acap_buf_deinit(&out);
+	context_stop_deps(ctx);
 	return true;
+}
+
+/*
+ * ctx stopped: so do the live contexts made from it (their rows come
+ * from its rows), each told with its own ALERT, as ctx was.
+ */
+static void
+context_stop_deps(struct context *ctx)
+{
+	struct acap_buf out = ACAP_BUF_INIT, text = ACAP_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ctx->ndeps; i++) {
+		struct context *d = ctx->deps[i];
+
+		if (d->stopped)
+			continue;
+		d->stopped = true;
+		conn_log(d->conn, LOG_NOTICE, "context %s: stopped with its "
+		    "source %s", d->name, ctx->name);
+		acap_buf_reset(&text);
+		acap_buf_reset(&out);
+		acap_buf_printf(&text, "Context %s is no longer updated: it "
+		    "was made from context %s, which stopped", d->name,
+		    ctx->name);
+		acap_buf_addstr(&out, "* ALERT (WAYTOOMANY/WORK) ");
+		acap_buf_add_text(&out, text.data);
+		acap_buf_addstr(&out, "\r\n");
+		conn_write(d->conn, out.data, out.len);
+		context_stop_deps(d);
+	}
+	acap_buf_deinit(&text);
+	acap_buf_deinit(&out);
 }
 
 /*
  * Run ctx's search again and send what changed, in one write: the
  * notifications, then MODTIME with the newest change queued for it.
  */
+static void context_apply(struct context *ctx, struct search_result *res,
+    const struct search_access *acc);
+
 static void
 context_reevaluate(struct context *ctx)
 {
 	struct search_access acc;
 	struct search_result *res = NULL;
-	struct rowdata rd = ROWDATA_INIT;
-	struct acap_buf out = ACAP_BUF_INIT;
-	struct member *nm;
-	size_t nn;
+	struct context *src = ctx->src;
 	enum store_err err;
 
-	if (conn_closing(ctx->conn) || ctx->stopped)
+	if (conn_closing(ctx->conn) || ctx->stopped || ctx->frozen)
 		return;
 	access_for_conn(ctx->conn, &acc);
+	if (src != NULL) {
+		/*
+		 * Derived: a change queued for the source first; its
+		 * re-evaluation brings this one up to date (context_apply).
+		 * Otherwise (a change of groups, user_refresh()) the
+		 * source's rows as they are now, refined again.
+		 */
+		if (src->dirty) {
+			context_settle(src);
+			return;
+		}
+		context_sync(src);
+		if (ctx->stopped) {	/* its source stopped meanwhile */
+			context_release_rows(src);
+			return;
+		}
+		res = derived_rows(ctx, src->res, &acc);
+		context_release_rows(src);
+		context_apply(ctx, res, &acc);
+		return;
+	}
 	err = search_run(ctx_store, ctx->path, ctx->q, &acc, &res);
 	if (err == STORE_OK && context_over_budget(ctx, res)) {
 		search_result_free(&res);
@@ -952,8 +1145,28 @@ context_reevaluate(struct context *ctx)
 		    "failed: %s", ctx->name, store_err_text(err));
 		return;
 	}
+	context_apply(ctx, res, &acc);
+}
+
+/*
+ * res is ctx's new rows (taken): send what changed, in one write (the
+ * notifications, then MODTIME with the newest change queued for it),
+ * then do the same for the contexts made from ctx, from these rows: a
+ * change to the source's entries reaches them even when the source's
+ * own RETURN data did not change, in the same turn, after the source's
+ * notifications.
+ */
+static void
+context_apply(struct context *ctx, struct search_result *res,
+    const struct search_access *acc)
+{
+	struct rowdata rd = ROWDATA_INIT;
+	struct acap_buf out = ACAP_BUF_INIT;
+	struct member *nm;
+	size_t nn, i;
+
 	if (res == NULL ||
-	    (nm = members_build(ctx, res, &acc, &rd, &nn)) == NULL) {
+	    (nm = members_build(ctx, res, acc, &rd, &nn)) == NULL) {
 		search_result_free(&res);
 		rowdata_free(&rd);
 		return;
@@ -976,6 +1189,20 @@ context_reevaluate(struct context *ctx)
 	ctx->nm = nn;
 	search_result_free(&ctx->res);
 	context_rewatch(ctx, res);
+	for (i = 0; i < ctx->ndeps; i++) {
+		struct context *d = ctx->deps[i];
+
+		if (d->stopped || d->held || conn_closing(d->conn))
+			continue;
+		if (d->dirty) {		/* brought up to date here */
+			TAILQ_REMOVE(&dirty_queue, d, dirty_entry);
+			d->dirty = false;
+		}
+		if (strcmp(ctx->pending, d->pending) > 0)
+			snprintf(d->pending, sizeof(d->pending), "%s",
+			    ctx->pending);
+		context_apply(d, derived_rows(d, res, acc), acc);
+	}
 	search_result_free(&res);	/* NOTIFY: rows are made on demand */
 }
 
@@ -1067,6 +1294,16 @@ context_sync(struct context *ctx)
 		return;
 	/* a NOTIFY context's rows: its search, as of now (it is current) */
 	access_for_conn(ctx->conn, &acc);
+	if (ctx->src != NULL && !ctx->stopped) {
+		/* derived: its source's rows, refined */
+		context_sync(ctx->src);
+		if (!ctx->stopped) {
+			ctx->res = derived_rows(ctx, ctx->src->res, &acc);
+			context_release_rows(ctx->src);
+			return;
+		}
+		context_release_rows(ctx->src);
+	}
 	err = ctx->stopped ? STORE_ENOEXIST :
 	    search_run(ctx_store, ctx->path, ctx->q, &acc, &ctx->res);
 	if (err == STORE_OK && context_over_budget(ctx, ctx->res)) {
@@ -1090,7 +1327,7 @@ context_sync(struct context *ctx)
 void
 context_release_rows(struct context *ctx)
 {
-	if (ctx->notify)
+	if (ctx->notify && !ctx->frozen)	/* frozen: its rows for good */
 		search_result_free(&ctx->res);
 }
 
@@ -1116,7 +1353,7 @@ user_refresh(struct conn *c, void *arg)
 	if ((set = context_set_get(c, false)) == NULL)
 		return;
 	TAILQ_FOREACH(ctx, &set->list, entry)
-		if (ctx->notify)
+		if (ctx->notify && !ctx->frozen)
 			context_mark_dirty(ctx, modtime);
 }
 

@@ -50,6 +50,23 @@ enum context_err context_make(struct conn *c, const char *name,
     const char *path, struct search_query *q, struct search_result *res);
 
 /*
+ * MAKECONTEXT in a SEARCH of context src (§6.4.1 allows a "dataset or
+ * context name"; doc/protocol-notes.md "Contexts made from a context"):
+ * as context_make(), res being the rows of src that matched.  The new
+ * context is named and searched as src's rows are (its path is src's).
+ * With NOTIFY, it is kept current with src: whenever src is
+ * re-evaluated, so is it, from src's new rows (RANGE in its criteria
+ * meaning positions in src), and it gets ADDTO/REMOVEFROM/CHANGE/MODTIME
+ * for what changed in it.  It is frozen -- keeps its rows, never
+ * notified -- when src is not a live NOTIFY context, and from the moment
+ * src is freed (FREECONTEXT, a MAKECONTEXT of src's name, this one
+ * included); it stops with src (WAYTOOMANY/WORK).  It counts toward
+ * context_limit like any context.
+ */
+enum context_err context_make_from(struct conn *c, const char *name,
+    struct context *src, struct search_query *q, struct search_result *res);
+
+/*
  * The caller of context_make() may read res until it calls
  * context_release_rows() on the new context (the SEARCH reply).
  */

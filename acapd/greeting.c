@@ -9,12 +9,13 @@
 #include "acap-buf.h"
 #include "config.h"
 #include "conn.h"
+#include "greeting.h"
 #include "sasl.h"
 #include "server.h"
-#include "startup.h"
+#include "session.h"
 
 void
-conn_send_greeting(struct conn *c)
+greeting_send(struct conn *c)
 {
 	struct sasl_session **sp = (struct sasl_session **)conn_sasl_slot(c);
 	struct acap_buf b = ACAP_BUF_INIT;
@@ -25,7 +26,7 @@ conn_send_greeting(struct conn *c)
 	acap_buf_add_cstring(&b, "acapd " PACKAGE_VERSION);
 	acap_buf_addstr(&b, ") (SASL");
 	if (*sp == NULL)
-		startup_sasl_session(c);
+		session_sasl_new(c);
 	if (*sp != NULL && sasl_session_mechs(*sp, &mechs, &n) == 0)
 		for (i = 0; i < n; i++) {
 			acap_buf_addch(&b, ' ');

@@ -749,3 +749,61 @@ inherit_deleted_since(struct store *st, const char *path, const char *time,
 	inherit_view_free(&v);
 	return r;
 }
+
+/* ---- The store's write path (store.h struct store_view_ops) ---------- */
+
+static enum store_err
+sv_open(struct store *st, const char *dataset, struct store_view **v_r)
+{
+	struct inherit_view *v = NULL;
+	enum store_err r = inherit_view_open(st, dataset, 0, &v);
+
+	*v_r = (struct store_view *)v;
+	return r;
+}
+
+static void
+sv_close(struct store_view **v_r)
+{
+	struct inherit_view *v = (struct inherit_view *)*v_r;
+
+	inherit_view_free(&v);
+	*v_r = NULL;
+}
+
+static const char *
+sv_modtime(const struct store_view *sv, const char *name)
+{
+	const struct inherit_entry *e =
+	    inherit_view_find((const struct inherit_view *)sv, name);
+
+	return e != NULL ? e->modtime : NULL;
+}
+
+static bool
+sv_base_has(const struct store_view *sv, const char *name)
+{
+	return inherit_view_base_has((const struct inherit_view *)sv, name);
+}
+
+static bool
+sv_attr(const struct store_view *sv, const char *name, size_t i,
+    const struct store_attr **a_r, bool *inherited_r)
+{
+	const struct inherit_entry *e =
+	    inherit_view_find((const struct inherit_view *)sv, name);
+
+	if (e == NULL || i >= e->nattrs)
+		return false;
+	*a_r = &e->attrs[i].a;
+	*inherited_r = e->attrs[i].layer != 0;
+	return true;
+}
+
+const struct store_view_ops inherit_store_view_ops = {
+	.open = sv_open,
+	.close = sv_close,
+	.modtime = sv_modtime,
+	.base_has = sv_base_has,
+	.attr = sv_attr,
+};

@@ -119,6 +119,12 @@ void inherit_dataset_acl(const struct inherit_view *v, const char *attr,
     const struct store_str **acl_r, size_t *n_r, const char **path_r);
 
 /*
+ * The effective view the store's write path asks for (store.h
+ * struct store_view_ops): give it in store_config.view.
+ */
+extern const struct store_view_ops inherit_store_view_ops;
+
+/*
  * DELETEDSINCE over a view (RFC 2244 §6.6.2): names deleted after time
  * from any stored layer of path's chain that are not visible now, each
  * once, sorted by name.  cb runs per name; strings live during the call.

@@ -14,8 +14,15 @@
 #define LIM_PREAUTH_MAX_DEPTH		1
 #define LIM_PREAUTH_MAX_ARGS		16
 
-/* ... and after. A whole attribute value always fits in one literal. */
-#define LIM_MAX_LINE			65536
+/*
+ * ... and after. A whole attribute value always fits in one literal.
+ * max_line 0: a line has no bound of its own after authentication, only
+ * the command's (max_command), so a command within max_command is
+ * accepted however it is framed -- 3,000 attributes quoted on one line
+ * as well as one 4 MiB literal (issue 17).  Line octets beyond 64 KiB
+ * count toward max_literal_inflight like literal octets.
+ */
+#define LIM_MAX_LINE			0
 #define LIM_MAX_LITERAL			4194304		/* 4 MiB */
 #define LIM_MAX_COMMAND			8388608		/* 8 MiB */
 #define LIM_MAX_DEPTH			16

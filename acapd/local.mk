@@ -9,7 +9,8 @@ acapd_acapd_SOURCES = \
 	acapd/limits.h acapd/server.h \
 	acapd/conn.c acapd/conn.h \
 	acapd/commands.c acapd/commands.h \
-	acapd/greeting.c \
+	acapd/greeting.c acapd/greeting.h \
+	acapd/session.c acapd/session.h \
 	acapd/acl.c acapd/acl.h \
 	acapd/access.c acapd/access.h \
 	acapd/seed.c acapd/seed.h \

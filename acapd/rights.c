@@ -831,7 +831,6 @@ struct lockval {
 	char *dataset, *entry, *attr;
 	char *lock_ds;			/* the nearest layer locking it */
 	struct acap_buf before;		/* fingerprint before the STORE */
-	bool seen;			/* found again after it */
 };
 
 /* A (dataset, entry name) pair the STORE can reach. */
@@ -847,6 +846,7 @@ struct rights_guard {
 	struct lockval *lv;
 	size_t nlv, clv;
 	bool after;			/* scanning the state after the STORE */
+	bool recheck;			/* the state after needs a scan */
 	struct lockval *bad;		/* the violation found */
 };
 
@@ -1095,10 +1095,8 @@ lock_scan(struct rights_guard *g, const char *dataset, const char *name)
 					    fp.len);
 					continue;
 				}
-				if (lv != NULL) {
-					lv->seen = true;
+				if (lv != NULL)
 					continue;	/* compared below */
-				}
 				if (below_lock(v, name, attr, base[l].path,
 				    se) && g->bad == NULL) {
 					/* a new lock, not in effect */
@@ -1191,6 +1189,18 @@ rights_guard_begin(struct conn *c, const struct store_entry_op *ops,
 	}
 	store_read_begin(g->p.st);
 	for (i = 0; i < nops && r == STORE_OK; i++) {
+		/* a new dataset gets a chain (template, default inheritance) */
+		if (!g->recheck) {
+			struct store_snap *snap = NULL;
+
+			r = store_snap_get(g->p.st, ops[i].dataset, &snap);
+			store_snap_unref(&snap);
+			if (r == STORE_ENOEXIST)
+				g->recheck = true;
+			else if (r != STORE_OK)
+				break;
+			r = STORE_OK;
+		}
 		reach_add(g, ops[i].dataset, ops[i].entry);
 		for (j = 0; j < ops[i].nattrs; j++)
 			if (strcmp(ops[i].attrs[j].name, "entry") == 0 &&
@@ -1199,6 +1209,7 @@ rights_guard_begin(struct conn *c, const struct store_entry_op *ops,
 				    ops[i].attrs[j].values[0].s);
 		/* a new chain: every name it or the old one may lock */
 		if ((iop = inherit_op(&ops[i])) != NULL) {
+			g->recheck = true;
 			r = reach_chain(g, ops[i].dataset, ops[i].dataset);
 			if (r == STORE_OK && iop->value_op == STORE_OP_SET)
 				r = reach_chain(g, ops[i].dataset,
@@ -1212,6 +1223,13 @@ rights_guard_begin(struct conn *c, const struct store_entry_op *ops,
 		rights_guard_free(&g);
 		return r;
 	}
+	/*
+	 * Nothing locked within reach and the chains stay: the STORE cannot
+	 * change a locked value, no second scan (the common case, which
+	 * keeps the group commit's batches short).
+	 */
+	if (g->nlv > 0)
+		g->recheck = true;
 	*g_r = g;
 	return STORE_OK;
 }
@@ -1223,7 +1241,7 @@ rights_guard_verify(void *arg)
 	struct gov lock;
 	enum store_err r;
 
-	if (g == NULL)
+	if (g == NULL || !g->recheck)
 		return STORE_OK;
 	g->after = true;
 	g->bad = NULL;

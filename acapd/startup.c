@@ -29,9 +29,12 @@
 #include "config.h"
 #include "conn.h"
 #include "context.h"
+#include "greeting.h"
+#include "inherit.h"
 #include "log.h"
 #include "sasl.h"
 #include "seed.h"
+#include "session.h"
 #include "upgrade.h"
 #include "server.h"
 #include "startup.h"
@@ -374,6 +377,15 @@ fail:
 void
 startup_open(void)
 {
+	static const struct conn_handlers handlers = {
+		.command = commands_dispatch,
+		.sasl_line = commands_sasl_line,
+		.sasl_abort = commands_sasl_abort,
+		.tls_ready = session_tls_ready,
+		.greeting = greeting_send,
+	};
+
+	conn_set_handlers(&handlers);
 	startup_store();
 	startup_tls();
 	startup_sasl();
@@ -558,6 +570,7 @@ startup_store(void)
 	sc.quota_bytes = cfg->quota;
 	sc.deleted_retention = cfg->tombstone_days * 86400u;
 	sc.cache_datasets = cfg->cache_datasets;
+	sc.view = &inherit_store_view_ops;
 	for (i = 0; i < DB_FILES; i++) {
 		snprintf(path, sizeof(path), "%s%s", cfg->database,
 		    db_suffix[i]);
@@ -723,63 +736,3 @@ startup_close(void)
 	free_words(&admin_list);
 }
 
-static void
-sasl_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	buf[0] = '\0';
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s;%u", host, ntohs(s4->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "%s;%u", host, ntohs(s6->sin6_port));
-	}
-}
-
-void
-startup_sasl_session(struct conn *c)
-{
-	struct sasl_session **sp = (struct sasl_session **)conn_sasl_slot(c);
-	char remote[80], local[80];
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	const char *err;
-	int fd = conn_fd(c);
-
-	sl = sizeof(ss);
-	remote[0] = local[0] = '\0';
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sasl_addr((struct sockaddr *)&ss, remote, sizeof(remote));
-	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sasl_addr((struct sockaddr *)&ss, local, sizeof(local));
-	if (sasl_session_new(remote[0] ? remote : NULL,
-	    local[0] ? local : NULL, sp, &err) == -1) {
-		conn_log(c, LOG_ERR, "SASL session: %s", err);
-		*sp = NULL;
-	}
-}
-
-void
-startup_tls_ready(struct conn *c, struct ssl_st *ssl)
-{
-	struct sasl_session **sp = (struct sasl_session **)conn_sasl_slot(c);
-	const char *err;
-	char *cn;
-
-	/* Fresh SASL state: whatever happened in clear text is forgotten. */
-	sasl_session_free(sp);
-	startup_sasl_session(c);
-	if (*sp == NULL)
-		return;
-	cn = tls_peer_cn(ssl);
-	if (sasl_session_set_tls(*sp, tls_ssl_ssf(ssl), cn, &err) == -1)
-		conn_log(c, LOG_ERR, "SASL over TLS: %s", err);
-	free(cn);
-}

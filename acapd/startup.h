@@ -2,7 +2,7 @@
  * startup.h -- the privileged start-up steps and the glue that hands
  * configuration to the store, TLS and SASL modules (startup.c).  Fatal
  * errors here end the process with a clear message; after start-up only
- * startup_reload() and startup_sasl_session() run.
+ * startup_reload() runs.
  */
 #ifndef STARTUP_H
 #define STARTUP_H
@@ -25,11 +25,5 @@ void startup_after_drop(void);
 void startup_reload(const struct config *next);
 /* Release everything startup_open() created. */
 void startup_close(void);
-/* TLS handshake done on c: new SASL session with the TLS SSF and any
- * verified client identity (for EXTERNAL). */
-struct ssl_st;
-void startup_tls_ready(struct conn *c, struct ssl_st *ssl);
-/* Create the connection's SASL session in its slot (NULL on failure). */
-void startup_sasl_session(struct conn *c);
 
 #endif

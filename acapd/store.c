@@ -23,7 +23,6 @@
 #include <sqlite3.h>
 
 #include "acap-buf.h"
-#include "inherit.h"
 #include "store.h"
 
 /* Generated from schema/NNN-*.sql (schema/local.mk). */
@@ -1521,6 +1520,11 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	enum store_err r;
 
 	*store_r = NULL;
+	if (cfg->view == NULL) {
+		*errstr_r = "no effective view for the write path "
+		    "(store_config.view)";
+		return -1;
+	}
 	st = xrealloc(NULL, 1, sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
@@ -2647,29 +2651,29 @@ static enum store_err
 entry_rename(struct store *st, const struct path_info *pi, const char *dspath,
     int64_t dsid, const char *oldname, const char *newname, int64_t *eid_r)
 {
-	struct inherit_view *v = NULL;
-	const struct inherit_entry *src;
-	const struct inherit_attr *ia;
+	const struct store_view_ops *vo = st->cfg.view;
+	struct store_view *v = NULL;
+	const struct store_attr *ia;
 	struct attr_row old;
 	sqlite3_stmt *s;
 	enum store_err r;
 	int64_t oeid, neid, eid, bytes;
-	bool oblocked, nblocked, base_has, had_dot = false;
+	bool oblocked, nblocked, base_has, had_dot = false, inherited;
 	char *op, *np;
 	const void *acl, *val;
 	size_t i, vlen;
 
-	if ((r = inherit_view_open(st, dspath, 0, &v)) != STORE_OK)
+	if ((r = vo->open(st, dspath, &v)) != STORE_OK)
 		return r == STORE_ENOEXIST ? STORE_ENOENT : r;
-	if ((src = inherit_view_find(v, oldname)) == NULL) {
+	if (vo->modtime(v, oldname) == NULL) {
 		r = STORE_ENOENT;
 		goto out;
 	}
-	if (inherit_view_find(v, newname) != NULL) {
+	if (vo->modtime(v, newname) != NULL) {
 		r = STORE_EEXIST;
 		goto out;
 	}
-	base_has = inherit_view_base_has(v, oldname);
+	base_has = vo->base_has(v, oldname);
 	/* a tombstone under the new name gives way */
 	if ((r = entry_get(st, dsid, newname, &neid, &nblocked)) != STORE_OK)
 		goto out;
@@ -2710,25 +2714,23 @@ entry_rename(struct store *st, const struct path_info *pi, const char *dspath,
 	    STORE_OK) {
 		goto out;
 	}
-	for (i = 0; i < src->nattrs; i++) {
-		ia = &src->attrs[i];
-		if (ia->layer == 0 || strcmp(ia->a.name, "subdataset") == 0 ||
-		    (ia->a.kind != STORE_V_SINGLE &&
-		    ia->a.kind != STORE_V_MULTI))
+	for (i = 0; vo->attr(v, oldname, i, &ia, &inherited); i++) {
+		if (!inherited || strcmp(ia->name, "subdataset") == 0 ||
+		    (ia->kind != STORE_V_SINGLE && ia->kind != STORE_V_MULTI))
 			continue;
-		if ((r = attr_read(st, eid, ia->a.name, &old)) != STORE_OK)
+		if ((r = attr_read(st, eid, ia->name, &old)) != STORE_OK)
 			goto out;
-		if (ia->a.kind == STORE_V_SINGLE) {
-			val = ia->a.values[0].s;
-			vlen = ia->a.values[0].len;
+		if (ia->kind == STORE_V_SINGLE) {
+			val = ia->values[0].s;
+			vlen = ia->values[0].len;
 		} else {
-			encode_multi(&st->val, ia->a.values, ia->a.nvalues);
+			encode_multi(&st->val, ia->values, ia->nvalues);
 			val = st->val.data;
 			vlen = st->val.len;
 		}
 		acl = old.has_acl ? (st->oldacl.data != NULL ?
 		    st->oldacl.data : "") : NULL;
-		if ((r = attr_write(st, eid, ia->a.name, ia->a.kind, val, vlen,
+		if ((r = attr_write(st, eid, ia->name, ia->kind, val, vlen,
 		    acl, st->oldacl.len, &bytes)) != STORE_OK)
 			goto out;
 		txn_quota(st, pi, bytes - old.bytes);
@@ -2742,7 +2744,7 @@ entry_rename(struct store *st, const struct path_info *pi, const char *dspath,
 	cache_drop(&st->cache, dspath);
 	*eid_r = eid;
 out:
-	inherit_view_free(&v);
+	vo->close(&v);
 	return r;
 }
 
@@ -2855,9 +2857,10 @@ apply_entry(struct store *st, const struct store_entry_op *op,
     struct store_result *res)
 {
 	const struct store_attr_op *eop = NULL;
-	const struct inherit_entry *e;
-	struct inherit_view *v = NULL;
+	const struct store_view_ops *vo = st->cfg.view;
+	struct store_view *v = NULL;
 	struct path_info pi;
+	const char *mt;
 	char t[STORE_MODTIME_LEN + 1];
 	const char *name = op->entry;
 	enum store_err r;
@@ -2884,8 +2887,8 @@ apply_entry(struct store *st, const struct store_entry_op *op,
 	if (dsid == 0) {
 		if (op->nocreate) {
 			/* §6.6.1: only an existing (here: virtual) dataset */
-			r = inherit_view_open(st, op->dataset, 0, &v);
-			inherit_view_free(&v);
+			r = vo->open(st, op->dataset, &v);
+			vo->close(&v);
 			if (r != STORE_OK)
 				return r;
 		}
@@ -2893,14 +2896,13 @@ apply_entry(struct store *st, const struct store_entry_op *op,
 			return r;
 	}
 	if (op->unchangedsince != NULL) {
-		if ((r = inherit_view_open(st, op->dataset, 0, &v)) !=
-		    STORE_OK)
+		if ((r = vo->open(st, op->dataset, &v)) != STORE_OK)
 			return r;
 		time_normalize(op->unchangedsince, t);
-		e = inherit_view_find(v, op->entry);
-		r = e != NULL && strcmp(e->modtime, t) > 0 ? STORE_EMODIFIED :
+		mt = vo->modtime(v, op->entry);
+		r = mt != NULL && strcmp(mt, t) > 0 ? STORE_EMODIFIED :
 		    STORE_OK;
-		inherit_view_free(&v);
+		vo->close(&v);
 		if (r != STORE_OK)
 			return r;
 	}

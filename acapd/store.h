@@ -6,9 +6,10 @@
  * the global modtime generator and a cache of dataset snapshots.  It knows
  * nothing about connections or protocol text, except the one table that
  * maps its errors to ACAP response codes (store_err_code()).  Inheritance
- * is resolved above it (inherit.h); store_apply() uses inherit.h only to
- * see effective entries, so a second backend implementing this header
- * reuses inherit.c and search.c unchanged.
+ * is resolved above it (inherit.h): the few effective facts the write
+ * path needs come through struct store_view_ops, which the layer above
+ * supplies, so the store names no module above it and a second backend
+ * implementing this header reuses inherit.c and search.c unchanged.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -72,6 +73,33 @@ void store_err_format_code(enum store_err err,
 
 /* ---- Opening -------------------------------------------------------- */
 
+/*
+ * The effective view (RFC 2244 §5.1) the write path needs: NOCREATE on a
+ * virtual dataset, UNCHANGEDSINCE against the effective entry, a rename
+ * that materialises inherited values and blocks the base's entry of the
+ * old name.  Supplied from above (inherit.h: inherit_store_view_ops) in
+ * store_config.view.  A view is opened inside the write transaction and
+ * sees the STOREs applied before.
+ */
+struct store_attr;
+struct store_view;
+struct store_view_ops {
+	/* STORE_OK, STORE_ENOEXIST (not even virtual), or a store error */
+	enum store_err (*open)(struct store *st, const char *dataset,
+	    struct store_view **v_r);
+	void (*close)(struct store_view **v_r);		/* sets NULL */
+	/* the visible entry's modtime, NULL when no entry name is visible */
+	const char *(*modtime)(const struct store_view *v, const char *name);
+	/* whether the base layers show an entry name (below the dataset) */
+	bool (*base_has)(const struct store_view *v, const char *name);
+	/*
+	 * The i-th attribute of the visible entry name (false past the last
+	 * or when not visible), and whether its value is inherited.
+	 */
+	bool (*attr)(const struct store_view *v, const char *name, size_t i,
+	    const struct store_attr **a_r, bool *inherited_r);
+};
+
 struct store_config {
 	const char *path;		/* database file (":memory:" works) */
 	bool integrity_check;		/* PRAGMA integrity_check at open */
@@ -81,6 +109,7 @@ struct store_config {
 	size_t cache_datasets;		/* snapshots cached; 0 = no cache */
 	int busy_timeout_ms;		/* sqlite3_busy_timeout(); 0 = 5000 */
 	int (*clock_cb)(struct timespec *);	/* tests; NULL = real clock */
+	const struct store_view_ops *view;	/* required: see above */
 };
 
 /*

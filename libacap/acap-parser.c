@@ -48,6 +48,12 @@
 #define ARENA_FIRST	256	/* bytes, block header included */
 #define ARENA_STEP_MAX	65536
 #define LINE_KEEP	128	/* line buffer capacity kept between commands */
+/*
+ * Line buffer capacity beyond this is asked of the literal hook like
+ * literal octets: a long line (a STORE of thousands of attributes) holds
+ * memory as a literal does, and is bounded with them.
+ */
+#define LINE_UNCOUNTED	65536
 /* Literals this size or larger get a buffer that grows as octets arrive. */
 #define LIT_GROW_MIN	1024
 
@@ -914,6 +920,7 @@ track(struct acap_parser *p, unsigned char c)
 static void
 line_octet(struct acap_parser *p, unsigned char c)
 {
+	const char *why;
 	size_t ncap;
 
 	track(p, c);
@@ -927,6 +934,13 @@ line_octet(struct acap_parser *p, unsigned char c)
 		ncap = p->line_cap == 0 ? 64 : p->line_cap * 2;
 		if (ncap > p->lim.max_line)
 			ncap = p->lim.max_line;
+		if (ncap > LINE_UNCOUNTED && p->lit_hook != NULL &&
+		    (why = p->lit_hook(p->lit_hook_arg, ncap -
+		    (p->line_cap > LINE_UNCOUNTED ? p->line_cap :
+		    LINE_UNCOUNTED))) != NULL) {
+			set_error(p, why);
+			return;
+		}
 		p->line = xrealloc(p->line, ncap);
 		p->line_cap = ncap;
 	}

@@ -55,7 +55,9 @@ struct acap_cmd {
  * where stated.
  */
 struct acap_limits {
-	size_t max_line;		/* one line, not counting literal payloads */
+	size_t max_line;		/* one line, not counting literal payloads
+					   (at most max_command, which bounds
+					   it anyway) */
 	size_t max_literal;		/* one synchronizing literal */
 	size_t max_nonsync_literal;	/* one {n+} literal */
 	size_t max_command;		/* whole command: lines + literals */
@@ -122,6 +124,9 @@ int acap_parser_feed(struct acap_parser *p, const char *buf, size_t len,
  * (BYE), since its octets follow at once.  A server uses it to bound the
  * literal octets in flight over many connections; it learns that they
  * are no longer held when feed returns 1 or -1, or at reject/reset/free.
+ * It is asked too, with the increment, each time the buffer of a long
+ * line grows past 64 KiB (a line of that size holds memory as a literal
+ * does); refused, the line ends the command with a non-fatal error.
  * Kept across commands; NULL removes it.
  */
 void acap_parser_set_literal_hook(struct acap_parser *p,

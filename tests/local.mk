@@ -18,3 +18,8 @@ include tests/unit/ctl.mk
 include tests/protocol/local.mk
 include tests/interop/local.mk
 include tests/reliability/local.mk
+# The module graph: no circles, and the committed picture is the code's
+# (doc/architecture.md).
+TESTS += tests/structure.sh
+EXTRA_DIST += tests/structure.sh tools/depgraph.py doc/architecture.md \
+	doc/architecture.dot doc/architecture.svg

@@ -54,7 +54,7 @@ tests_fuzz_replay_comparator_LDADD = $(FUZZ_NAMES_LIBS)
 # those objects, linked by acapd and here, would end the duplication.
 FUZZ_ACAPD_SOURCES = \
 	acapd/config.c acapd/log.c acapd/conn.c acapd/commands.c \
-	acapd/greeting.c acapd/acl.c acapd/access.c acapd/context.c \
+	acapd/greeting.c acapd/session.c acapd/acl.c acapd/access.c acapd/context.c \
 	acapd/aclobj.c acapd/seed.c acapd/upgrade.c \
 	acapd/startup.c acapd/cmd-authenticate.c acapd/cmd-deleteacl.c \
 	acapd/cmd-listrights.c acapd/cmd-myrights.c acapd/cmd-setacl.c \

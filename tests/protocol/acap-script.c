@@ -24,6 +24,8 @@
  *   repeat N TEXT       send N lines TEXT + CRLF, each "%d" (or "%0Wd",
  *                       zero-padded to W digits) in TEXT replaced by the
  *                       line's number (1..N); escapes as in C:
+ *   R-repeat N TEXT     as repeat, without the CRLF: N pieces of one
+ *                       line (a long line built from a short script line)
  *   lines N REGEX       the next N server lines must each match REGEX
  *   eof                 the server must close the connection (no more data)
  *   nothing MS          no data may arrive within MS milliseconds
@@ -974,7 +976,9 @@ directive(char *line)
 			fail("no connection named %s", arg);
 	} else if (strcmp(line, "rcvbuf") == 0 && arg != NULL) {
 		rcvbuf = atoi(arg);
-	} else if (strcmp(line, "repeat") == 0 && a2 != NULL) {
+	} else if ((strcmp(line, "repeat") == 0 ||
+	    strcmp(line, "R-repeat") == 0) && a2 != NULL) {
+		bool crlf = line[0] != 'R';
 		int i, n = atoi(arg);
 
 		for (i = 1; i <= n; i++) {
@@ -1002,8 +1006,10 @@ directive(char *line)
 				static char raw[1 << 20];
 				size_t rn = unescape(out, raw, sizeof(raw) - 2);
 
-				raw[rn++] = '\r';
-				raw[rn++] = '\n';
+				if (crlf) {
+					raw[rn++] = '\r';
+					raw[rn++] = '\n';
+				}
 				send_bytes(raw, rn);
 			}
 		}

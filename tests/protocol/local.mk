@@ -68,3 +68,4 @@ EXTRA_DIST += $(PROTOCOL_TESTS)
 include tests/protocol/ds.mk
 include tests/protocol/trust.mk
 include tests/protocol/acl.mk
+include tests/protocol/conformance.mk

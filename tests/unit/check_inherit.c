@@ -32,6 +32,7 @@ setup(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/acapd.db", tmpdir);
 	memset(&c, 0, sizeof(c));
 	c.path = dbpath;
+	c.view = &inherit_store_view_ops;
 	c.cache_datasets = 256;
 	ck_assert_msg(store_open(&c, &st, &err) == 0, "store_open: %s", err);
 }

@@ -55,6 +55,7 @@ open_store_cfg(uint64_t quota, uint32_t retention, size_t cache)
 
 	memset(&c, 0, sizeof(c));
 	c.path = dbpath;
+	c.view = &inherit_store_view_ops;
 	c.integrity_check = true;
 	c.quota_bytes = quota;
 	c.deleted_retention = retention;
@@ -216,6 +217,7 @@ START_TEST(test_open_modtime_survives_clock)
 	   when acapd restarts with the clock behind */
 	memset(&c, 0, sizeof(c));
 	c.path = dbpath;
+	c.view = &inherit_store_view_ops;
 	c.clock_cb = fake_clock;
 	fake_sec = 1900000000;
 	ck_assert_int_eq(store_open(&c, &st, &err), 0);
@@ -244,6 +246,7 @@ START_TEST(test_open_newer_schema_refused)
 	sqlite3_close(db);
 	memset(&c, 0, sizeof(c));
 	c.path = dbpath;
+	c.view = &inherit_store_view_ops;
 	ck_assert_int_eq(store_open(&c, &st, &err), -1);
 	ck_assert_ptr_null(st);
 	ck_assert_ptr_nonnull(strstr(err, "newer"));
@@ -258,6 +261,7 @@ START_TEST(test_open_bad_path)
 
 	memset(&c, 0, sizeof(c));
 	c.path = "/nonexistent-dir/x/acapd.db";
+	c.view = &inherit_store_view_ops;
 	ck_assert_int_eq(store_open(&c, &st, &err), -1);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_null(st);
