@@ -1,6 +1,7 @@
 # Reliability tests (issue "Reliability and security hardening", parts 3
 # and 4): crash safety, full disk, overload, abuse and start-up readiness
-# (the port file) against a live acapd
+# (the port file), and the seeded adversarial test of locks, tenant walls
+# and bounded work (issue 14), against a live acapd
 # on 127.0.0.1.  Python 3 helpers behind sh wrappers (skip 77 without
 # python3).  soak.sh MINUTES, the long mixed load, is not in TESTS: it
 # is run by hand.  Method and figures: doc/reliability.md.
@@ -15,7 +16,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/activation.sh \
 	tests/reliability/startup.sh \
 	tests/reliability/tlsread.sh \
-	tests/reliability/bounded.sh
+	tests/reliability/bounded.sh \
+	tests/reliability/adversarial.sh
 TESTS += $(RELIABILITY_TESTS)
 EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/lib.sh \
@@ -29,6 +31,7 @@ EXTRA_DIST += $(RELIABILITY_TESTS) \
 	tests/reliability/activation.py \
 	tests/reliability/tlsread.py \
 	tests/reliability/bounded.py \
+	tests/reliability/adversarial.py \
 	tests/reliability/startup.py \
 	tests/reliability/soak.sh \
 	tests/reliability/soak.py \
