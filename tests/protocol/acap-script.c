@@ -27,7 +27,15 @@
  *   R-repeat N TEXT     as repeat, without the CRLF: N pieces of one
  *                       line (a long line built from a short script line)
  *   lines N REGEX       the next N server lines must each match REGEX
+ *   unordered N         the next N "S:" / "S~" directives describe a set:
+ *                       the next N server lines must match them one to
+ *                       one, in any order (the order in which the server
+ *                       sends a set of lines is not specified)
  *   eof                 the server must close the connection (no more data)
+ *   drain               read and discard until the server closes the
+ *                       connection, which it must do within 5 s (a
+ *                       dropped reader; what it got first is checked
+ *                       with "S:" lines before)
  *   nothing MS          no data may arrive within MS milliseconds
  *   tls                 TLS handshake on the current connection (the
  *                       instance's certificate is trusted)
@@ -53,6 +61,13 @@
  *                       ($ACAPD_DIR, $ACAPD_PORT, $ACAPD_CONF, $ACAPD_PID
  *                       are set);
  *                       it must exit 0
+ * At the end of the script every open connection must have nothing left
+ * to read: a server line no directive expected (within UNREAD_MS of the
+ * last directive) fails the script, as does one still unread when
+ * "close" drops a connection.  An "S~" pattern matches anywhere in the
+ * line unless anchored: write "S~ ^a1 OK " or "lines N ^\* ENTRY ".
+ * ACAP_SCRIPT_TRACE=1 prints every server line read (its length and
+ * first 60 octets) on stderr; ACAP_SCRIPT_KEEP=1 keeps the directory.
  * Exit status: 0 when every expectation held, 1 otherwise (the failing
  * line, what was expected and what arrived are printed), 77 to skip.
  */
@@ -87,6 +102,8 @@
 
 #define MAX_CONNS 64
 #define READ_TIMEOUT_MS 5000
+#define UNREAD_MS 100
+#define MAX_UNORDERED 64
 
 struct tconn {
 	char name[32];
@@ -112,8 +129,15 @@ static size_t nextra;
 static SSL_CTX *client_ctx;
 static int tag_seq;
 static int rcvbuf;
+/* "unordered N": the expectations collected so far, and their lines */
+static int unordered_want;
+static size_t unordered_n;
+static char *unordered_text[MAX_UNORDERED];
+static bool unordered_regex[MAX_UNORDERED];
+static unsigned int unordered_line[MAX_UNORDERED];
 
 static void cleanup_dir(void);
+static void printable(const char *s, size_t len, char *out, size_t outlen);
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 fail(const char *fmt, ...)
@@ -462,6 +486,18 @@ read_line(char *line, size_t linelen, size_t *len_r, int timeout_ms)
 	memcpy(line, cur->buf, n);
 	line[n] = '\0';
 	*len_r = n;
+	if (getenv("ACAP_SCRIPT_TRACE") != NULL) {
+		char pw[200];
+
+		printable(line, n < 60 ? n : 60, pw, sizeof(pw));
+		fprintf(stderr, "%s %s: [%zu] %s", script_path, cur->name, n,
+		    pw);
+		if (n > 60) {
+			printable(line + n - 20, 20, pw, sizeof(pw));
+			fprintf(stderr, " ... %s", pw);
+		}
+		fputc('\n', stderr);
+	}
 	n = (size_t)(crlf - cur->buf) + 2;
 	memmove(cur->buf, cur->buf + n, cur->len - n);
 	cur->len -= n;
@@ -514,6 +550,144 @@ expect_line(const char *want, bool regex)
 		fail("expected \"%s\"\n       got      \"%s\"", want, pw);
 }
 
+/* Does line (len octets) satisfy the "S:" or "S~" expectation want? */
+static bool
+line_matches(const char *line, size_t len, const char *want, bool regex)
+{
+	char wantb[8192];
+	size_t wlen;
+	regex_t re;
+	int r;
+
+	if (regex) {
+		if (regcomp(&re, want, REG_EXTENDED | REG_NOSUB) != 0)
+			fail("bad regular expression: %s", want);
+		r = regexec(&re, line, 0, NULL, 0);
+		regfree(&re);
+		return r == 0 && strlen(line) == len;
+	}
+	wlen = unescape(want, wantb, sizeof(wantb));
+	return wlen == len && memcmp(wantb, line, len) == 0;
+}
+
+/*
+ * Assign each of the n lines to a distinct expectation (backtracking:
+ * a regular expression may match more lines than the one meant for it).
+ * ok[i][j]: line i satisfies expectation j.  Returns true when a perfect
+ * matching exists.
+ */
+static bool
+assign(bool ok[][MAX_UNORDERED], size_t n, size_t i, bool *used)
+{
+	size_t j;
+
+	if (i == n)
+		return true;
+	for (j = 0; j < n; j++) {
+		if (used[j] || !ok[i][j])
+			continue;
+		used[j] = true;
+		if (assign(ok, n, i + 1, used))
+			return true;
+		used[j] = false;
+	}
+	return false;
+}
+
+/* The set collected by "unordered N" is complete: read and match it. */
+static void
+expect_unordered(void)
+{
+	static char lines[MAX_UNORDERED][4096];
+	static bool ok[MAX_UNORDERED][MAX_UNORDERED];
+	size_t lens[MAX_UNORDERED], i, j, n = unordered_n;
+	bool used[MAX_UNORDERED];
+	char pw[2048];
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = read_line(lines[i], sizeof(lines[i]), &lens[i],
+		    READ_TIMEOUT_MS);
+		if (r == 0)
+			fail("unordered set: got end of connection after %zu "
+			    "of %zu lines", i, n);
+		if (r < 0)
+			fail("unordered set: got %zu of %zu lines within %d ms",
+			    i, n, READ_TIMEOUT_MS);
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			ok[i][j] = line_matches(lines[i], lens[i],
+			    unordered_text[j], unordered_regex[j]);
+	memset(used, 0, sizeof(used));
+	if (!assign(ok, n, 0, used)) {
+		fprintf(stderr, "%s: unordered set of %zu lines; arrived:\n",
+		    script_path, n);
+		for (i = 0; i < n; i++) {
+			printable(lines[i], lens[i], pw, sizeof(pw));
+			fprintf(stderr, "       \"%s\"\n", pw);
+		}
+		for (j = 0; j < n; j++) {
+			for (i = 0; i < n; i++)
+				if (ok[i][j])
+					break;
+			if (i == n)
+				fprintf(stderr, "%s:%u: no line for %s%s%s\n",
+				    script_path, unordered_line[j],
+				    unordered_regex[j] ? "/" : "\"",
+				    unordered_text[j],
+				    unordered_regex[j] ? "/" : "\"");
+		}
+		fail("the lines do not match the set one to one");
+	}
+	for (j = 0; j < n; j++)
+		free(unordered_text[j]);
+	unordered_n = 0;
+	unordered_want = 0;
+}
+
+/* Collect one expectation of an "unordered N" set. */
+static void
+collect_unordered(const char *want, bool regex)
+{
+	unordered_text[unordered_n] = strdup(want);
+	unordered_regex[unordered_n] = regex;
+	unordered_line[unordered_n] = lineno;
+	if (++unordered_n == (size_t)unordered_want)
+		expect_unordered();
+}
+
+/*
+ * Fail if connection t has output nobody read: what is buffered, and
+ * what arrives within ms milliseconds.
+ */
+static void
+check_unread(struct tconn *t, int ms)
+{
+	struct tconn *save = cur;
+	char pw[256];
+	int r;
+
+	cur = t;
+	if (t->len == 0) {
+		r = fill(ms);
+		if (r == 0) {
+			/* the server closed it: that is no unread line */
+			cur = save;
+			return;
+		}
+	}
+	if (t->len > 0) {
+		char *crlf = memmem(t->buf, t->len, "\r\n", 2);
+		size_t n = crlf != NULL ? (size_t)(crlf - t->buf) : t->len;
+
+		printable(t->buf, n < 120 ? n : 120, pw, sizeof(pw));
+		fail("connection %s: unread server output \"%s\"%s", t->name,
+		    pw, t->len > n + 2 ? " (and more)" : "");
+	}
+	cur = save;
+}
+
 static void
 skip_until(const char *pattern)
 {
@@ -554,6 +728,27 @@ expect_eof(void)
 		if (r < 0)
 			fail("connection still open after %d ms",
 			    READ_TIMEOUT_MS);
+	}
+	conn_drop(cur);
+}
+
+static void
+drain_to_eof(void)
+{
+	long long deadline = now_ms() + READ_TIMEOUT_MS;
+	size_t total = 0;
+	int r;
+
+	for (;;) {
+		total += cur->len;
+		cur->len = 0;
+		r = fill((int)(deadline - now_ms() > 0 ?
+		    deadline - now_ms() : 0));
+		if (r == 0)
+			break;
+		if (r < 0)
+			fail("connection still open after %d ms (%zu octets "
+			    "read)", READ_TIMEOUT_MS, total);
 	}
 	conn_drop(cur);
 }
@@ -934,18 +1129,21 @@ directive(char *line)
 		send_bytes(buf, n);
 		return;
 	}
-	if (strncmp(line, "S: ", 3) == 0) {
+	if (strncmp(line, "S: ", 3) == 0 || strncmp(line, "S~ ", 3) == 0) {
+		bool regex = line[1] == '~';
+
 		if (cur == NULL)
 			fail("no current connection");
-		expect_line(line + 3, false);
+		if (unordered_want > 0)
+			collect_unordered(line + 3, regex);
+		else
+			expect_line(line + 3, regex);
 		return;
 	}
-	if (strncmp(line, "S~ ", 3) == 0) {
-		if (cur == NULL)
-			fail("no current connection");
-		expect_line(line + 3, true);
-		return;
-	}
+	if (unordered_want > 0)
+		fail("\"unordered %d\" needs %d more \"S:\" or \"S~\" "
+		    "lines before \"%s\"", unordered_want,
+		    unordered_want - (int)unordered_n, line);
 	arg = strchr(line, ' ');
 	if (arg != NULL)
 		*arg++ = '\0';
@@ -1022,13 +1220,24 @@ directive(char *line)
 		skip_until(arg);
 	} else if (strcmp(line, "eof") == 0) {
 		expect_eof();
+	} else if (strcmp(line, "drain") == 0) {
+		if (cur == NULL)
+			fail("no current connection");
+		drain_to_eof();
 	} else if (strcmp(line, "nothing") == 0 && arg != NULL) {
 		expect_nothing(atoi(arg));
 	} else if (strcmp(line, "tls") == 0) {
 		start_tls();
+	} else if (strcmp(line, "unordered") == 0 && arg != NULL) {
+		unordered_want = atoi(arg);
+		unordered_n = 0;
+		if (unordered_want < 1 || unordered_want > MAX_UNORDERED)
+			fail("unordered: 1 to %d lines", MAX_UNORDERED);
 	} else if (strcmp(line, "close") == 0) {
-		if (cur != NULL)
+		if (cur != NULL) {
+			check_unread(cur, 0);
 			conn_drop(cur);
+		}
 	} else if (strcmp(line, "sasl") == 0 && a2 != NULL) {
 		char *user = a2 + 1, *pass = strchr(user, ' ');
 
@@ -1155,13 +1364,21 @@ main(int argc, char *argv[])
 		directive(line);
 	}
 	fclose(fp);
+	lineno++;
+	if (unordered_want > 0)
+		fail("end of script inside \"unordered %d\"", unordered_want);
+	/* Nothing may be left unread: a line no directive expected. */
+	if (nconns > 0)
+		usleep(UNREAD_MS * 1000);
+	for (i = 0; i < nconns; i++)
+		if (conns[i].fd != -1)
+			check_unread(&conns[i], 0);
 	for (i = 0; i < nconns; i++)
 		if (conns[i].fd != -1)
 			conn_drop(&conns[i]);
 	if (acapd_pid > 0) {
 		/* A clean SIGTERM shutdown is part of every scenario. */
 		kill(acapd_pid, SIGTERM);
-		lineno++;
 		server_wait_exit(0);
 	}
 	(void)st;

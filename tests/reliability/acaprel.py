@@ -274,6 +274,7 @@ class Instance:
         self.proc = None
         self.port = None
         self.starts = 0
+        self.signalled = False  # we sent the signal it exits by
         self.env = None         # acapd's environment (None: ours)
 
     def write_config(self):
@@ -315,13 +316,14 @@ class Instance:
             stderr=logfp, stdin=subprocess.DEVNULL, **popen)
         logfp.close()
         self.starts += 1
+        self.signalled = False
 
     def wait_ready(self, timeout=20.0):
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise Failure("acapd exited during start-up (status %d)"
-                              % self.proc.returncode)
+                raise Failure("acapd exited during start-up (%s)"
+                              % describe_exit(self.proc.returncode))
             try:
                 with open(self.portfile) as fp:
                     line = fp.readline()
@@ -345,8 +347,9 @@ class Instance:
         except subprocess.TimeoutExpired:
             raise Failure("acapd neither started nor failed within %g s"
                           % timeout)
-        check(self.proc.returncode == 1, "exit status %d, want 1" %
-              self.proc.returncode)
+        self.signalled = True       # an exit was expected
+        check(self.proc.returncode == 1, "%s, want exit status 1" %
+              describe_exit(self.proc.returncode))
 
     @property
     def pid(self):
@@ -355,18 +358,34 @@ class Instance:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def check_alive(self, what="the planned kill"):
+        """Failure (with the exit signal or status) unless acapd is
+        running or exited by a signal we sent: a crash is never taken
+        for a planned stop."""
+        if self.proc is None or self.signalled:
+            return
+        if self.proc.poll() is not None:
+            raise Failure("acapd died before %s: %s" %
+                          (what, describe_exit(self.proc.returncode)))
+
     def kill(self):
-        """SIGKILL, and reap."""
+        """SIGKILL, and reap.  Failure if acapd had already exited by
+        itself (a crash is not a planned kill)."""
+        self.check_alive()
         if self.proc is not None and self.proc.poll() is None:
+            self.signalled = True
             self.proc.send_signal(signal.SIGKILL)
         if self.proc is not None:
             self.proc.wait()
 
     def stop(self, timeout=10.0):
-        """SIGTERM; returns the exit status (SIGKILL after timeout)."""
+        """SIGTERM; returns the exit status (SIGKILL after timeout).
+        Failure if acapd had already exited by itself."""
         if self.proc is None:
             return None
+        self.check_alive("the planned SIGTERM")
         if self.proc.poll() is None:
+            self.signalled = True
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
@@ -398,7 +417,9 @@ class Instance:
 
     def cleanup(self, keep=False):
         if self.alive():
-            self.kill()
+            self.signalled = True
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
         if keep or os.environ.get("REL_KEEP"):
             log(self.name, "kept %s" % self.dir)
         else:
@@ -407,6 +428,20 @@ class Instance:
     def connect(self, source=None, timeout=5.0, greeting=True, rcvbuf=None):
         return Client(self.port, source=source, timeout=timeout,
                       greeting=greeting, rcvbuf=rcvbuf)
+
+
+def describe_exit(rc):
+    """A Popen returncode in words: "killed by signal 11 (SIGSEGV)" or
+    "exit status 1"."""
+    if rc is None:
+        return "still running"
+    if rc < 0:
+        try:
+            sig = signal.Signals(-rc).name
+        except ValueError:
+            sig = "?"
+        return "killed by signal %d (%s)" % (-rc, sig)
+    return "exit status %d" % rc
 
 
 def case(name, results, label, fn):

@@ -158,11 +158,7 @@ def bad_fd():
     inst = Activated(NAME + "-bad-fd", [s])
     try:
         inst.spawn()
-        try:
-            rc = inst.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            raise Failure("acapd did not exit")
-        check(rc == 1, "exit status %d, want 1" % rc)
+        inst.wait_failed_start(10)
         check("descriptor 3 is not a listening stream socket" in
               inst.log_text(), "no clear message: %s" % inst.log_tail(3))
         check(not os.path.exists(inst.portfile), "port file written")

@@ -250,8 +250,9 @@ class Crash:
                 w.acked = n
                 self.stats["acked"] += 1
         except (ConnectionError, OSError, asyncio.TimeoutError,
-                asyncio.CancelledError):
-            return          # the kill
+                asyncio.CancelledError) as e:
+            self.lost("w%d" % w.wid, e)
+            return
         finally:
             if c is not None:
                 c.close()
@@ -274,13 +275,27 @@ class Crash:
                     return
                 self.stats["reader_searches"] += 1
         except (ConnectionError, OSError, asyncio.TimeoutError,
-                asyncio.CancelledError):
+                asyncio.CancelledError) as e:
+            self.lost("reader %s" % user, e)
             return
         finally:
             if c is not None:
                 c.close()
 
+    def lost(self, who, e):
+        """A client's connection ended: only the planned kill may end
+        it.  Before it, a lost connection is acapd crashing (or closing
+        on a client), never taken for the kill."""
+        if self.killed:
+            return
+        what = acaprel.describe_exit(self.inst.proc.returncode) \
+            if self.inst.proc.poll() is not None else "still running"
+        self.errors.append("%s: connection lost before the planned kill "
+                           "(%s: %s); acapd %s" %
+                           (who, type(e).__name__, e, what))
+
     async def load_and_kill(self, duration):
+        self.killed = False
         stop = asyncio.Event()
         ready = []
         tasks = [asyncio.ensure_future(self.writer(w, stop, ready))
@@ -293,7 +308,10 @@ class Crash:
                 time.monotonic() - t < 10:
             await asyncio.sleep(0.005)
         await asyncio.sleep(duration)
-        self.kill()                 # SIGKILL while STOREs are in flight
+        # SIGKILL while STOREs are in flight; a Failure if acapd is gone
+        # already (a crash is not the kill)
+        self.killed = True
+        self.kill()
         stop.set()
         done, pending = await asyncio.wait(tasks, timeout=10)
         for t in pending:

@@ -192,6 +192,7 @@ def part_stall():
         c = login(inst, False, 4096)
         c.send(SEARCH)
         time.sleep(0.5)
+        inst.signalled = True
         inst.proc.send_signal(15)
         bye = drain_until_eof(c, "SIGTERM")
         check(bye == b'* BYE "Server shutting down"', "BYE: %r" % bye)
