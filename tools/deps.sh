@@ -6,7 +6,7 @@ PKGS="build-essential autoconf automake pkg-config libevent-dev \
 libsqlite3-dev libssl-dev libsasl2-dev libsasl2-modules \
 libsasl2-modules-db sasl2-bin libedit-dev libjansson-dev check openssl \
 socat sqlite3 \
-emacs-nox wl tmux"
+emacs-nox wl tmux python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

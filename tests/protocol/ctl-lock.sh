@@ -19,7 +19,6 @@ ok set site corp vendor.acapd.tls starttls-required
 ok set user bob corp vendor.acapd.tls starttls-optional
 
 ctl lock site corp vendor.acapd.tls --reason 'security policy 7'
-needs_server 'SETACL.*(Unknown command|BAD)' 'SETACL'
 [ "$CTL_STATUS" -eq 0 ] || fail "lock exited $CTL_STATUS"
 has 'overrides reset to inherit: user:bob'
 ok show user bob --effective --class email

@@ -2,10 +2,11 @@
 # The interactive shell on a pseudo-terminal: prompt with user@host and
 # the current dataset, Tab completion of commands, subcommands, names
 # fetched from the server, attribute names and options, "help", and the
-# persistent history file.  Needs python3 for the pty (else skipped).
+# persistent history file.  Needs python3 for the pty (tools/deps.sh).
 . "${top_srcdir:-.}/tests/protocol/ctl-lib.sh"
 
-command -v python3 >/dev/null 2>&1 || skip "no python3 for the pty"
+command -v python3 >/dev/null 2>&1 ||
+    fail "no python3 for the pty (tools/deps.sh installs it)"
 ctl_start
 ctl_admin
 ok org add acme

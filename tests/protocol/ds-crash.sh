@@ -6,7 +6,8 @@
 # and SQLite's integrity_check on the database says ok.
 . "${top_srcdir:-.}/tests/protocol/ds-lib.sh"
 
-command -v sqlite3 >/dev/null 2>&1 || ds_skip "sqlite3 is not installed"
+command -v sqlite3 >/dev/null 2>&1 ||
+    ds_missing "sqlite3 is not installed (tools/deps.sh)"
 ds_useradd fred pw
 ds_useradd joe pw
 ds_start

@@ -27,9 +27,16 @@ ds_skip() {
 	exit 77
 }
 
-[ -x "$ACAPD" ] || ds_skip "no $ACAPD"
-[ -x "$ACAPCTL" ] || ds_skip "no $ACAPCTL"
-command -v python3 >/dev/null 2>&1 || ds_skip "python3 is not installed"
+ds_missing() {
+	echo "$DS_NAME: FAIL: $*" >&2
+	exit 1
+}
+
+# built by make, installed by tools/deps.sh: missing is a failure
+[ -x "$ACAPD" ] || ds_missing "no $ACAPD"
+[ -x "$ACAPCTL" ] || ds_missing "no $ACAPCTL"
+command -v python3 >/dev/null 2>&1 ||
+    ds_missing "python3 is not installed (tools/deps.sh)"
 
 DS_DIR=$(mktemp -d /tmp/ds-test.XXXXXX) || exit 1
 export DS_DIR

@@ -258,8 +258,8 @@ class Instance:
         self.name = name
         self.acapd, self.acapctl = paths()
         if not os.access(self.acapd, os.X_OK):
-            log(name, "SKIP: no %s" % self.acapd)
-            sys.exit(SKIP)
+            log(name, "FAIL: no %s (make builds it)" % self.acapd)
+            sys.exit(1)
         self.dir = tempfile.mkdtemp(prefix="acapd-rel-%s." % name)
         self.statedir = statedir or self.dir
         self.conf = os.path.join(self.dir, "acapd.conf")

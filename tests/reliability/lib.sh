@@ -2,7 +2,7 @@
 #
 # Finds python3 (3.7 or newer) and runs one of the Python tests next to
 # this file with the suite's environment ($top_builddir, $top_srcdir);
-# exits 77 (skip) when python3 is missing, as Debian may lack it.
+# fails when python3 is missing (tools/deps.sh installs it).
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
 PYTHONDONTWRITEBYTECODE=1
@@ -11,12 +11,12 @@ REL_DIR=$top_srcdir/tests/reliability
 
 rel_python() {	# SCRIPT ARGS...
 	py=$(command -v python3) || {
-		echo "$1: SKIP: python3 not found" >&2
-		exit 77
+		echo "$1: FAIL: python3 not found (tools/deps.sh installs it)" >&2
+		exit 1
 	}
 	"$py" -c 'import sys; sys.exit(sys.version_info < (3, 7))' || {
-		echo "$1: SKIP: python3 older than 3.7" >&2
-		exit 77
+		echo "$1: FAIL: python3 older than 3.7" >&2
+		exit 1
 	}
 	script=$1
 	shift

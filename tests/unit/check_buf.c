@@ -372,7 +372,8 @@ main(void)
 	SRunner *sr = srunner_create(buf_suite());
 	int failed;
 
-	srunner_run_all(sr, CK_NORMAL);
+	/* one line per test (tools/summary.sh counts them) */
+	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
