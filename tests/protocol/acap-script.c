@@ -47,6 +47,11 @@
  *                       libsasl2 client (SCRAM-SHA-256, DIGEST-MD5, ...);
  *                       must end in OK
  *   sleep MS
+ *   mark                note the time, for "elapsed"
+ *   elapsed MIN MAX     between MIN and MAX ms must have passed since the
+ *                       last "mark" (put right after an expectation: it
+ *                       bounds when that line arrived; a timer that
+ *                       restarts or fires early fails)
  *   signal NAME         send TERM, HUP or KILL to acapd
  *   wait-exit CODE      acapd must exit with CODE within 10 s
  *   restart             start acapd again on the same state directory
@@ -129,6 +134,7 @@ static size_t nextra;
 static SSL_CTX *client_ctx;
 static int tag_seq;
 static int rcvbuf;
+static long long mark_ms = -1;
 /* "unordered N": the expectations collected so far, and their lines */
 static int unordered_want;
 static size_t unordered_n;
@@ -1257,6 +1263,17 @@ directive(char *line)
 			do_login(arg, a2);
 		else
 			do_cram(arg, a2);
+	} else if (strcmp(line, "mark") == 0) {
+		mark_ms = now_ms();
+	} else if (strcmp(line, "elapsed") == 0 && a2 != NULL) {
+		long long lo = atoll(arg), hi = atoll(a2 + 1), t;
+
+		if (mark_ms < 0)
+			fail("elapsed without a mark");
+		t = now_ms() - mark_ms;
+		if (t < lo || t > hi)
+			fail("%lld ms since the mark, expected %lld to %lld",
+			    t, lo, hi);
 	} else if (strcmp(line, "sleep") == 0 && arg != NULL) {
 		usleep((useconds_t)atoi(arg) * 1000);
 	} else if (strcmp(line, "signal") == 0 && arg != NULL) {
