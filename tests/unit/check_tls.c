@@ -136,6 +136,10 @@ handshake(SSL *srv, SSL *cli)
 	return -1;
 }
 
+/* What the last successful try_handshake() negotiated. */
+static const char *last_cipher;
+static int last_version;
+
 /* Handshake a fresh SSL from ctx with a client trusting trustfile. */
 static int
 try_handshake(struct tls_ctx *ctx, const char *trustfile, int max_version,
@@ -151,8 +155,13 @@ try_handshake(struct tls_ctx *ctx, const char *trustfile, int max_version,
 	ck_assert_ptr_nonnull(srv);
 	ck_assert(SSL_is_server(srv));
 	cli = SSL_new(cc);
+	last_cipher = NULL;
+	last_version = 0;
 	r = handshake(srv, cli);
 	if (r == 0) {
+		/* OpenSSL's own static name: still valid after SSL_free() */
+		last_cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(srv));
+		last_version = SSL_version(srv);
 		ck_assert_int_eq(SSL_get_verify_result(cli), X509_V_OK);
 		ck_assert_uint_ge(tls_ssl_ssf(srv), 128);
 		/* Application data flows. */
@@ -334,11 +343,20 @@ START_TEST(test_ciphers)
 	tls_opts_init(&o);
 	o.cert_file = cert;
 	o.key_file = key;
-	o.ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384";
-	o.ciphersuites = "TLS_AES_256_GCM_SHA384";
+	/*
+	 * Not what a default client prefers (AES-256 first): a server that
+	 * ignored the options would negotiate something else, and both
+	 * handshakes would still succeed.
+	 */
+	o.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
+	o.ciphersuites = "TLS_AES_128_GCM_SHA256";
 	ck_assert_int_eq(tls_ctx_new(&o, &ctx, &err), 0);
 	ck_assert_int_eq(try_handshake(ctx, cert, TLS1_2_VERSION, NULL), 0);
+	ck_assert_int_eq(last_version, TLS1_2_VERSION);
+	ck_assert_str_eq(last_cipher, "ECDHE-ECDSA-AES128-GCM-SHA256");
 	ck_assert_int_eq(try_handshake(ctx, cert, 0, NULL), 0);
+	ck_assert_int_eq(last_version, TLS1_3_VERSION);
+	ck_assert_str_eq(last_cipher, "TLS_AES_128_GCM_SHA256");
 	tls_ctx_free(&ctx);
 	o.ciphers = "NO-SUCH-CIPHER";
 	ck_assert_int_eq(tls_ctx_new(&o, &ctx, &err), -1);
