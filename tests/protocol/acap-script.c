@@ -27,6 +27,18 @@
  *   R-repeat N TEXT     as repeat, without the CRLF: N pieces of one
  *                       line (a long line built from a short script line)
  *   lines N REGEX       the next N server lines must each match REGEX
+ *   for A B             a block: the "S:" / "S~" lines up to "end" are
+ *                       expected for each number from A to B in turn,
+ *                       "%d" / "%0Wd" in them replaced as in "repeat"
+ *   interleave A B      a block like "for", but each number's lines form
+ *                       one stream, and the streams may interleave in any
+ *                       order: every stream must arrive whole and in its
+ *                       own order (e.g. one ADDTO then one MODTIME per
+ *                       context); a line is taken by the lowest-numbered
+ *                       stream whose next line it matches.  Long values:
+ *                       an exact "S: \[59996]x%04d" is cheap, a regular
+ *                       expression like (x{250}){239} is slow to compile
+ *   end                 ends a "for" or "interleave" block
  *   unordered N         the next N "S:" / "S~" directives describe a set:
  *                       the next N server lines must match them one to
  *                       one, in any order (the order in which the server
@@ -1113,6 +1125,166 @@ do_many(int n)
 	cur = save;
 }
 
+/*
+ * Copy tmpl to out with each "%d" replaced by i, each "%0Wd" by i
+ * zero-padded to W digits (W 1-9).
+ */
+static void
+expand_number(const char *tmpl, int i, char *out, size_t outlen)
+{
+	const char *t;
+	size_t o = 0;
+
+	for (t = tmpl; *t != '\0' && o < outlen - 16; t++) {
+		if (t[0] == '%' && t[1] == 'd') {
+			o += (size_t)snprintf(out + o, outlen - o, "%d", i);
+			t++;
+		} else if (t[0] == '%' && t[1] == '0' && t[2] >= '1' &&
+		    t[2] <= '9' && t[3] == 'd') {
+			o += (size_t)snprintf(out + o, outlen - o, "%0*d",
+			    t[2] - '0', i);
+			t += 3;
+		} else
+			out[o++] = *t;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * "for A B" / "interleave A B" ... "end": a block of "S:" / "S~"
+ * templates, expanded for each number from A to B.
+ */
+#define MAX_BLOCK 16
+static struct {
+	bool active, interleave;
+	int first, last;
+	size_t n;
+	char *text[MAX_BLOCK];
+	bool regex[MAX_BLOCK];
+	unsigned int line[MAX_BLOCK];
+	unsigned int start_line;
+} block;
+
+/*
+ * interleave: the streams (one per number, each the block's lines in
+ * order) may interleave in any way; each server line goes to the
+ * lowest-numbered stream whose next line it matches.
+ */
+static void
+run_interleave(void)
+{
+	static char line[1 << 16];
+	size_t m = (size_t)(block.last - block.first + 1), n = block.n;
+	size_t total = m * n, got, k, lo = 0, len;
+	char **exp = calloc(total, sizeof(*exp));
+	size_t *elen = calloc(total, sizeof(*elen));
+	regex_t *re = calloc(total, sizeof(*re));
+	bool *compiled = calloc(total, sizeof(*compiled));
+	size_t *pos = calloc(m, sizeof(*pos));
+	char buf[8192], pw[2048];
+	int r;
+
+	if (exp == NULL || elen == NULL || re == NULL || compiled == NULL ||
+	    pos == NULL)
+		fail("out of memory");
+	/* "S:" lines unescaped once, "S~" ones compiled when first needed */
+	for (k = 0; k < m; k++) {
+		size_t j;
+
+		for (j = 0; j < n; j++) {
+			size_t idx = k * n + j;
+
+			expand_number(block.text[j], block.first + (int)k, buf,
+			    sizeof(buf));
+			if (block.regex[j]) {
+				exp[idx] = strdup(buf);
+				continue;
+			}
+			if ((exp[idx] = malloc(sizeof(line))) == NULL)
+				fail("out of memory");
+			elen[idx] = unescape(buf, exp[idx], sizeof(line));
+		}
+	}
+	for (got = 0; got < total; got++) {
+		r = read_line(line, sizeof(line), &len, READ_TIMEOUT_MS);
+		if (r == 0)
+			fail("interleave %d %d: end of connection after %zu of "
+			    "%zu lines", block.first, block.last, got, total);
+		if (r < 0)
+			fail("interleave %d %d: %zu of %zu lines within %d ms",
+			    block.first, block.last, got, total,
+			    READ_TIMEOUT_MS);
+		while (lo < m && pos[lo] == n)
+			lo++;
+		for (k = lo; k < m; k++) {
+			size_t idx = k * n + pos[k];
+			size_t j = pos[k];
+
+			if (j == n)
+				continue;
+			if (block.regex[j]) {
+				if (!compiled[idx]) {
+					if (regcomp(&re[idx], exp[idx],
+					    REG_EXTENDED | REG_NOSUB) != 0)
+						fail("bad regular expression: "
+						    "%s", exp[idx]);
+					compiled[idx] = true;
+				}
+				if (regexec(&re[idx], line, 0, NULL, 0) == 0 &&
+				    strlen(line) == len)
+					break;
+			} else if (elen[idx] == len &&
+			    memcmp(exp[idx], line, len) == 0)
+				break;
+		}
+		if (k == m) {
+			printable(line, len < 200 ? len : 200, pw, sizeof(pw));
+			fail("interleave %d %d (from line %u): line %zu \"%s\" "
+			    "is the next line of no stream", block.first,
+			    block.last, block.start_line, got + 1, pw);
+		}
+		pos[k]++;
+	}
+	for (k = 0; k < total; k++) {
+		if (compiled[k])
+			regfree(&re[k]);
+		free(exp[k]);
+	}
+	free(exp);
+	free(elen);
+	free(re);
+	free(compiled);
+	free(pos);
+}
+
+static void
+run_block(void)
+{
+	char buf[8192];
+	size_t j;
+	int i;
+
+	if (block.n == 0)
+		fail("empty block");
+	if (block.interleave)
+		run_interleave();
+	else {
+		unsigned int end_line = lineno;
+
+		for (i = block.first; i <= block.last; i++)
+			for (j = 0; j < block.n; j++) {
+				expand_number(block.text[j], i, buf,
+				    sizeof(buf));
+				lineno = block.line[j];
+				expect_line(buf, block.regex[j]);
+			}
+		lineno = end_line;
+	}
+	for (j = 0; j < block.n; j++)
+		free(block.text[j]);
+	memset(&block, 0, sizeof(block));
+}
+
 static void
 directive(char *line)
 {
@@ -1140,10 +1312,24 @@ directive(char *line)
 
 		if (cur == NULL)
 			fail("no current connection");
-		if (unordered_want > 0)
+		if (block.active) {
+			if (block.n == MAX_BLOCK)
+				fail("more than %d lines in a block",
+				    MAX_BLOCK);
+			block.text[block.n] = strdup(line + 3);
+			block.regex[block.n] = regex;
+			block.line[block.n++] = lineno;
+		} else if (unordered_want > 0)
 			collect_unordered(line + 3, regex);
 		else
 			expect_line(line + 3, regex);
+		return;
+	}
+	if (block.active) {
+		if (strcmp(line, "end") != 0)
+			fail("only \"S:\" and \"S~\" lines up to \"end\" in "
+			    "a block, not \"%s\"", line);
+		run_block();
 		return;
 	}
 	if (unordered_want > 0)
@@ -1186,36 +1372,17 @@ directive(char *line)
 		int i, n = atoi(arg);
 
 		for (i = 1; i <= n; i++) {
-			char text[4096], out[8192];
-			const char *t;
-			size_t o = 0;
+			static char raw[1 << 20];
+			char out[8192];
+			size_t rn;
 
-			snprintf(text, sizeof(text), "%s", a2 + 1);
-			for (t = text; *t != '\0' && o < sizeof(out) - 16; t++) {
-				if (t[0] == '%' && t[1] == 'd') {
-					o += (size_t)snprintf(out + o,
-					    sizeof(out) - o, "%d", i);
-					t++;
-				} else if (t[0] == '%' && t[1] == '0' &&
-				    t[2] >= '1' && t[2] <= '9' && t[3] == 'd') {
-					o += (size_t)snprintf(out + o,
-					    sizeof(out) - o, "%0*d", t[2] - '0',
-					    i);
-					t += 3;
-				} else
-					out[o++] = *t;
+			expand_number(a2 + 1, i, out, sizeof(out));
+			rn = unescape(out, raw, sizeof(raw) - 2);
+			if (crlf) {
+				raw[rn++] = '\r';
+				raw[rn++] = '\n';
 			}
-			out[o] = '\0';
-			{
-				static char raw[1 << 20];
-				size_t rn = unescape(out, raw, sizeof(raw) - 2);
-
-				if (crlf) {
-					raw[rn++] = '\r';
-					raw[rn++] = '\n';
-				}
-				send_bytes(raw, rn);
-			}
+			send_bytes(raw, rn);
 		}
 	} else if (strcmp(line, "lines") == 0 && a2 != NULL) {
 		int i, n = atoi(arg);
@@ -1234,6 +1401,18 @@ directive(char *line)
 		expect_nothing(atoi(arg));
 	} else if (strcmp(line, "tls") == 0) {
 		start_tls();
+	} else if ((strcmp(line, "for") == 0 ||
+	    strcmp(line, "interleave") == 0) && a2 != NULL) {
+		if (cur == NULL)
+			fail("no current connection");
+		block.active = true;
+		block.interleave = line[0] == 'i';
+		block.first = atoi(arg);
+		block.last = atoi(a2 + 1);
+		block.start_line = lineno;
+		if (block.last < block.first)
+			fail("%s %d %d: an empty range", line, block.first,
+			    block.last);
 	} else if (strcmp(line, "unordered") == 0 && arg != NULL) {
 		unordered_want = atoi(arg);
 		unordered_n = 0;
@@ -1384,6 +1563,8 @@ main(int argc, char *argv[])
 	lineno++;
 	if (unordered_want > 0)
 		fail("end of script inside \"unordered %d\"", unordered_want);
+	if (block.active)
+		fail("end of script inside a block: no \"end\"");
 	/* Nothing may be left unread: a line no directive expected. */
 	if (nconns > 0)
 		usleep(UNREAD_MS * 1000);
