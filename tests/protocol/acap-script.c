@@ -507,10 +507,10 @@ read_line(char *line, size_t linelen, size_t *len_r, int timeout_ms)
 	if (getenv("ACAP_SCRIPT_TRACE") != NULL) {
 		char pw[200];
 
-		printable(line, n < 60 ? n : 60, pw, sizeof(pw));
-		fprintf(stderr, "%s %s: [%zu] %s", script_path, cur->name, n,
-		    pw);
-		if (n > 60) {
+		printable(line, n < 160 ? n : 160, pw, sizeof(pw));
+		fprintf(stderr, "%s:%u %s: [%zu] %s", script_path, lineno,
+		    cur->name, n, pw);
+		if (n > 160) {
 			printable(line + n - 20, 20, pw, sizeof(pw));
 			fprintf(stderr, " ... %s", pw);
 		}
