@@ -532,8 +532,7 @@ repl_run(struct ctl *ctl)
 			words_free(&argv);
 			break;
 		}
-		status = ctl_exec(ctl, argc, argv);
-		words_free(&argv);
+		status = words_exec(ctl, argc, &argv);
 		forget(&r);		/* names may have changed */
 		r.offline = false;
 	}
