@@ -22,6 +22,7 @@
 #include "acap-client.h"
 #include "cmds.h"
 #include "ctl.h"
+#include "words.h"
 #include "ds.h"
 #include "jsonx.h"
 #include "model.h"
@@ -804,5 +805,21 @@ ctl_exec(struct ctl *ctl, int argc, char **argv)
 	r = ce->run(ctl, argc - used, argv + used);
 	finish(ctl, r, ce);
 	ctl->json = json;	/* a --json inside one command is for it */
+	return r;
+}
+
+int
+ctl_exec_words(struct ctl *ctl, int argc, char ***argvp)
+{
+	char **all;
+	int r;
+
+	if ((all = calloc((size_t)argc + 1, sizeof(*all))) == NULL)
+		abort();
+	memcpy(all, *argvp, ((size_t)argc + 1) * sizeof(*all));
+	r = ctl_exec(ctl, argc, *argvp);
+	free(*argvp);
+	*argvp = all;
+	words_free(argvp);
 	return r;
 }

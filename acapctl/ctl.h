@@ -59,6 +59,12 @@ void ctl_deinit(struct ctl *ctl);
  * Returns CTL_OK, CTL_FAIL or CTL_USAGE.
  */
 int ctl_exec(struct ctl *ctl, int argc, char **argv);
+/*
+ * ctl_exec() on a line's words from words_split(), which it then frees
+ * (*argvp set to NULL): the option parser may reorder or drop pointers
+ * of argv, so every word is freed from a copy of the array taken before.
+ */
+int ctl_exec_words(struct ctl *ctl, int argc, char ***argvp);
 
 /* Errors: record a message for the running command and return a status. */
 int ctl_error(struct ctl *ctl, const char *fmt, ...)

@@ -75,7 +75,7 @@ run_batch(struct ctl *ctl, FILE *fp, const char *name)
 			    err);
 			r = CTL_USAGE;
 		} else {
-			r = argc > 0 ? words_exec(ctl, argc, &argv) : CTL_OK;
+			r = argc > 0 ? ctl_exec_words(ctl, argc, &argv) : CTL_OK;
 			words_free(&argv);
 		}
 		if (r > worst)

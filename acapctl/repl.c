@@ -532,7 +532,7 @@ repl_run(struct ctl *ctl)
 			words_free(&argv);
 			break;
 		}
-		status = words_exec(ctl, argc, &argv);
+		status = ctl_exec_words(ctl, argc, &argv);
 		forget(&r);		/* names may have changed */
 		r.offline = false;
 	}

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "acap-buf.h"
-#include "ctl.h"
 #include "words.h"
 
 static void
@@ -108,22 +107,6 @@ fail:
 	acap_buf_deinit(&w);
 	words_free(&argv);
 	return -1;
-}
-
-int
-words_exec(struct ctl *ctl, int argc, char ***argvp)
-{
-	char **all;
-	int r;
-
-	if ((all = calloc((size_t)argc + 1, sizeof(*all))) == NULL)
-		abort();
-	memcpy(all, *argvp, ((size_t)argc + 1) * sizeof(*all));
-	r = ctl_exec(ctl, argc, *argvp);
-	free(*argvp);
-	*argvp = all;
-	words_free(argvp);
-	return r;
 }
 
 void

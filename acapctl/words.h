@@ -22,13 +22,6 @@
 int words_split(const char *line, bool partial, int *argc_r, char ***argv_r,
     bool *open_r, const char **errstr_r);
 void words_free(char ***argvp);
-/*
- * ctl_exec(ctl, argc, argv) on words from words_split(), then
- * words_free(): the option parser may reorder or drop pointers of argv,
- * so every word is freed from a copy of the array taken before.
- */
-struct ctl;
-int words_exec(struct ctl *ctl, int argc, char ***argvp);
 
 /* Append s to out quoted so that words_split() gives it back. */
 struct acap_buf;
