@@ -94,7 +94,7 @@ comp_is(const struct store_str *c, const char *lit)
 	return c->len == strlen(lit) && memcmp(c->s, lit, c->len) == 0;
 }
 
-/* The ACL store.c gives a dataset of owner kind/name without template. */
+/* The ACL the store gives a dataset of owner kind/name without template. */
 static void
 dsacl_set_default(struct dsacl *d, const struct store_str *kind,
     const struct store_str *name)
@@ -125,7 +125,7 @@ mgmt_has_acl(const struct store_entry *mgmt)
 /*
  * Open the dataset-level ACLs of canonical dataset path: the stored
  * dataset's, or for one that does not exist (or is only virtual) those
- * store_apply() would create it with (store.c ds_create()): the
+ * store_apply() would create it with (store-write.c ds_create()): the
  * /byowner/<owner>/ template's for an owner's top dataset, else the
  * nearest stored ancestor's, else the default.  Release with
  * dsacl_release().

@@ -1054,7 +1054,7 @@ add_refer(struct search_result *res, const char *dataset,
 }
 
 /*
- * The listings "/" and "/<class>/" (store.c) give their entries no ACL
+ * The listings "/" and "/<class>/" (store-snap.c) give their entries no ACL
  * that says anything about the caller: whether such an entry may be seen
  * depends on the dataset it names.
  */

@@ -503,7 +503,7 @@ startup_create_failed(const bool existed[DB_FILES], const char *err)
 	if (statvfs(dir, &sv) == 0) {
 		if (sv.f_flag & ST_RDONLY)
 			why = "the file system is read-only";
-		/* as store.c's write_refusal(): a few blocks may be left */
+		/* as store-stmt.c's st_write_refusal(): a few blocks may be left */
 		else if ((geteuid() == 0 ? sv.f_bfree : sv.f_bavail) *
 		    (unsigned long long)sv.f_frsize < 1048576)
 			why = "the file system is full (no space left)";
