@@ -7,6 +7,11 @@
  * Commands are executed one at a time in arrival order (RFC 2244 §2.4.4);
  * output goes through the bufferevent's non-blocking output buffer
  * (§2.4.2).  It knows nothing about what commands mean: commands.c does.
+ *
+ * One file (about 1,800 lines): accept, reading, the output cap and the
+ * answer written in pieces, TLS read-ahead and the close path all act on
+ * the same struct conn and its bufferevent swap at STARTTLS; split, each
+ * part would need the struct's insides and the others' invariants.
  */
 #include "autoconf.h"
 

@@ -3,6 +3,10 @@
  * answered from struct sasl_opts (never from /etc/sasl2), the mechanism
  * policy (TLS for plaintext mechanisms, ANONYMOUS, admins as proxies) and
  * the per-session exchange state.  Writes no protocol text.
+ *
+ * One file (about 1,300 lines): libsasl2 keeps its callbacks and options
+ * process-wide, so the configuration answers, the mechanism policy and
+ * the sessions that use them share one static module state.
  */
 #include "autoconf.h"
 

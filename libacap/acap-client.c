@@ -5,6 +5,10 @@
  * capabilities, the libsasl2 client connection and the last completion.
  * Wire grammar comes from acap-parser (responses) and acap-buf (quoting);
  * nothing here prints.
+ *
+ * One file (about 1,700 lines): the blocking client's connection,
+ * STARTTLS, SASL exchanges and response reading share one struct and its
+ * buffer; its users (acapctl, tests, benchmarks) need them together.
  */
 #include "autoconf.h"
 

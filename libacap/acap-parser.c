@@ -4,6 +4,9 @@
  * Owns the bytes of the line being read, the framing state (literals,
  * limits, resynchronisation after an error) and the per-command arena that
  * holds the argument tree.  Grammar: RFC 2244 §2.2, §2.5, §2.6 and §8.
+ *
+ * One file (about 1,300 lines): one incremental state machine over the
+ * command grammar (RFC 2244 §2.6, §8) and its limits.
  */
 #include "autoconf.h"
 
