@@ -1,33 +1,39 @@
-# acapctl: the provisioning tool.  The pure modules (adapters over
-# Jansson, model, value validation, lint, dataset records, word splitting,
-# configuration) form acapctl/libctl.a so the unit tests link them without
-# the program.
+# acapctl: the provisioning tool, in layers (doc/architecture.md), each a
+# folder with a README saying what it owns: term/ (the run and the shell),
+# cmd/ (the commands), model/ (the settings model), client/ (the
+# connection, datasets as read, JSON, the sasldb, word splitting).
+CTL_IQUOTE = -iquote $(top_srcdir)/acapctl/client \
+	-iquote $(top_srcdir)/acapctl/model -iquote $(top_srcdir)/acapctl/cmd \
+	-iquote $(top_srcdir)/acapctl/term
+# The pure modules (adapters over Jansson, model, value validation, lint,
+# dataset records, word splitting, configuration) form acapctl/libctl.a so
+# the unit tests link them without the program.
 noinst_LIBRARIES += acapctl/libctl.a
 acapctl_libctl_a_SOURCES = \
-	acapctl/jsonx.c acapctl/jsonx.h \
-	acapctl/model.c acapctl/model.h \
-	acapctl/validate.c acapctl/validate.h \
-	acapctl/lint.c acapctl/lint.h \
-	acapctl/ds.c acapctl/ds.h \
-	acapctl/words.c acapctl/words.h \
-	acapctl/conf.c acapctl/conf.h
-acapctl_libctl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+	acapctl/client/jsonx.c acapctl/client/jsonx.h \
+	acapctl/model/model.c acapctl/model/model.h \
+	acapctl/model/validate.c acapctl/model/validate.h \
+	acapctl/model/lint.c acapctl/model/lint.h \
+	acapctl/client/ds.c acapctl/client/ds.h \
+	acapctl/client/words.c acapctl/client/words.h \
+	acapctl/client/conf.c acapctl/client/conf.h
+acapctl_libctl_a_CFLAGS = $(AM_CFLAGS) $(CTL_IQUOTE) $(JANSSON_CFLAGS)
 
 bin_PROGRAMS += acapctl/acapctl
 acapctl_acapctl_SOURCES = \
-	acapctl/main.c \
-	acapctl/ctl.c acapctl/ctl.h \
-	acapctl/cmds.c acapctl/cmds.h \
-	acapctl/registry.c acapctl/registry.h \
-	acapctl/cmd-help.c \
-	acapctl/cmd-org.c \
-	acapctl/cmd-user.c \
-	acapctl/cmd-set.c \
-	acapctl/cmd-device.c \
-	acapctl/cmd-io.c \
-	acapctl/cmd-misc.c \
-	acapctl/repl.c acapctl/repl.h
-acapctl_acapctl_CFLAGS = $(AM_CFLAGS) -iquote $(top_srcdir)/acapctl \
+	acapctl/term/main.c \
+	acapctl/term/repl.c acapctl/term/repl.h \
+	acapctl/client/ctl.c acapctl/client/ctl.h \
+	acapctl/cmd/cmds.c acapctl/cmd/cmds.h \
+	acapctl/model/registry.c acapctl/model/registry.h \
+	acapctl/cmd/cmd-help.c \
+	acapctl/cmd/cmd-org.c \
+	acapctl/cmd/cmd-user.c \
+	acapctl/cmd/cmd-set.c \
+	acapctl/cmd/cmd-device.c \
+	acapctl/cmd/cmd-io.c \
+	acapctl/cmd/cmd-misc.c
+acapctl_acapctl_CFLAGS = $(AM_CFLAGS) $(CTL_IQUOTE) \
 	$(LIBEDIT_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) $(JANSSON_CFLAGS)
 # userdb.c (sasldb management, owned by the security layer) comes in
 # acapd/libsecurity.a together with the acapd/sasl.c it builds on.
@@ -38,4 +44,5 @@ acapctl_acapctl_LDADD = acapctl/libctl.a acapd/libsecurity.a \
 dist_man_MANS += doc/acapctl.1
 # The site-layer seed, in acapctl's import format (doc/settings.md §8).
 dist_pkgdata_DATA += schema/site-template.json
-EXTRA_DIST += doc/settings.md
+EXTRA_DIST += doc/settings.md acapctl/term/README.md acapctl/cmd/README.md \
+	acapctl/model/README.md acapctl/client/README.md

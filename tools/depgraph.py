@@ -20,7 +20,8 @@ import os
 import re
 import sys
 
-DIRS = ("libacap", "acapd", "acapctl")
+DIRS = ("libacap", "acapd", "acapctl/client", "acapctl/model",
+        "acapctl/cmd", "acapctl/term")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 # generated or configuration headers, not modules
 IGNORE = {"autoconf.h"}
@@ -37,7 +38,12 @@ def modules(src):
                     os.path.join(full, name))
     graph = {m: set() for m in files}
     for m, paths in files.items():
-        here = m.split("/")[0]
+        here = m.rsplit("/", 1)[0]
+        top = here.split("/")[0]
+        # the file's own folder, its program's other folders (acapctl's
+        # layers share one -iquote list), then libacap and acapd
+        order = [here] + [d for d in DIRS if d != here and
+                          d.split("/")[0] == top] + ["libacap", "acapd"]
         for p in paths:
             with open(p, encoding="utf-8", errors="replace") as fp:
                 for line in fp:
@@ -48,8 +54,7 @@ def modules(src):
                         ".h") else None
                     if h is None:
                         continue
-                    # the including file's directory first, then libacap
-                    for d in (here, "libacap"):
+                    for d in order:
                         t = d + "/" + os.path.basename(h)
                         if t in files and os.path.exists(
                                 os.path.join(src, t + ".h")):
@@ -123,9 +128,9 @@ def dot(graph):
         lines.append("\tsubgraph \"cluster_%s\" {" % d)
         lines.append("\t\tlabel=\"%s/\";" % d)
         for m in sorted(graph):
-            if m.startswith(d + "/"):
+            if m.rsplit("/", 1)[0] == d:
                 lines.append("\t\t\"%s\" [label=\"%s\"];" %
-                             (m, m.split("/", 1)[1]))
+                             (m, m.rsplit("/", 1)[1]))
         lines.append("\t}")
     for m in sorted(graph):
         for t in sorted(graph[m]):

@@ -1,5 +1,5 @@
 /*
- * bench-provision.c -- users into sasldb (acapctl/userdb.h) and the
+ * bench-provision.c -- users into sasldb (acapctl/client/userdb.h) and the
  * settings tree over ACAP (libacap/acap-client.h) for acap-bench.
  * Keeps one admin connection open for bench_provision_store().
  */

@@ -1,5 +1,5 @@
 /*
- * bench-provision.h -- benchmark data: users in sasldb (acapctl/userdb.h)
+ * bench-provision.h -- benchmark data: users in sasldb (acapctl/client/userdb.h)
  * and a site -> organisation -> user settings tree stored over ACAP; marker
  * files in the state directory make both steps happen once.  Owns nothing.
  */

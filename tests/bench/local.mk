@@ -13,7 +13,7 @@ tests_bench_acap_bench_SOURCES = \
 	tests/bench/bench-proc.c tests/bench/bench-proc.h \
 	tests/bench/bench-provision.c tests/bench/bench-provision.h \
 	tests/bench/bench-server.c tests/bench/bench-server.h
-tests_bench_acap_bench_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl
+tests_bench_acap_bench_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl/client
 tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) \
 	$(JANSSON_CFLAGS)
 tests_bench_acap_bench_LDADD = acapd/libsecurity.a libacap/libacap.a \

@@ -1,5 +1,5 @@
 /*
- * check_sasl.c -- acapd/sasl.c and acapctl/userdb.c against the real
+ * check_sasl.c -- acapd/sasl.c and acapctl/client/userdb.c against the real
  * libsasl2: users made with userdb, then in-process exchanges driven by
  * libsasl2's client API, all in a mkdtemp directory under /tmp.
  */

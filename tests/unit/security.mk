@@ -6,7 +6,7 @@ check_PROGRAMS += tests/unit/check_sasl tests/unit/check_tls
 TESTS += tests/unit/check_sasl tests/unit/check_tls
 
 tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c tests/unit/check_skip.h
-tests_unit_check_sasl_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl
+tests_unit_check_sasl_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl/client
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS) $(SASL_CFLAGS) \
 	$(OPENSSL_CFLAGS)
 tests_unit_check_sasl_LDADD = acapd/libsecurity.a $(UNIT_LIBS) \
