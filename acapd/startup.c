@@ -553,6 +553,14 @@ startup_db_private(void)
 	}
 }
 
+/* exit() before startup_close(): close the database (its memory freed). */
+static void
+store_at_exit(void)
+{
+	if (srv->store != NULL)
+		store_free(&srv->store);
+}
+
 static void
 startup_store(void)
 {
@@ -582,6 +590,8 @@ startup_store(void)
 			startup_create_failed(existed, err);
 		fatal("database %s: %s", cfg->database, err);
 	}
+	/* a fatal() later in start-up still closes the database cleanly */
+	atexit(store_at_exit);
 	if (store_degraded()) {
 		/* reads and logins work; STOREs get NO (TRYLATER) */
 		log_err("database %s cannot be written: %s; starting "
