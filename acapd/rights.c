@@ -1008,27 +1008,90 @@ lock_in_effect(struct rights_guard *g, const struct inherit_view *v,
 	return ok;
 }
 
+/* A new lockval for attr of entry name in dataset, locked at lock_ds. */
+static struct lockval *
+lock_add(struct rights_guard *g, const char *dataset, const char *name,
+    const char *attr, const char *lock_ds)
+{
+	struct lockval *lv;
+
+	if (g->nlv == g->clv) {
+		g->clv = g->clv * 2 + 8;
+		if ((g->lv = realloc(g->lv, g->clv * sizeof(*g->lv))) == NULL)
+			abort();
+	}
+	lv = &g->lv[g->nlv++];
+	memset(lv, 0, sizeof(*lv));
+	lv->dataset = xstrdup(dataset);
+	lv->entry = xstrdup(name);
+	lv->attr = xstrdup(attr);
+	lv->lock_ds = xstrdup(lock_ds);
+	acap_buf_init(&lv->before);
+	return lv;
+}
+
+/*
+ * The nearest base layer whose ACL takes w or i on attr of entry name
+ * away from the caller (a lock), or nbase when none does.
+ */
+static unsigned int
+lock_layer(struct rights_guard *g, const struct dsacl *base,
+    unsigned int nbase, const char *name, const char *attr)
+{
+	struct gov gb;
+	unsigned int l;
+
+	for (l = 0; l < nbase; l++) {
+		gov_find(&g->p, &base[l], name, attr, &gb);
+		if (gb.neg & (ACL_R_WRITE | ACL_R_INSERT))
+			break;
+	}
+	return l;
+}
+
+/*
+ * One attribute locked at base layer lb: before the STORE its
+ * fingerprint is recorded; after it, a lock that was not there before
+ * (a new chain) must already be in effect.
+ */
+static void
+lock_seen(struct rights_guard *g, const struct inherit_view *v,
+    const char *dataset, const char *name, const char *attr,
+    const struct dsacl *lb, const struct store_entry *locked)
+{
+	struct lockval *lv = lock_find(g, dataset, name, attr);
+
+	if (lv != NULL)
+		return;		/* recorded before: compared by lock_scan() */
+	if (!g->after) {
+		lv = lock_add(g, dataset, name, attr, lb->path);
+		fingerprint(v, name, attr, &lv->before);
+		return;
+	}
+	if (g->bad == NULL && below_lock(v, name, attr, lb->path, locked))
+		g->bad = lock_add(g, dataset, name, attr, lb->path);
+}
+
 /*
  * The locks on the attributes of entry name in dataset: for each
  * attribute that a base layer holding the entry locks for the caller
  * (a negative w or i, by the attribute's acl, dataset.acl.<attr> or
  * dataset.acl of that layer), the nearest locking layer.  Before the
  * STORE each one is recorded; after it each must show the same
- * fingerprint, and a lock new to the chain must be in effect.
+ * fingerprint or come from its lock now, and a lock new to the chain
+ * must be in effect.
  */
 static enum store_err
 lock_scan(struct rights_guard *g, const char *dataset, const char *name)
 {
 	struct inherit_view *v = NULL;
 	struct dsacl base[INHERIT_MAX_LAYERS];
-	const struct store_entry *se;
-	const struct store_attr *sa;
+	const struct store_entry *se, *src;
 	struct acap_buf fp = ACAP_BUF_INIT;
 	struct lockval *lv;
-	struct gov gb;
 	unsigned int nbase = 0, l, k;
 	enum store_err r;
-	size_t i, j;
+	size_t i;
 	const char *attr;
 
 	r = inherit_view_open(g->p.st, dataset, 0, &v);
@@ -1038,85 +1101,24 @@ lock_scan(struct rights_guard *g, const char *dataset, const char *name)
 		return r;
 	if ((r = base_layers(&g->p, v, name, base, &nbase)) != STORE_OK)
 		goto out;
+	/* candidates: the entry's attributes, the layer's dataset.acl.<a> */
 	for (l = 0; l < nbase; l++) {
 		if ((se = store_snap_find(base[l].snap, name)) == NULL)
 			continue;
-		/* the entry's attributes, then the layer's dataset.acl.<a> */
 		for (k = 0; k < 2; k++) {
-			const struct store_entry *src = k == 0 ? se :
-			    base[l].mgmt;
-
+			src = k == 0 ? se : base[l].mgmt;
 			for (i = 0; src != NULL && i < src->nattrs; i++) {
-				sa = &src->attrs[i];
-				attr = sa->name;
-				if (k == 1) {
-					if (strncmp(attr, "dataset.acl.", 12) !=
-					    0)
-						continue;
+				attr = src->attrs[i].name;
+				if (k == 1 && strncmp(attr, "dataset.acl.", 12))
+					continue;
+				if (k == 1)
 					attr += 12;
-				}
 				if (strcmp(attr, "entry") == 0 ||
-				    strcmp(attr, "modtime") == 0)
-					continue;
-				gov_find(&g->p, &base[l], name, attr, &gb);
-				if (!(gb.neg & (ACL_R_WRITE | ACL_R_INSERT)))
-					continue;
-				/* nearer layers first: the first one wins */
-				for (j = 0; j < l; j++) {
-					struct gov g2;
-
-					gov_find(&g->p, &base[j], name, attr,
-					    &g2);
-					if (g2.neg & (ACL_R_WRITE |
-					    ACL_R_INSERT))
-						break;
-				}
-				if (j < l)
-					continue;
-				fingerprint(v, name, attr, &fp);
-				lv = lock_find(g, dataset, name, attr);
-				if (!g->after) {
-					if (lv != NULL)
-						continue;
-					if (g->nlv == g->clv) {
-						g->clv = g->clv * 2 + 8;
-						if ((g->lv = realloc(g->lv,
-						    g->clv * sizeof(*g->lv))) ==
-						    NULL)
-							abort();
-					}
-					lv = &g->lv[g->nlv++];
-					memset(lv, 0, sizeof(*lv));
-					lv->dataset = xstrdup(dataset);
-					lv->entry = xstrdup(name);
-					lv->attr = xstrdup(attr);
-					lv->lock_ds = xstrdup(base[l].path);
-					acap_buf_init(&lv->before);
-					acap_buf_add(&lv->before, fp.data,
-					    fp.len);
-					continue;
-				}
-				if (lv != NULL)
-					continue;	/* compared below */
-				if (below_lock(v, name, attr, base[l].path,
-				    se) && g->bad == NULL) {
-					/* a new lock, not in effect */
-					if (g->nlv == g->clv) {
-						g->clv = g->clv * 2 + 8;
-						if ((g->lv = realloc(g->lv,
-						    g->clv * sizeof(*g->lv))) ==
-						    NULL)
-							abort();
-					}
-					lv = &g->lv[g->nlv++];
-					memset(lv, 0, sizeof(*lv));
-					lv->dataset = xstrdup(dataset);
-					lv->entry = xstrdup(name);
-					lv->attr = xstrdup(attr);
-					lv->lock_ds = xstrdup(base[l].path);
-					acap_buf_init(&lv->before);
-					g->bad = lv;
-				}
+				    strcmp(attr, "modtime") == 0 ||
+				    lock_layer(g, base, nbase, name, attr) != l)
+					continue;	/* handled at its lock */
+				lock_seen(g, v, dataset, name, attr, &base[l],
+				    se);
 			}
 		}
 	}
@@ -1361,17 +1363,18 @@ bool
 rights_layer_readable(struct conn *c, const char *path,
     const struct store_snap *snap)
 {
-	const struct store_entry *mgmt = store_snap_find(snap, "");
-	const struct store_attr *a = NULL;
+	struct perm p;
+	struct dsacl d;
+	struct gov g;
 
-	/* dataset.acl.entry, else dataset.acl (§3.5 lookup order) */
-	if (mgmt != NULL && ((a = store_entry_attr(mgmt,
-	    "dataset.acl.entry")) == NULL || a->kind != STORE_V_MULTI))
-		a = store_entry_attr(mgmt, "dataset.acl");
-	if (a != NULL && a->kind != STORE_V_MULTI)
-		a = NULL;
-	return (access_rights(c, path, a != NULL ? a->values : NULL,
-	    a != NULL ? a->nvalues : 0) & ACL_R_READ) != 0;
+	/* the lookup STORE uses: dataset.acl.entry, else dataset.acl */
+	memset(&d, 0, sizeof(d));
+	d.path = path;
+	d.mgmt = store_snap_find(snap, "");
+	perm_init(&p, c);
+	gov_find(&p, &d, NULL, "entry", &g);
+	perm_deinit(&p);
+	return (g.rights & ACL_R_READ) != 0;
 }
 
 bool
