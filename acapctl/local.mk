@@ -32,7 +32,9 @@ acapctl_acapctl_SOURCES = \
 	acapctl/cmd/cmd-set.c \
 	acapctl/cmd/cmd-device.c \
 	acapctl/cmd/cmd-io.c \
-	acapctl/cmd/cmd-misc.c
+	acapctl/cmd/cmd-misc.c \
+	acapctl/cmd/cmd-stats.c \
+	acapctl/client/scrape.c acapctl/client/scrape.h
 acapctl_acapctl_CFLAGS = $(AM_CFLAGS) $(CTL_IQUOTE) \
 	$(LIBEDIT_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) $(JANSSON_CFLAGS)
 # userdb.c (sasldb management, owned by the security layer) comes in

@@ -78,6 +78,9 @@ const struct cmds_entry cmds_table[] = {
 	{ "import", NULL, cmd_io_import, "FILE [--dry-run]",
 	  "apply an export file; records already as in the file are left "
 	  "alone", "f", false },
+	{ "stats", NULL, cmd_stats, "[--metrics HOST:PORT]",
+	  "summary of a running acapd from its metrics endpoint "
+	  "(no login)", "", false },
 	{ "lint", NULL, cmd_misc_lint, "[LAYER] [--strict]",
 	  "check effective settings against RFC 5383", "L", false },
 	{ "watch", NULL, cmd_misc_watch, "DATASET [--timeout SECONDS] "
