@@ -180,11 +180,79 @@ hist_render(FILE *fp, const char *name, const char *labels,
 		fprintf(fp, "%s_count %llu\n", name, h->count);
 }
 
-static void
-render_connections(FILE *fp, const struct metrics_gauges *g)
-{
-	const unsigned long long *mc = metrics_counters;
+/*
+ * The families of plain counters (metrics_counters[]): name, help, and
+ * per sample its labels (NULL: none) and counter, in output order.
+ */
+struct counter_family {
+	const char *name;
+	const char *help;
+	struct {
+		const char *labels;
+		enum metrics_counter c;
+	} s[5];
+	size_t n;
+};
 
+static const struct counter_family counter_families[] = {
+	{ "acapd_connections_accepted_total",
+	    "ACAP connections accepted and served.",
+	    { { NULL, M_CONN_ACCEPTED } }, 1 },
+	{ "acapd_connections_closed_total",
+	    "ACAP connections closed (by either side).",
+	    { { NULL, M_CONN_CLOSED } }, 1 },
+	{ "acapd_connections_refused_total",
+	    "ACAP connections refused with a BYE greeting, by the cap reached.",
+	    { { "reason=\"max_connections\"", M_CONN_REFUSED_MAX },
+	      { "reason=\"max_connections_per_ip\"", M_CONN_REFUSED_PER_IP },
+	      { "reason=\"max_unauth_connections\"", M_CONN_REFUSED_UNAUTH },
+	      { "reason=\"shutting_down\"", M_CONN_REFUSED_SHUTDOWN } }, 4 },
+	{ "acapd_connections_evicted_total",
+	    "Unauthenticated connections closed to make room for a new one.",
+	    { { NULL, M_CONN_EVICTED_UNAUTH } }, 1 },
+	{ "acapd_tls_handshakes_total",
+	    "TLS handshakes after STARTTLS, by result.",
+	    { { "result=\"ok\"", M_TLS_OK },
+	      { "result=\"failed\"", M_TLS_FAILED } }, 2 },
+	{ "acapd_contexts_created_total",
+	    "Contexts made by SEARCH ... MAKECONTEXT.",
+	    { { NULL, M_CONTEXTS_CREATED } }, 1 },
+	{ "acapd_notifications_total",
+	    "Untagged context notifications written, by kind (RFC 2244 "
+	    "sections 6.5.3-6.5.6).",
+	    { { "kind=\"ADDTO\"", M_NOTIFY_ADDTO },
+	      { "kind=\"REMOVEFROM\"", M_NOTIFY_REMOVEFROM },
+	      { "kind=\"CHANGE\"", M_NOTIFY_CHANGE },
+	      { "kind=\"MODTIME\"", M_NOTIFY_MODTIME } }, 4 },
+	{ "acapd_store_commits_total",
+	    "Batch commits of STOREs to the database, by result.",
+	    { { "result=\"ok\"", M_STORE_COMMIT_OK },
+	      { "result=\"failed\"", M_STORE_COMMIT_FAILED } }, 2 },
+};
+
+static void
+render_counters(FILE *fp)
+{
+	const struct counter_family *f;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(counter_families) /
+	    sizeof(counter_families[0]); i++) {
+		f = &counter_families[i];
+		family(fp, f->name, "counter", f->help);
+		for (j = 0; j < f->n; j++)
+			sample(fp, f->name, f->s[j].labels,
+			    metrics_counters[f->s[j].c]);
+	}
+}
+
+/* The gauges read from their owners at scrape time. */
+static void
+render_gauges(FILE *fp, const struct metrics_gauges *g)
+{
+	family(fp, "acapd_start_time_seconds", "gauge",
+	    "When acapd started, in seconds since the Unix epoch.");
+	fprintf(fp, "acapd_start_time_seconds %.3f\n", g->start_time);
 	family(fp, "acapd_connections", "gauge",
 	    "Open ACAP connections by state (RFC 2244 section 2.3).");
 	fprintf(fp, "acapd_connections{state=\"unauthenticated\"} %zu\n",
@@ -198,34 +266,9 @@ render_connections(FILE *fp, const struct metrics_gauges *g)
 	    "The connection cap in force (max_connections or the open-file "
 	    "limit).");
 	fprintf(fp, "acapd_connections_max %zu\n", g->max_conns);
-	family(fp, "acapd_connections_accepted_total", "counter",
-	    "ACAP connections accepted and served.");
-	sample(fp, "acapd_connections_accepted_total", NULL,
-	    mc[M_CONN_ACCEPTED]);
-	family(fp, "acapd_connections_closed_total", "counter",
-	    "ACAP connections closed (by either side).");
-	sample(fp, "acapd_connections_closed_total", NULL, mc[M_CONN_CLOSED]);
-	family(fp, "acapd_connections_refused_total", "counter",
-	    "ACAP connections refused with a BYE greeting, by the cap "
-	    "reached.");
-	sample(fp, "acapd_connections_refused_total",
-	    "reason=\"max_connections\"", mc[M_CONN_REFUSED_MAX]);
-	sample(fp, "acapd_connections_refused_total",
-	    "reason=\"max_connections_per_ip\"", mc[M_CONN_REFUSED_PER_IP]);
-	sample(fp, "acapd_connections_refused_total",
-	    "reason=\"max_unauth_connections\"", mc[M_CONN_REFUSED_UNAUTH]);
-	sample(fp, "acapd_connections_refused_total",
-	    "reason=\"shutting_down\"", mc[M_CONN_REFUSED_SHUTDOWN]);
-	family(fp, "acapd_connections_evicted_total", "counter",
-	    "Unauthenticated connections closed to make room for a new one.");
-	sample(fp, "acapd_connections_evicted_total", NULL,
-	    mc[M_CONN_EVICTED_UNAUTH]);
-	family(fp, "acapd_tls_handshakes_total", "counter",
-	    "TLS handshakes after STARTTLS, by result.");
-	sample(fp, "acapd_tls_handshakes_total", "result=\"ok\"",
-	    mc[M_TLS_OK]);
-	sample(fp, "acapd_tls_handshakes_total", "result=\"failed\"",
-	    mc[M_TLS_FAILED]);
+	family(fp, "acapd_contexts", "gauge",
+	    "Contexts open over all connections (RFC 2244 section 3.6).");
+	fprintf(fp, "acapd_contexts %zu\n", g->contexts);
 }
 
 static void
@@ -263,41 +306,8 @@ render_commands(FILE *fp)
 }
 
 static void
-render_contexts(FILE *fp, const struct metrics_gauges *g)
-{
-	const unsigned long long *mc = metrics_counters;
-
-	family(fp, "acapd_contexts", "gauge",
-	    "Contexts open over all connections (RFC 2244 section 3.6).");
-	fprintf(fp, "acapd_contexts %zu\n", g->contexts);
-	family(fp, "acapd_contexts_created_total", "counter",
-	    "Contexts made by SEARCH ... MAKECONTEXT.");
-	sample(fp, "acapd_contexts_created_total", NULL,
-	    mc[M_CONTEXTS_CREATED]);
-	family(fp, "acapd_notifications_total", "counter",
-	    "Untagged context notifications written, by kind (RFC 2244 "
-	    "sections 6.5.3-6.5.6).");
-	sample(fp, "acapd_notifications_total", "kind=\"ADDTO\"",
-	    mc[M_NOTIFY_ADDTO]);
-	sample(fp, "acapd_notifications_total", "kind=\"REMOVEFROM\"",
-	    mc[M_NOTIFY_REMOVEFROM]);
-	sample(fp, "acapd_notifications_total", "kind=\"CHANGE\"",
-	    mc[M_NOTIFY_CHANGE]);
-	sample(fp, "acapd_notifications_total", "kind=\"MODTIME\"",
-	    mc[M_NOTIFY_MODTIME]);
-}
-
-static void
 render_store(FILE *fp)
 {
-	const unsigned long long *mc = metrics_counters;
-
-	family(fp, "acapd_store_commits_total", "counter",
-	    "Batch commits of STOREs to the database, by result.");
-	sample(fp, "acapd_store_commits_total", "result=\"ok\"",
-	    mc[M_STORE_COMMIT_OK]);
-	sample(fp, "acapd_store_commits_total", "result=\"failed\"",
-	    mc[M_STORE_COMMIT_FAILED]);
 	family(fp, "acapd_store_batch_size", "histogram",
 	    "STOREs made durable by one commit (group commit).");
 	hist_render(fp, "acapd_store_batch_size", "", &batch_size, batch_le,
@@ -311,11 +321,8 @@ render_store(FILE *fp)
 void
 metrics_render(FILE *fp, const struct metrics_gauges *g)
 {
-	family(fp, "acapd_start_time_seconds", "gauge",
-	    "When acapd started, in seconds since the Unix epoch.");
-	fprintf(fp, "acapd_start_time_seconds %.3f\n", g->start_time);
-	render_connections(fp, g);
+	render_gauges(fp, g);
+	render_counters(fp);
 	render_commands(fp);
-	render_contexts(fp, g);
 	render_store(fp);
 }

@@ -32,7 +32,7 @@ enum metrics_counter {
 	M_CONN_REFUSED_MAX,		/* max_connections */
 	M_CONN_REFUSED_PER_IP,		/* max_connections_per_ip */
 	M_CONN_REFUSED_UNAUTH,		/* max_unauth_connections */
-	M_CONN_EVICTED_UNAUTH,		/* oldest unauthenticated closed */
+	M_CONN_EVICTED_UNAUTH,		/* the oldest unauth one closed */
 	M_TLS_OK,
 	M_TLS_FAILED,
 	M_NOTIFY_ADDTO,
