@@ -10,8 +10,14 @@ acapd_libnames_a_SOURCES = \
 	acapd/metrics.c acapd/metrics.h
 
 if HAVE_CHECK
-check_PROGRAMS += tests/unit/check_comparator tests/unit/check_dspath
-TESTS += tests/unit/check_comparator tests/unit/check_dspath
+check_PROGRAMS += tests/unit/check_comparator tests/unit/check_dspath \
+	tests/unit/check_metrics
+TESTS += tests/unit/check_comparator tests/unit/check_dspath \
+	tests/unit/check_metrics
+
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_metrics_LDADD = acapd/libnames.a $(UNIT_LIBS)
 
 tests_unit_check_comparator_SOURCES = tests/unit/check_comparator.c
 tests_unit_check_comparator_CFLAGS = $(UNIT_CFLAGS)
