@@ -118,6 +118,7 @@ commands_sasl_line(struct conn *c, const char *tag,
 	cmd.conn = c;
 	cmd.tag = tagcopy;
 	cmd.name = "AUTHENTICATE";
+	cmd.start_us = server_now_us();	/* latency of this step */
 	cmd.args = line->args;
 	cmd.nargs = line->nargs;
 	cmd_authenticate_step(&cmd);

@@ -70,8 +70,8 @@ enum metrics_result { M_RES_OK, M_RES_NO, M_RES_BAD, M__NRESULTS };
 /*
  * A command completed: verb (upper case, as in the command table; ""
  * or an unknown one counts as "unknown"), its result, and when it was
- * dispatched (server_now_us(); 0: no latency is recorded, e.g. a SASL
- * continuation).
+ * dispatched (for an AUTHENTICATE with continuations: when the client's
+ * last response was read); 0 records no latency.
  */
 void metrics_command(const char *verb, enum metrics_result r,
     long long start_us);

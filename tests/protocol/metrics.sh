@@ -1,9 +1,9 @@
 #!/bin/sh
 # The metrics endpoint (acapd.conf(5) metrics_listen, acapd(8) METRICS):
 # acapd on 127.0.0.1 with metrics_listen on an ephemeral port is scraped,
-# does ACAP work (AUTHENTICATE good and bad, STORE, SEARCH, a context
-# with a notification, STARTTLS completed and abandoned, an unknown
-# command), and is scraped again.  Every scrape goes through a strict
+# does ACAP work (AUTHENTICATE good and bad, PLAIN and CRAM-MD5 with a
+# continuation, STORE, SEARCH, a context with a notification, STARTTLS
+# completed and abandoned, an unknown command), and is scraped again.  Every scrape goes through a strict
 # parser of the Prometheus text format 0.0.4 (HELP and TYPE once per
 # family and before its samples, families contiguous, counters ending in
 # _total, histogram buckets cumulative and ending with +Inf equal to
@@ -345,6 +345,18 @@ while notes['MODTIME'] < 2:
     check(kind in notes, 'unexpected line on a: %r' % line)
     notes[kind] += 1
 check(notes['ADDTO'] == 2, 'notifications %r' % notes)
+# e: CRAM-MD5, a continuation and the client's response (RFC 2244 §6.3.1)
+import hmac, hashlib
+e = Conn()
+tag = e.send('AUTHENTICATE "CRAM-MD5"')
+from dsclient import parse
+cont = parse(e.read())
+check(cont[0] == '+' and isinstance(cont[1], bytes), 'challenge %r' % cont)
+digest = hmac.new(b'alice-pw', cont[1], hashlib.md5).hexdigest()
+e.sock.sendall(q(b'alice ' + digest.encode()) + b'\r\n')
+got, done = e.result(tag)
+check(done[1] == 'OK', 'CRAM-MD5: %r' % done)
+e.close()
 # c: STARTTLS with a handshake; d: STARTTLS, then gone before the handshake
 c = Conn()
 c.ok('STARTTLS')
@@ -373,9 +385,10 @@ def moved(name, want, **labels):
           % (name, labels, got, want))
 
 
-# connections: a, b, c open (a and b authenticated, c with TLS); d closed
-moved('acapd_connections_accepted_total', 4)
-moved('acapd_connections_closed_total', 1)
+# connections: a, b, c open (a and b authenticated, c with TLS); d, e
+# closed
+moved('acapd_connections_accepted_total', 5)
+moved('acapd_connections_closed_total', 2)
 check(v1('acapd_connections', state='authenticated') == 2,
       'authenticated %r' % v1('acapd_connections', state='authenticated'))
 check(v1('acapd_connections', state='unauthenticated') == 1,
@@ -385,7 +398,7 @@ check(v1('acapd_connections_tls') == 1, 'tls %r' % v1('acapd_connections_tls'))
 moved('acapd_tls_handshakes_total', 1, result='ok')
 moved('acapd_tls_handshakes_total', 1, result='failed')
 # commands by verb and result
-moved('acapd_commands_total', 2, verb='AUTHENTICATE', result='OK')
+moved('acapd_commands_total', 3, verb='AUTHENTICATE', result='OK')
 moved('acapd_commands_total', 1, verb='AUTHENTICATE', result='NO')
 moved('acapd_commands_total', 3, verb='STORE', result='OK')
 moved('acapd_commands_total', 2, verb='SEARCH', result='OK')
@@ -393,17 +406,18 @@ moved('acapd_commands_total', 2, verb='STARTTLS', result='OK')
 moved('acapd_commands_total', 1, verb='unknown', result='BAD')
 moved('acapd_commands_total', 0, verb='STORE', result='NO')
 check(pp.total(m1, 'acapd_commands_total') -
-      pp.total(m0, 'acapd_commands_total') == 11, 'commands in all')
+      pp.total(m0, 'acapd_commands_total') == 12, 'commands in all')
 # the latency histograms count every completion of their verb
-for verb, n in (('AUTHENTICATE', 3), ('STORE', 3), ('SEARCH', 2),
+for verb, n in (('AUTHENTICATE', 4), ('STORE', 3), ('SEARCH', 2),
                 ('STARTTLS', 2), ('unknown', 1), ('NOOP', 0)):
     moved('acapd_command_duration_seconds_count', n, verb=verb)
     moved('acapd_command_duration_seconds_bucket', n, verb=verb, le='+Inf')
 # authentication by mechanism
 moved('acapd_auth_total', 2, mechanism='PLAIN', result='success')
 moved('acapd_auth_total', 1, mechanism='PLAIN', result='failure')
+moved('acapd_auth_total', 1, mechanism='CRAM-MD5', result='success')
 check(pp.total(m1, 'acapd_auth_total') - pp.total(m0, 'acapd_auth_total')
-      == 3, 'authentications in all')
+      == 4, 'authentications in all')
 # contexts and notifications
 check(v1('acapd_contexts') == 1, 'contexts %r' % v1('acapd_contexts'))
 moved('acapd_contexts_created_total', 1)
@@ -434,7 +448,7 @@ check(out.returncode == 0, 'stats exited %d: %s' % (out.returncode,
                                                     out.stderr))
 for want in ('connections: +3 open \\(2 authenticated, 1 with TLS\\)',
              'TLS handshakes: +1 ok, 1 failed',
-             'authentication: +2 succeeded, 1 failed',
+             'authentication: +3 succeeded, 1 failed',
              'store: +3 commits of 3 STOREs',
              'contexts: +1 open, 1 created',
              'STORE +3 OK +0 NO +0 BAD'):
