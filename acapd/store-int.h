@@ -140,6 +140,10 @@ enum stmt_id {
 	ST_DIR_KINDS,
 	ST_DIR_OWNERS,
 	ST_DIR_BYOWNER,
+	ST_AUDIT_PUT,
+	ST_AUDIT_ATTRS,
+	ST_AUDIT_PRUNE,
+	ST_AUDIT_LOAD,
 	ST_COUNT
 };
 
@@ -202,6 +206,12 @@ struct store {
 	struct acap_buf acl;
 	struct acap_buf oldval;		/* scratch: a row read back */
 	struct acap_buf oldacl;
+
+	/* the audit trail (store-audit.c) */
+	const struct store_audit *audit;	/* the STORE being applied */
+	bool audit_on;			/* cfg.audit, or store_set_audit() */
+	uint32_t audit_retention;
+	char *audit_secret;		/* owned copy of the patterns */
 };
 
 /* ---- store-open.c: small helpers (abort on allocation failure) ------- */
@@ -280,6 +290,25 @@ void st_txn_change(struct store *st, enum store_change_kind kind,
  */
 void st_commit_wait(struct store *st);
 void st_commit_thread_stop(struct store *st);
+
+/* ---- store-audit.c: the audit trail ---------------------------------- */
+
+/*
+ * Record that attribute attr of entry in ds changed (what: "value" or
+ * "acl"; kinds as enum store_vkind, values as stored), when the STORE
+ * being applied has an audit context and old and new differ.
+ */
+enum store_err st_audit_change(struct store *st, const char *ds,
+    const char *entry, const char *attr, const char *what,
+    enum store_vkind okind, const void *old, size_t olen,
+    enum store_vkind nkind, const void *new, size_t nlen);
+/* Record the removal of every attribute of local entry eid. */
+enum store_err st_audit_entry_attrs(struct store *st, const char *ds,
+    const char *entry, int64_t eid);
+/* Delete records older than the retention (store_maintain). */
+enum store_err st_audit_prune(struct store *st);
+/* The audit trail as a dataset (STORE_AUDIT_PATH, store-snap.c). */
+enum store_err st_audit_snap(struct store *st, struct store_snap **snap_r);
 
 /* ---- store-quota.c: quotas ------------------------------------------- */
 
