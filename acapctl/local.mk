@@ -32,6 +32,7 @@ acapctl_acapctl_SOURCES = \
 	acapctl/cmd/cmd-set.c \
 	acapctl/cmd/cmd-device.c \
 	acapctl/cmd/cmd-io.c \
+	acapctl/cmd/cmd-history.c \
 	acapctl/cmd/cmd-misc.c
 acapctl_acapctl_CFLAGS = $(AM_CFLAGS) $(CTL_IQUOTE) \
 	$(LIBEDIT_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) $(JANSSON_CFLAGS)

@@ -76,6 +76,9 @@ int cmd_device_clone(struct ctl *ctl, int argc, char **argv);
 int cmd_io_export(struct ctl *ctl, int argc, char **argv);
 int cmd_io_import(struct ctl *ctl, int argc, char **argv);
 
+/* cmd-history.c */
+int cmd_history(struct ctl *ctl, int argc, char **argv);
+
 /* cmd-misc.c */
 int cmd_misc_lint(struct ctl *ctl, int argc, char **argv);
 int cmd_misc_watch(struct ctl *ctl, int argc, char **argv);
