@@ -80,12 +80,18 @@ st_audit_change(struct store *st, const char *ds, const char *entry,
 	const struct store_audit *a = st->audit;
 	sqlite3_stmt *s;
 	bool redact;
+	int redacted = 0;
 
 	if (a == NULL || !st->audit_on ||
 	    same(okind, old, olen, nkind, new, nlen))
 		return STORE_OK;
 	/* an ACL names identities and rights, never the secret itself */
 	redact = strcmp(what, "value") == 0 && store_audit_secret(st, attr);
+	/* which sides had a value to hide: 1 old, 2 new */
+	if (redact)
+		redacted = (okind == STORE_V_SINGLE || okind == STORE_V_MULTI ?
+		    1 : 0) | (nkind == STORE_V_SINGLE ||
+		    nkind == STORE_V_MULTI ? 2 : 0);
 	s = st_stq(st, ST_AUDIT_PUT);
 	st_bind_text(s, 1, st->txn_modtime);
 	st_bind_text(s, 2, a->user != NULL ? a->user : "");
@@ -104,7 +110,7 @@ st_audit_change(struct store *st, const char *ds, const char *entry,
 		bind_value(s, 12, okind, old, olen);
 		bind_value(s, 14, nkind, new, nlen);
 	}
-	sqlite3_bind_int(s, 15, redact);
+	sqlite3_bind_int(s, 15, redacted);
 	return st_step_done(st, s);
 }
 

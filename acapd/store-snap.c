@@ -844,8 +844,9 @@ st_audit_snap(struct store *st, struct store_snap **snap_r)
 {
 	struct snap_builder *sb = &st->sb;
 	sqlite3_stmt *s = st_stq(st, ST_AUDIT_LOAD);
+	static const char *const redsides[] = { "", "old", "new", "both" };
 	char name[32];
-	int rc, bad = 0;
+	int rc, red, bad = 0;
 
 	sb_reset(sb);
 	sb_entry(sb, "", 0, st->last_modtime, false);
@@ -863,10 +864,11 @@ st_audit_snap(struct store *st, struct store_snap **snap_r)
 		bad |= audit_value(sb, "old", s, 11);
 		audit_text(sb, "op", s, 6);
 		audit_text(sb, "peer", s, 4);
-		if (sqlite3_column_int(s, 15) != 0)
+		if ((red = sqlite3_column_int(s, 15)) >= 1 && red <= 3)
 			sb_attr(sb, STORE_AUDIT_ATTR "redacted",
 			    strlen(STORE_AUDIT_ATTR "redacted"),
-			    STORE_V_SINGLE, "1", 1, NULL, 0);
+			    STORE_V_SINGLE, redsides[red], strlen(redsides[red]),
+			    NULL, 0);
 		audit_text(sb, "session", s, 5);
 		audit_text(sb, "time", s, 1);
 		audit_text(sb, "user", s, 2);

@@ -410,7 +410,8 @@ struct store_audit {
  * the record's time, with the attributes STORE_AUDIT_ATTR "time", "user",
  * "authz", "peer", "session", "op", "dataset", "entry", "attr", "what"
  * ("value" or "acl"), "old", "new" (a single value, a multi-value, or
- * absent for none/NIL and when redacted) and "redacted" ("1"), plus a ""
+ * absent for none/NIL and when redacted) and "redacted" ("old", "new"
+ * or "both": which values were not recorded), plus a ""
  * entry whose dataset.acl is empty: only a reader with every right (a
  * configured admin) sees it.  It is read-only: STOREs into the
  * class fail with STORE_EPERM.  Changes to it are not reported by the

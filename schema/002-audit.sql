@@ -7,8 +7,9 @@
 -- SETACL or DELETEACL.  what: 'value' (old/new are the attribute's value)
 -- or 'acl' (old/new are its ACL metadata).  old_kind/new_kind as attr.kind
 -- (0 none, 1 NIL, 2 single, 3 multi); old/new as attr.value (a multi-value
--- or an ACL: 4-octet big-endian lengths + octets).  redacted: the values of
--- a secret attribute were not recorded (old/new NULL).
+-- or an ACL: 4-octet big-endian lengths + octets).  redacted: values of a
+-- secret attribute that were not recorded (old/new NULL): 1 the old one,
+-- 2 the new one, 3 both.
 -- Pruned by age (audit_retention).
 CREATE TABLE audit (
 	id		INTEGER PRIMARY KEY,

@@ -144,6 +144,20 @@ show_value(struct acap_buf *b, const struct ds_value *v, bool redacted)
 		ds_value_format(v, b);
 }
 
+/* JSON: the value as ds_value_to_json(), null, or {"redacted": true}. */
+static json_t *
+side_json(const struct ds_value *v, bool redacted)
+{
+	json_t *o;
+
+	if (redacted) {
+		o = json_object();
+		jsonx_set_bool(o, "redacted", true);
+		return o;
+	}
+	return v != NULL ? ds_value_to_json(v) : json_null();
+}
+
 static void
 record(struct ctl *ctl, json_t *list, const struct ds_entry *e)
 {
@@ -151,7 +165,9 @@ record(struct ctl *ctl, json_t *list, const struct ds_entry *e)
 	    "peer", "session", "op", "dataset", "entry", "attr", "what" };
 	const char *t = field(e, "time"), *authz = field(e, "authz");
 	const char *what = field(e, "what");
-	bool redacted = field(e, "redacted") != NULL;
+	const char *red = field(e, "redacted");
+	bool red_old = red != NULL && strcmp(red, "new") != 0;
+	bool red_new = red != NULL && strcmp(red, "old") != 0;
 	struct acap_buf b = ACAP_BUF_INIT;
 	json_t *o;
 	size_t i;
@@ -160,17 +176,15 @@ record(struct ctl *ctl, json_t *list, const struct ds_entry *e)
 	jsonx_set_str(o, "id", e->name);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		jsonx_set_str(o, names[i], field(e, names[i]));
-	jsonx_set(o, "old", value(e, "old") != NULL ?
-	    ds_value_to_json(value(e, "old")) : json_null());
-	jsonx_set(o, "new", value(e, "new") != NULL ?
-	    ds_value_to_json(value(e, "new")) : json_null());
-	jsonx_set_bool(o, "redacted", redacted);
+	jsonx_set(o, "old", side_json(value(e, "old"), red_old));
+	jsonx_set(o, "new", side_json(value(e, "new"), red_new));
+	jsonx_set_bool(o, "redacted", red != NULL);
 	if (t == NULL || strlen(t) < 14)
 		t = "??????????????";
 	acap_buf_addstr(&b, "");
-	show_value(&b, value(e, "old"), redacted);
+	show_value(&b, value(e, "old"), red_old);
 	acap_buf_addstr(&b, " -> ");
-	show_value(&b, value(e, "new"), redacted);
+	show_value(&b, value(e, "new"), red_new);
 	ctl_out(ctl, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s  %s%s%s  %s  %s  %s %s "
 	    "%s%s%s  %s\n", t, t + 4, t + 6, t + 8, t + 10, t + 12,
 	    field(e, "user") != NULL ? field(e, "user") : "?",
