@@ -144,6 +144,7 @@ enum stmt_id {
 	ST_AUDIT_ATTRS,
 	ST_AUDIT_PRUNE,
 	ST_AUDIT_LOAD,
+	ST_AUDIT_LOAD_DS,
 	ST_COUNT
 };
 
@@ -307,8 +308,12 @@ enum store_err st_audit_entry_attrs(struct store *st, const char *ds,
     const char *entry, int64_t eid);
 /* Delete records older than the retention (store_maintain). */
 enum store_err st_audit_prune(struct store *st);
-/* The audit trail as a dataset (STORE_AUDIT_PATH, store-snap.c). */
-enum store_err st_audit_snap(struct store *st, struct store_snap **snap_r);
+/*
+ * The audit trail as a dataset (store-snap.c): path is STORE_AUDIT_PATH
+ * (every record) or below it (the records of one dataset).
+ */
+enum store_err st_audit_snap(struct store *st, const char *path,
+    struct store_snap **snap_r);
 
 /* ---- store-quota.c: quotas ------------------------------------------- */
 

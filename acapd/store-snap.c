@@ -840,14 +840,22 @@ audit_value(struct snap_builder *sb, const char *name, sqlite3_stmt *s,
  * right whatever the ACL, access.c).
  */
 enum store_err
-st_audit_snap(struct store *st, struct store_snap **snap_r)
+st_audit_snap(struct store *st, const char *path, struct store_snap **snap_r)
 {
 	struct snap_builder *sb = &st->sb;
-	sqlite3_stmt *s = st_stq(st, ST_AUDIT_LOAD);
+	size_t plen = strlen(STORE_AUDIT_PATH);
+	sqlite3_stmt *s;
 	static const char *const redsides[] = { "", "old", "new", "both" };
 	char name[32];
 	int rc, red, bad = 0;
 
+	if (strlen(path) == plen) {
+		s = st_stq(st, ST_AUDIT_LOAD);
+	} else {
+		/* "/vendor.acapd.audit/site/email/user/bob/": that dataset */
+		s = st_stq(st, ST_AUDIT_LOAD_DS);
+		st_bind_text(s, 1, path + plen - 1);
+	}
 	sb_reset(sb);
 	sb_entry(sb, "", 0, st->last_modtime, false);
 	sb_attr(sb, "dataset.acl", 11, STORE_V_MULTI, "", 0, NULL, 0);
@@ -882,7 +890,7 @@ st_audit_snap(struct store *st, struct store_snap **snap_r)
 		    "corrupt multi-value in the audit trail");
 		return STORE_EIO;
 	}
-	*snap_r = sb_finish(sb, STORE_AUDIT_PATH, 0, false);
+	*snap_r = sb_finish(sb, path, 0, false);
 	return STORE_OK;
 }
 
@@ -906,8 +914,9 @@ store_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 	st_path_classify(path, &pi);
 	switch (pi.kind) {
 	case PK_DATASET:
-		if (strcmp(path, STORE_AUDIT_PATH) == 0)
-			return st_audit_snap(st, snap_r);
+		if (strncmp(path, STORE_AUDIT_PATH,
+		    strlen(STORE_AUDIT_PATH)) == 0)
+			return st_audit_snap(st, path, snap_r);
 		if (st_span_is(pi.class, STORE_AUDIT_CLASS))
 			return STORE_ENOEXIST;
 		return st_stored_snap_get(st, path, snap_r);

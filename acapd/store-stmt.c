@@ -89,6 +89,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_LOAD] = "SELECT id, time, user, authz, peer, session, op,"
 	    " dataset, entry, attr, what, old_kind, old, new_kind, new,"
 	    " redacted FROM audit ORDER BY id",
+	[ST_AUDIT_LOAD_DS] = "SELECT id, time, user, authz, peer, session,"
+	    " op, dataset, entry, attr, what, old_kind, old, new_kind, new,"
+	    " redacted FROM audit WHERE dataset = ?1 ORDER BY id",
 	[ST_QUOTA_GET] = "SELECT usage, limit_bytes FROM quota WHERE user = ?1",
 	[ST_QUOTA_ADD] = "INSERT INTO quota (user, usage) VALUES (?1, ?2)"
 	    " ON CONFLICT (user) DO UPDATE SET usage = usage + excluded.usage",

@@ -413,9 +413,13 @@ struct store_audit {
  * absent for none/NIL and when redacted) and "redacted" ("old", "new"
  * or "both": which values were not recorded), plus a ""
  * entry whose dataset.acl is empty: only a reader with every right (a
- * configured admin) sees it.  It is read-only: STOREs into the
- * class fail with STORE_EPERM.  Changes to it are not reported by the
- * change callback.
+ * configured admin) sees it.  Below it, STORE_AUDIT_PATH followed by a
+ * dataset's canonical path without its leading "/" (e.g.
+ * "/vendor.acapd.audit/site/email/user/bob/") is the same for the
+ * records of that dataset only, read through an index: it exists for
+ * any such path (empty when nothing was recorded).  The class is
+ * read-only: STOREs into it fail with STORE_EPERM.  Changes to it are
+ * not reported by the change callback.
  */
 #define STORE_AUDIT_PATH	"/vendor.acapd.audit/site/"
 #define STORE_AUDIT_CLASS	"vendor.acapd.audit"

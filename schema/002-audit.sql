@@ -30,3 +30,5 @@ CREATE TABLE audit (
 	redacted	INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX audit_by_time ON audit (time);
+-- the records of one dataset (STORE_AUDIT_PATH + the dataset's path)
+CREATE INDEX audit_by_dataset ON audit (dataset, id);

@@ -199,6 +199,14 @@ record(struct ctl *ctl, json_t *list, const struct ds_entry *e)
 	acap_buf_deinit(&b);
 }
 
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct ds_entry *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
 int
 cmd_history(struct ctl *ctl, int argc, char **argv)
 {
@@ -208,14 +216,15 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 		{ "user", CTL_OPT_ARG, &user },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
-	struct acap_buf crit = ACAP_BUF_INIT;
+	struct acap_buf crit = ACAP_BUF_INIT, full = ACAP_BUF_INIT;
 	struct model_layer layer;
 	bool have_layer = false;
 	char t[15];
-	struct ds *ds = NULL;
+	struct ds *ds[MODEL_NCLASSES];
+	const struct ds_entry **all = NULL;
+	size_t nds = 0, nall = 0, i, j, nkeys = 0;
+	char *paths[MODEL_NCLASSES];
 	json_t *list;
-	char *path;
-	size_t i, nkeys = 0;
 	int rc = CTL_OK;
 
 	memset(&layer, 0, sizeof(layer));
@@ -237,29 +246,38 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	}
 	entry = argc == 1 ? argv[0] : NULL;
 
-	/* AND of the keys given (§6.4.1: AND takes two; nest them) */
-	if (have_layer) {
-		nkeys++;
-		if (layer.kind == MODEL_PATH) {
-			crit_equal(ctl, &crit, AUDIT_ATTR "dataset",
-			    layer.name);
-		} else {
-			/* the layer's dataset in every class */
-			for (i = 0; i + 1 < MODEL_NCLASSES; i++)
-				acap_buf_addstr(&crit, "OR ");
-			for (i = 0; i < MODEL_NCLASSES; i++) {
-				path = model_dataset(&layer, model_classes[i]);
-				if (i > 0)
-					acap_buf_addch(&crit, ' ');
-				crit_equal(ctl, &crit, AUDIT_ATTR "dataset",
-				    path);
-				free(path);
-			}
+	/*
+	 * Where: a layer's datasets each have their records at the audit
+	 * path followed by the dataset's path (read through an index);
+	 * without a layer, the whole trail.
+	 */
+	if (!have_layer) {
+		paths[nds++] = strdup(AUDIT_PATH);
+	} else if (layer.kind == MODEL_PATH) {
+		paths[nds] = malloc(strlen(AUDIT_PATH) + strlen(layer.name));
+		if (paths[nds] != NULL)
+			sprintf(paths[nds], "%s%s", AUDIT_PATH, layer.name + 1);
+		nds++;
+	} else {
+		for (i = 0; i < MODEL_NCLASSES; i++) {
+			char *dsp = model_dataset(&layer, model_classes[i]);
+
+			paths[nds] = malloc(strlen(AUDIT_PATH) + strlen(dsp));
+			if (paths[nds] != NULL)
+				sprintf(paths[nds], "%s%s", AUDIT_PATH,
+				    dsp + 1);
+			free(dsp);
+			nds++;
 		}
 	}
+	model_layer_clear(&layer);
+	for (i = 0; i < nds; i++)
+		if (paths[i] == NULL)
+			abort();
+
+	/* what: the criteria, an AND of the keys given (§6.4.1) */
 	if (entry != NULL) {
-		if (nkeys++ > 0)
-			acap_buf_addch(&crit, ' ');
+		nkeys++;
 		crit_equal(ctl, &crit, AUDIT_ATTR "entry", entry);
 	}
 	if (user != NULL) {
@@ -279,33 +297,44 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	}
 	if (nkeys == 0)
 		acap_buf_addstr(&crit, "ALL");	/* "" goes to ds->mgmt */
-	/* n keys need n - 1 ANDs in front */
-	{
-		struct acap_buf full = ACAP_BUF_INIT;
+	for (i = 1; i < nkeys; i++)
+		acap_buf_addstr(&full, "AND ");
+	acap_buf_add(&full, crit.data, crit.len);
+	acap_buf_deinit(&crit);
 
-		for (i = 1; i < nkeys; i++)
-			acap_buf_addstr(&full, "AND ");
-		acap_buf_add(&full, crit.data, crit.len);
-		if (ctl_search_dataset(ctl, AUDIT_PATH, 0, full.data, &ds) ==
+	for (i = 0; i < nds; i++)
+		ds[i] = NULL;
+	for (i = 0; i < nds && rc == CTL_OK; i++) {
+		if (ctl_search_dataset(ctl, paths[i], 0, full.data, &ds[i]) ==
 		    -1)
 			rc = CTL_FAIL;
-		acap_buf_deinit(&full);
+		else if (!ds[i]->exists)
+			rc = ctl_error(ctl, "no audit trail to read: it is "
+			    "for the server's admins (acapd.conf "
+			    "\"admins\")");
 	}
-	acap_buf_deinit(&crit);
-	model_layer_clear(&layer);
-	if (rc != CTL_OK)
-		return rc;
-	if (!ds->exists) {
-		ds_free(&ds);
-		return ctl_error(ctl, "no audit trail to read: it is for the "
-		    "server's admins (acapd.conf \"admins\")");
+	acap_buf_deinit(&full);
+	if (rc == CTL_OK) {
+		/* oldest first: ids are zero-padded, so octet order */
+		for (i = 0; i < nds; i++)
+			nall += ds[i]->nentries;
+		if ((all = calloc(nall + 1, sizeof(*all))) == NULL)
+			abort();
+		for (nall = 0, i = 0; i < nds; i++)
+			for (j = 0; j < ds[i]->nentries; j++)
+				all[nall++] = &ds[i]->entries[j];
+		qsort(all, nall, sizeof(*all), entry_cmp);
+		list = jsonx_set(ctl_result(ctl), "records", json_array());
+		for (i = 0; i < nall; i++)
+			record(ctl, list, all[i]);
+		if (nall == 0)
+			ctl_out(ctl, "no changes recorded%s\n",
+			    since != NULL ? " since then" : "");
+		free(all);
 	}
-	list = jsonx_set(ctl_result(ctl), "records", json_array());
-	for (i = 0; i < ds->nentries; i++)
-		record(ctl, list, &ds->entries[i]);
-	if (ds->nentries == 0)
-		ctl_out(ctl, "no changes recorded%s\n", since != NULL ?
-		    " since then" : "");
-	ds_free(&ds);
-	return CTL_OK;
+	for (i = 0; i < nds; i++) {
+		ds_free(&ds[i]);
+		free(paths[i]);
+	}
+	return rc;
 }
