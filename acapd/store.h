@@ -416,7 +416,8 @@ struct store_audit {
  * configured admin) sees it.  Below it, STORE_AUDIT_PATH followed by a
  * dataset's canonical path without its leading "/" (e.g.
  * "/vendor.acapd.audit/site/email/user/bob/") is the same for the
- * records of that dataset only, read through an index: it exists for
+ * records of that dataset only (a scan of the trail in the database,
+ * without building the other records): it exists for
  * any such path (empty when nothing was recorded).  The class is
  * read-only: STOREs into it fail with STORE_EPERM.  Changes to it are
  * not reported by the change callback.
