@@ -33,12 +33,14 @@ acapctl_acapctl_SOURCES = \
 	acapctl/cmd/cmd-device.c \
 	acapctl/cmd/cmd-io.c \
 	acapctl/cmd/cmd-history.c \
-	acapctl/cmd/cmd-misc.c
+	acapctl/cmd/cmd-misc.c \
+	acapctl/cmd/cmd-stats.c \
+	acapctl/client/scrape.c acapctl/client/scrape.h
 acapctl_acapctl_CFLAGS = $(AM_CFLAGS) $(CTL_IQUOTE) \
 	$(LIBEDIT_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) $(JANSSON_CFLAGS)
 # userdb.c (sasldb management, owned by the security layer) comes in
 # acapd/libsecurity.a together with the acapd/sasl.c it builds on.
-acapctl_acapctl_LDADD = acapctl/libctl.a acapd/libsecurity.a \
+acapctl_acapctl_LDADD = acapctl/libctl.a acapd/libsecurity.a acapd/libnames.a \
 	libacap/libacap.a $(LIBEDIT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) \
 	$(JANSSON_LIBS)
 

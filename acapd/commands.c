@@ -15,6 +15,8 @@
 #include "acap-buf.h"
 #include "commands.h"
 #include "conn.h"
+#include "metrics.h"
+#include "server.h"
 #include "store.h"
 
 struct command {
@@ -71,6 +73,7 @@ commands_dispatch(struct conn *c, const struct acap_cmd *ac)
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.conn = c;
 	cmd.tag = ac->tag;
+	cmd.start_us = server_now_us();
 	if (ac->nargs == 0 || ac->args[0].type != ACAP_ARG_ATOM) {
 		cmd.name = "";
 		cmd_bad(&cmd, "Missing command name");
@@ -172,19 +175,22 @@ cmd_line_end(struct cmd_ctx *cmd)
 	acap_buf_reset(&line_buf);
 }
 
-static void cmd_complete(struct cmd_ctx *cmd, const char *status,
+static void cmd_complete(struct cmd_ctx *cmd, enum metrics_result result,
     const char *code, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
 static void
-cmd_complete(struct cmd_ctx *cmd, const char *status, const char *code,
-    const char *fmt, va_list ap)
+cmd_complete(struct cmd_ctx *cmd, enum metrics_result result,
+    const char *code, const char *fmt, va_list ap)
 {
+	static const char *const status[] = { "OK", "NO", "BAD" };
 	struct acap_buf *b = cmd_line_begin(cmd);
 	char text[1024];
 
+	metrics_command(cmd->name, result, cmd->start_us);
+
 	vsnprintf(text, sizeof(text), fmt, ap);
-	acap_buf_addstr(b, status);
+	acap_buf_addstr(b, status[result]);
 	acap_buf_addch(b, ' ');
 	if (code != NULL) {
 		acap_buf_addch(b, '(');
@@ -201,7 +207,7 @@ cmd_ok(struct cmd_ctx *cmd, const char *code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	cmd_complete(cmd, "OK", code, fmt, ap);
+	cmd_complete(cmd, M_RES_OK, code, fmt, ap);
 	va_end(ap);
 	return CMD_DONE;
 }
@@ -212,7 +218,7 @@ cmd_no(struct cmd_ctx *cmd, const char *code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	cmd_complete(cmd, "NO", code, fmt, ap);
+	cmd_complete(cmd, M_RES_NO, code, fmt, ap);
 	va_end(ap);
 	return CMD_DONE;
 }
@@ -231,7 +237,7 @@ cmd_bad(struct cmd_ctx *cmd, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	cmd_complete(cmd, "BAD", NULL, fmt, ap);
+	cmd_complete(cmd, M_RES_BAD, NULL, fmt, ap);
 	va_end(ap);
 	conn_count_bad(cmd->conn);
 	return CMD_DONE;

@@ -44,6 +44,8 @@ struct cmd_ctx {
 	size_t nargs;
 	struct acap_buf *out;		/* NULL: lines go to the connection;
 					   else they are appended here */
+	long long start_us;		/* dispatched (server_now_us()); 0:
+					   a SASL continuation */
 };
 
 typedef enum cmd_status cmd_func(struct cmd_ctx *cmd);

@@ -51,6 +51,9 @@ static const struct option options[] = {
 	{ "preauth_idle_timeout", OPT_UINT, O(preauth_idle_timeout),
 	    XSTR(LIM_PREAUTH_IDLE_TIMEOUT), 1, UMAX },
 
+	{ "metrics_listen", OPT_STR, O(metrics_listen), "127.0.0.1:9674",
+	    0, 0 },
+
 	{ "statedir", OPT_STR, O(statedir), LOCALSTATEDIR "/lib/acapd", 0, 0 },
 	{ "database", OPT_STR, O(database), "acapd.db", 0, 0 },
 	{ "pidfile", OPT_STR, O(pidfile), "", 0, 0 },
@@ -374,6 +377,33 @@ config_resolve(char **sp, const char *dir)
 		abort();
 	free(*sp);
 	*sp = n;
+}
+
+int
+config_split_hostport(const char *spec, const char *defport, char *host,
+    size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		snprintf(host, hostlen, "%.*s", (int)(end - spec - 1), spec + 1);
+		snprintf(port, portlen, "%s", end + 2);
+		return 0;
+	}
+	if ((colon = strrchr(spec, ':')) == NULL) {
+		snprintf(host, hostlen, "%s", spec);
+		snprintf(port, portlen, "%s", defport);
+		return 0;
+	}
+	snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
 }
 
 void

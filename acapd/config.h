@@ -18,6 +18,8 @@ struct config {
 	unsigned int max_unauth_connections;	/* not yet authenticated; ditto */
 	unsigned int idle_timeout;	/* seconds, >= 1800 (RFC 2244 §2.4.3) */
 	unsigned int preauth_idle_timeout;
+	char *metrics_listen;		/* host:port of /metrics; "" or
+					   "none": no metrics listener */
 
 	/* files */
 	char *statedir;
@@ -110,6 +112,13 @@ int config_load(struct config *c, const char *path, bool missing_ok,
 void config_clear(struct config *c);
 /* Print every option with its value in acapd.conf syntax (acapd -t -v). */
 void config_dump(const struct config *c, void *fp);
+/*
+ * Split "host:port", "[v6]:port", "*:port" or ":port" ("*" and "" mean
+ * every address: host becomes ""); without a colon, spec is the host and
+ * defport the port.  Returns 0, or -1 for a malformed spec.
+ */
+int config_split_hostport(const char *spec, const char *defport,
+    char *host, size_t hostlen, char *port, size_t portlen);
 /* Resolve relative file options against statedir; fill derived defaults. */
 void config_finish(struct config *c);
 

@@ -42,6 +42,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "tls.h"
 
@@ -567,6 +568,7 @@ conn_evict_unauth(void)
 	    LIM_UNAUTH_EVICT_MS * 1000LL)
 		return false;
 	conn_unauth_leave(c);
+	metrics_inc(M_CONN_EVICTED_UNAUTH);
 	if (!c->closing) {
 		conn_write(c, bye, sizeof(bye) - 1);
 		conn_close(c, "unauthenticated connection queue full");
@@ -622,19 +624,26 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	struct ipcount *ic;
 	struct conn *c;
 	const char *refuse = NULL;
+	enum metrics_counter why = M_CONN_ACCEPTED;
 	int one = 1;
 
 	ip_key(sa, key);
 	ic = ip_get(key, true);
-	if (srv->shutting_down)
+	if (srv->shutting_down) {
 		refuse = "Server shutting down";
-	else if (srv->nconns >= srv->max_conns)
+		why = M_CONN_REFUSED_SHUTDOWN;
+	} else if (srv->nconns >= srv->max_conns) {
 		refuse = "Too many connections, try again later";
-	else if (ic == NULL || ic->count >= conn_per_ip_cap())
+		why = M_CONN_REFUSED_MAX;
+	} else if (ic == NULL || ic->count >= conn_per_ip_cap()) {
 		refuse = "Too many connections from your address";
-	else if (srv->nconns_unauth >= conn_unauth_cap() &&
-	    !conn_evict_unauth())
+		why = M_CONN_REFUSED_PER_IP;
+	} else if (srv->nconns_unauth >= conn_unauth_cap() &&
+	    !conn_evict_unauth()) {
 		refuse = "Too many connections waiting to authenticate";
+		why = M_CONN_REFUSED_UNAUTH;
+	}
+	metrics_inc(why);
 	if (refuse != NULL) {
 		char line[128];
 		int n;
@@ -802,6 +811,22 @@ bool
 conn_is_admin(const struct conn *c)
 {
 	return c->admin;
+}
+
+void
+conn_count_states(size_t *unauth_r, size_t *auth_r, size_t *tls_r)
+{
+	const struct conn *c;
+
+	*unauth_r = *auth_r = *tls_r = 0;
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		if (c->state == CONN_AUTH)
+			(*auth_r)++;
+		else
+			(*unauth_r)++;
+		if (c->tls_ready)
+			(*tls_r)++;
+	}
 }
 
 bool
@@ -1389,6 +1414,9 @@ conn_free(struct conn *c)
 		conn_sasl_free_hook(&c->sasl);
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
+	metrics_inc(M_CONN_CLOSED);
+	if (c->tls && !c->tls_ready)
+		metrics_inc(M_TLS_FAILED);	/* the handshake never ended */
 	conn_unauth_leave(c);
 	conn_literal_release(c);	/* before its address may go */
 	ip_put(c->ip);
@@ -1763,6 +1791,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		/* RFC 2595 §5.1: a fresh session and the greeting again. */
 		handlers.tls_ready(c, ssl);
 		c->tls_ready = true;
+		metrics_inc(M_TLS_OK);
 		handlers.greeting(c);
 		conn_flush(c);
 		return;

@@ -75,6 +75,11 @@ void conn_foreach_user(const char *user, void (*fn)(struct conn *, void *),
     void *arg);
 /* Whether the user is one of the configured admin identities. */
 bool conn_is_admin(const struct conn *c);
+/*
+ * Count the open connections (not closing ones too): not yet
+ * authenticated, authenticated, and of those with TLS established.
+ */
+void conn_count_states(size_t *unauth_r, size_t *auth_r, size_t *tls_r);
 /* Whether TLS is active on the connection. */
 bool conn_tls_active(const struct conn *c);
 /* Whether the peer's address is a loopback address. */

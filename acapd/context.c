@@ -43,6 +43,7 @@
 #include "context.h"
 #include "inherit.h"
 #include "log.h"
+#include "metrics.h"
 #include "search.h"
 #include "server.h"
 #include "store.h"
@@ -638,6 +639,7 @@ context_new(struct conn *c, const char *name, const char *path,
 		goto nomem;
 	}
 	TAILQ_INSERT_TAIL(&set->list, ctx, entry);
+	metrics_inc(M_CONTEXTS_CREATED);
 	set->n++;
 	ctx_total++;
 	*ctx_r = ctx;
@@ -792,6 +794,8 @@ notify_line(struct acap_buf *out, const struct context *ctx,
     const char *kind, const char *key, const char *pos, const char *data,
     size_t datalen)
 {
+	metrics_inc(kind[0] == 'A' ? M_NOTIFY_ADDTO : kind[0] == 'R' ?
+	    M_NOTIFY_REMOVEFROM : M_NOTIFY_CHANGE);
 	acap_buf_addstr(out, "* ");
 	acap_buf_addstr(out, kind);
 	acap_buf_addch(out, ' ');
@@ -1179,6 +1183,7 @@ context_apply(struct context *ctx, struct search_result *res,
 		snprintf(ctx->changed, sizeof(ctx->changed), "%s",
 		    ctx->pending);
 		/* §6.5.6: the client has every change up to this modtime. */
+		metrics_inc(M_NOTIFY_MODTIME);
 		acap_buf_addstr(&out, "* MODTIME ");
 		acap_buf_add_cstring(&out, ctx->name);
 		acap_buf_addch(&out, ' ');

@@ -31,6 +31,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics-http.h"
 #include "server.h"
 #include "startup.h"
 
@@ -108,40 +109,14 @@ load_config(struct config *c, char *errbuf, size_t errlen)
 		    "not TLSv1.2 or TLSv1.3", c->tls_min_protocol);
 		return -1;
 	}
+	if (metrics_http_check(c->metrics_listen, errbuf, errlen) == -1)
+		return -1;
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
 		snprintf(errbuf, errlen,
 		    "options tls_cert and tls_key go together");
 		return -1;
 	}
 	config_finish(c);
-	return 0;
-}
-
-/* Parse "host:port", "[v6]:port", "*:port" or ":port". */
-static int
-parse_listen(const char *spec, char *host, size_t hostlen, char *port,
-    size_t portlen)
-{
-	const char *colon;
-
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -1;
-		snprintf(host, hostlen, "%.*s", (int)(end - spec - 1), spec + 1);
-		snprintf(port, portlen, "%s", end + 2);
-		return 0;
-	}
-	if ((colon = strrchr(spec, ':')) == NULL) {
-		snprintf(host, hostlen, "%s", spec);
-		snprintf(port, portlen, "674");	/* RFC 2244 §2.1 */
-		return 0;
-	}
-	snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
-	if (strcmp(host, "*") == 0)
-		host[0] = '\0';
-	snprintf(port, portlen, "%s", colon + 1);
 	return 0;
 }
 
@@ -341,8 +316,9 @@ bind_listeners(FILE *portfp)
 		fatal("out of memory");
 	for (spec = strtok_r(specs, " \t,", &save); spec != NULL;
 	    spec = strtok_r(NULL, " \t,", &save)) {
-		if (parse_listen(spec, host, sizeof(host), port,
-		    sizeof(port)) == -1)
+		/* RFC 2244 §2.1: port 674 */
+		if (config_split_hostport(spec, "674", host, sizeof(host),
+		    port, sizeof(port)) == -1)
 			fatal("listen: cannot parse \"%s\"", spec);
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -558,10 +534,11 @@ signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (strcmp(n->listen, cfg->listen) != 0 ||
+	    strcmp(n->metrics_listen, cfg->metrics_listen) != 0 ||
 	    strcmp(n->statedir, cfg->statedir) != 0 ||
 	    strcmp(n->database, cfg->database) != 0)
-		log_warn("reload: listen, statedir and database changes "
-		    "need a restart");
+		log_warn("reload: listen, metrics_listen, statedir and "
+		    "database changes need a restart");
 	startup_reload(n);
 	config_clear(cfg);
 	free(cfg);
@@ -661,6 +638,7 @@ main(int argc, char *argv[])
 	    (portfp = open_memstream(&portbuf, &portlen)) == NULL)
 		fatal("port file: %s", strerror(errno));
 	bind_listeners(portfp);
+	metrics_http_open();
 	startup_open();		/* database, TLS, SASL: still privileged */
 	startup_chown();
 	drop_privileges();
@@ -687,6 +665,7 @@ main(int argc, char *argv[])
 	event_free(ev_int);
 	event_free(ev_hup);
 	event_free(accept_timer);
+	metrics_http_close();
 	while (srv->nlisteners > 0)
 		evconnlistener_free(srv->listeners[--srv->nlisteners]);
 	startup_close();

@@ -27,6 +27,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
+#include "metrics.h"
 #include "sasl.h"
 
 /* Largest client message accepted in one step (ACAP literals are bounded
@@ -1186,12 +1187,17 @@ static int
 sasl_session_result(struct sasl_session *s, int r, const char *out,
     unsigned outlen, const void **out_r, size_t *outlen_r)
 {
+	const char *mech = s->mech != NULL ? s->mech->name : NULL;
+
 	*out_r = NULL;
 	*outlen_r = 0;
 	switch (r) {
 	case SASL_OK:
-		if (sasl_session_success(s) != 1)
+		if (sasl_session_success(s) != 1) {
+			metrics_auth(mech, false);
 			return -1;
+		}
+		metrics_auth(mech, true);
 		if (out != NULL && outlen > 0) {
 			*out_r = out;
 			*outlen_r = outlen;
@@ -1203,6 +1209,7 @@ sasl_session_result(struct sasl_session *s, int r, const char *out,
 		*outlen_r = out != NULL ? outlen : 0;
 		return 0;
 	default:
+		metrics_auth(mech, false);
 		return sasl_session_fail_sasl(s, r);
 	}
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "store-int.h"
 
 /* ---- The change feed ------------------------------------------------- */
@@ -113,19 +114,22 @@ batch_rollback(struct store *st)
 }
 
 /*
- * The batch's COMMIT returned rc: undo everything on an error, else count
- * it and run the change callback once per STORE.
+ * The batch's COMMIT returned rc after commit_us microseconds: undo
+ * everything on an error, else count it and run the change callback once
+ * per STORE.
  */
 static enum store_err
-commit_complete(struct store *st, int rc)
+commit_complete(struct store *st, int rc, long long commit_us)
 {
 	enum store_err r;
 
 	if (rc != SQLITE_DONE) {
+		metrics_store_commit(0, commit_us, false);
 		r = st_db_fail(st, rc);
 		batch_rollback(st);
 		return r;
 	}
+	metrics_store_commit(st->nkept, commit_us, true);
 	st->stats.commits++;
 	st->stats.stores += st->nkept;
 	/* the callback may read (NOTIFY re-evaluation), not write */
@@ -149,6 +153,7 @@ commit_thread(void *arg)
 	struct store *st = arg;
 	sqlite3_stmt *s;
 	const char b = 1;
+	long long t0, us;
 	int rc;
 
 	pthread_mutex_lock(&st->cmu);
@@ -160,11 +165,14 @@ commit_thread(void *arg)
 		/* fetched each time: store_retry_writes() may reopen */
 		s = st->stmt[ST_COMMIT];
 		pthread_mutex_unlock(&st->cmu);
+		t0 = metrics_now_us();
 		sqlite3_reset(s);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
+		us = metrics_now_us() - t0;
 		pthread_mutex_lock(&st->cmu);
 		st->crc = rc;
+		st->ccommit_us = us;
 		st->crequest = false;
 		pthread_cond_broadcast(&st->ccv);
 		while (write(st->cpipe[1], &b, 1) == -1 && errno == EINTR)
@@ -184,6 +192,7 @@ commit_thread(void *arg)
 void
 st_commit_wait(struct store *st)
 {
+	long long us;
 	int rc;
 
 	if (st->async != AC_RUNNING)
@@ -192,9 +201,10 @@ st_commit_wait(struct store *st)
 	while (st->crequest)
 		pthread_cond_wait(&st->ccv, &st->cmu);
 	rc = st->crc;
+	us = st->ccommit_us;
 	pthread_mutex_unlock(&st->cmu);
 	st->async = AC_DONE;
-	st->async_result = commit_complete(st, rc);
+	st->async_result = commit_complete(st, rc, us);
 }
 
 int
@@ -387,6 +397,7 @@ store_batch_commit(struct store *st)
 {
 	sqlite3_stmt *s;
 	enum store_err r;
+	long long t0;
 	int rc;
 
 	st_commit_wait(st);
@@ -410,9 +421,10 @@ store_batch_commit(struct store *st)
 		return r;
 	}
 	s = st_stq(st, ST_COMMIT);
+	t0 = metrics_now_us();
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	return commit_complete(st, rc);
+	return commit_complete(st, rc, metrics_now_us() - t0);
 }
 
 enum store_err

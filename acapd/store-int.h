@@ -196,6 +196,7 @@ struct store {
 	bool crequest;			/* a COMMIT for the thread (cmu) */
 	bool cquit;			/* the thread is to exit (cmu) */
 	int crc;			/* what the COMMIT returned (cmu) */
+	long long ccommit_us;		/* how long it took (cmu) */
 	int cpipe[2];			/* a byte per finished COMMIT */
 	enum { AC_NONE, AC_RUNNING, AC_DONE } async;
 	enum store_err async_result;	/* AC_DONE: the batch's result */

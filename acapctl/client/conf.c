@@ -35,6 +35,7 @@ conf_clear(struct conf *c)
 	free(c->tls_name);
 	free(c->statedir);
 	free(c->sasldb);
+	free(c->metrics);
 	conf_init(c);
 }
 
@@ -105,6 +106,13 @@ conf_set(struct conf *c, const char *key, const char *value,
 		return set_str(&c->statedir, value);
 	if (strcmp(key, "sasldb") == 0)
 		return set_str(&c->sasldb, value);
+	if (strcmp(key, "metrics") == 0) {
+		if (strchr(value, ':') == NULL) {
+			*errstr_r = "metrics is HOST:PORT";
+			return -1;
+		}
+		return set_str(&c->metrics, value);
+	}
 	if (strcmp(key, "starttls") == 0) {
 		if (strcmp(value, "auto") == 0)
 			c->tls = CONF_TLS_AUTO;

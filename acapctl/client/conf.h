@@ -6,7 +6,7 @@
  * Owns the strings in struct conf.  The file holds "key value" lines with
  * the same names as the long options (host, port, user, authzid,
  * password-file, mech, starttls, cafile, tls-name, insecure, timeout,
- * family, statedir, sasldb); "#" starts a comment.  A password itself is
+ * family, statedir, sasldb, metrics); "#" starts a comment.  A password itself is
  * never accepted there, nor on the command line.
  */
 #ifndef ACAPCTL_CONF_H
@@ -32,11 +32,16 @@ struct conf {
 	char *tls_name;		/* name the certificate must carry */
 	char *statedir;		/* local instance (sasldb) */
 	char *sasldb;
+	char *metrics;		/* acapd's metrics_listen; NULL:
+				   CONF_METRICS_DEFAULT */
 	int family;		/* AF_UNSPEC / AF_INET / AF_INET6 */
 	int timeout_s;
 	enum conf_tls tls;
 	bool insecure;
 };
+
+/* acapd's default metrics_listen (acapd.conf(5)). */
+#define CONF_METRICS_DEFAULT "127.0.0.1:9674"
 
 void conf_init(struct conf *c);
 void conf_clear(struct conf *c);

@@ -82,6 +82,9 @@ const struct cmds_entry cmds_table[] = {
 	  "[--user USER]",
 	  "who changed what and when: the audit trail (admins; TIME: "
 	  "2026-12-01, 20261201103000 or 7d)", "Le", false },
+	{ "stats", NULL, cmd_stats, "[--metrics HOST:PORT]",
+	  "summary of a running acapd from its metrics endpoint "
+	  "(no login)", "", false },
 	{ "lint", NULL, cmd_misc_lint, "[LAYER] [--strict]",
 	  "check effective settings against RFC 5383", "L", false },
 	{ "watch", NULL, cmd_misc_watch, "DATASET [--timeout SECONDS] "

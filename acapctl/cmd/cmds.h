@@ -78,6 +78,8 @@ int cmd_io_import(struct ctl *ctl, int argc, char **argv);
 
 /* cmd-history.c */
 int cmd_history(struct ctl *ctl, int argc, char **argv);
+/* cmd-stats.c */
+int cmd_stats(struct ctl *ctl, int argc, char **argv);
 
 /* cmd-misc.c */
 int cmd_misc_lint(struct ctl *ctl, int argc, char **argv);

@@ -44,6 +44,8 @@ usage(int status)
 "Local instance (user accounts):\n"
 "  -s, --statedir DIR     acapd state directory (its sasldb2)\n"
 "      --sasldb PATH      the sasldb file itself\n"
+"      --metrics HOST:PORT  acapd's metrics_listen, for \"stats\"\n"
+"                         (default 127.0.0.1:9674)\n"
 "Output and batches:\n"
 "      --json             one JSON object per command\n"
 "  -f, --file FILE        run the commands in FILE ('-': stdin)\n"
@@ -108,6 +110,7 @@ main(int argc, char *argv[])
 		{ "timeout", required_argument, NULL, 't' },
 		{ "statedir", required_argument, NULL, 's' },
 		{ "sasldb", required_argument, NULL, 'D' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "keep-going", no_argument, NULL, 'k' },
@@ -149,6 +152,7 @@ main(int argc, char *argv[])
 		case 't': *s = (struct setting){ "timeout", optarg }; break;
 		case 's': *s = (struct setting){ "statedir", optarg }; break;
 		case 'D': *s = (struct setting){ "sasldb", optarg }; break;
+		case 'm': *s = (struct setting){ "metrics", optarg }; break;
 		case '4': *s = (struct setting){ "family", "4" }; break;
 		case '6': *s = (struct setting){ "family", "6" }; break;
 		case 'j': ctl.json = true; continue;

@@ -1,9 +1,11 @@
 # Benchmarks (issue "Performance"): acap-bench, the load generator, and
-# sqlite-commit, the durable-commit baseline.  "make" builds them;
+# sqlite-commit, the durable-commit baseline; metrics-hooks, the CPU
+# cost of the metrics hooks.  "make" builds them;
 # "make check" does not run them (benchmarks are never timed unit tests),
 # it only runs the unit suite of their helpers (check_bench).
 # Scripts: tests/bench/run-*.sh; results: doc/performance.md.
-noinst_PROGRAMS += tests/bench/acap-bench tests/bench/sqlite-commit
+noinst_PROGRAMS += tests/bench/acap-bench tests/bench/sqlite-commit \
+	tests/bench/metrics-hooks
 
 tests_bench_acap_bench_SOURCES = \
 	tests/bench/acap-bench.c \
@@ -16,12 +18,16 @@ tests_bench_acap_bench_SOURCES = \
 tests_bench_acap_bench_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl/client
 tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) \
 	$(JANSSON_CFLAGS)
-tests_bench_acap_bench_LDADD = acapd/libsecurity.a libacap/libacap.a \
+tests_bench_acap_bench_LDADD = acapd/libsecurity.a acapd/libnames.a \
+	libacap/libacap.a \
 	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) -lm
 
 tests_bench_sqlite_commit_SOURCES = tests/bench/sqlite-commit.c
 tests_bench_sqlite_commit_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_bench_sqlite_commit_LDADD = $(SQLITE_LIBS)
+
+tests_bench_metrics_hooks_SOURCES = tests/bench/metrics-hooks.c
+tests_bench_metrics_hooks_LDADD = acapd/libnames.a
 
 EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-store.sh tests/bench/run-fanout.sh \

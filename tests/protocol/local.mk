@@ -64,6 +64,8 @@ PROTOCOL_TESTS += \
 	tests/protocol/sec-admin-password.sh \
 	tests/protocol/sec-db-mode.sh
 EXTRA_DIST += tests/protocol/sec-lib.sh
+# the metrics endpoint and acapctl stats (issue 18)
+PROTOCOL_TESTS += tests/protocol/metrics.sh
 SH_LOG_COMPILER = $(SHELL)
 TESTS += $(PROTOCOL_TESTS)
 EXTRA_DIST += $(PROTOCOL_TESTS)

@@ -9,7 +9,7 @@ tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c tests/unit/check_skip.h
 tests_unit_check_sasl_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl/client
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS) $(SASL_CFLAGS) \
 	$(OPENSSL_CFLAGS)
-tests_unit_check_sasl_LDADD = acapd/libsecurity.a $(UNIT_LIBS) \
+tests_unit_check_sasl_LDADD = acapd/libsecurity.a acapd/libnames.a $(UNIT_LIBS) \
 	$(SASL_LIBS) $(OPENSSL_LIBS)
 
 tests_unit_check_tls_SOURCES = tests/unit/check_tls.c
