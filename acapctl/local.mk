@@ -32,6 +32,7 @@ acapctl_acapctl_SOURCES = \
 	acapctl/cmd/cmd-set.c \
 	acapctl/cmd/cmd-device.c \
 	acapctl/cmd/cmd-io.c \
+	acapctl/cmd/cmd-history.c \
 	acapctl/cmd/cmd-misc.c \
 	acapctl/cmd/cmd-stats.c \
 	acapctl/client/scrape.c acapctl/client/scrape.h

@@ -3,6 +3,7 @@
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -68,6 +69,21 @@ access_for_conn(struct conn *c, struct search_access *acc_r)
 {
 	acc_r->rights = access_cb;
 	acc_r->arg = c;
+}
+
+void
+access_audit(struct conn *c, const char *op, struct store_audit *a_r,
+    char sid[ACCESS_SID_LEN + 1])
+{
+	snprintf(sid, ACCESS_SID_LEN + 1, "%016llx",
+	    (unsigned long long)conn_id(c));
+	memset(a_r, 0, sizeof(*a_r));
+	a_r->op = op;
+	/* SASL: the authentication identity acts as the authorization one */
+	a_r->user = conn_authid(c) != NULL ? conn_authid(c) : conn_user(c);
+	a_r->authz = conn_authid(c) != NULL ? conn_user(c) : NULL;
+	a_r->peer = conn_peer(c);
+	a_r->session = sid;
 }
 
 /* Append the values of attribute name of e to the list (C strings). */

@@ -32,6 +32,17 @@ void access_for_conn(struct conn *c, struct search_access *acc_r);
 #define ACCESS_ORG_ATTR		"vendor.acapd.user.org"
 #define ACCESS_GROUPS_ATTR	"vendor.acapd.user.groups"
 
+/*
+ * The audit context of a change made by c (store.h struct store_audit):
+ * its authenticated and authorization identities, peer address and
+ * session (the connection id as the log prints it, in *sid).  Valid
+ * while c lives and sid is in scope.
+ */
+struct store_audit;
+#define ACCESS_SID_LEN	16
+void access_audit(struct conn *c, const char *op, struct store_audit *a_r,
+    char sid[ACCESS_SID_LEN + 1]);
+
 /* Load c's groups from the store (none when there is no entry). */
 void access_load_groups(struct conn *c);
 

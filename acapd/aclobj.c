@@ -11,6 +11,7 @@
 #include "acap-buf.h"
 #include "access.h"
 #include "aclobj.h"
+#include "config.h"
 #include "conn.h"
 #include "dspath.h"
 #include "inherit.h"
@@ -200,6 +201,8 @@ aclobj_write(struct cmd_ctx *cmd, const struct aclobj *o,
 	struct store_attr_op aop;
 	struct store_entry_op eop;
 	struct store_result res;
+	struct store_audit audit;
+	char sid[ACCESS_SID_LEN + 1];
 	struct store_str *vals;
 	char name[1100];
 	enum store_err err;
@@ -236,7 +239,9 @@ aclobj_write(struct cmd_ctx *cmd, const struct aclobj *o,
 		aop.nacl = n;
 	}
 	memset(&res, 0, sizeof(res));
-	err = store_apply(conn_store(cmd->conn), &eop, 1, &res);
+	access_audit(cmd->conn, cmd->name, &audit, sid);
+	err = store_apply_audit(conn_store(cmd->conn), &eop, 1,
+	    cfg->audit ? &audit : NULL, &res);
 	free(vals);
 	return err;
 }

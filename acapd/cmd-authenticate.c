@@ -75,6 +75,7 @@ auth_result(struct cmd_ctx *cmd, struct sasl_session *s, int r,
 		user = sasl_session_user(s);
 		mech = strdup(sasl_session_mech(s));
 		conn_set_user(c, user, auth_is_admin(user));
+		conn_set_authid(c, sasl_session_authid(s));
 		access_load_groups(c);
 		if (out != NULL) {
 			/* Final server data goes in (SASL ...) (§6.3.1). */

@@ -587,6 +587,8 @@ pending_apply(struct store *st, struct pending *p)
 	struct store_result res;
 	struct rights_verdict vd;
 	struct rights_guard *guard = NULL;
+	struct store_audit audit;
+	char sid[ACCESS_SID_LEN + 1];
 	enum store_err r;
 	size_t i;
 
@@ -608,8 +610,9 @@ pending_apply(struct store *st, struct pending *p)
 		goto out;
 	}
 	vd.err = STORE_OK;
-	r = store_batch_apply_verify(st, ops, p->rq.n, rights_guard_verify,
-	    guard, &res);
+	access_audit(p->cmd.conn, "STORE", &audit, sid);
+	r = store_batch_apply_verify(st, ops, p->rq.n,
+	    cfg->audit ? &audit : NULL, rights_guard_verify, guard, &res);
 	if (r != STORE_OK && vd.err != STORE_OK) {
 		reply_verdict(&p->cmd, &vd);
 		goto out;

@@ -21,7 +21,7 @@
 
 struct config *cfg;
 
-enum opt_type { OPT_STR, OPT_BOOL, OPT_UINT, OPT_ULL };
+enum opt_type { OPT_STR, OPT_BOOL, OPT_UINT, OPT_ULL, OPT_DUR };
 
 struct option {
 	const char *name;
@@ -139,6 +139,10 @@ static const struct option options[] = {
 	    0, 1000 },
 	{ "store_commit_thread", OPT_BOOL, O(store_commit_thread), "yes", 0,
 	    0 },
+	{ "audit", OPT_BOOL, O(audit), "yes", 0, 0 },
+	{ "audit_retention", OPT_DUR, O(audit_retention), "90d", 0, UMAX },
+	{ "audit_secret", OPT_STR, O(audit_secret),
+	    "*.password *.passwd *.secret", 0, 0 },
 };
 
 static const struct option *
@@ -188,6 +192,33 @@ config_set(struct config *c, const struct option *o, const char *value,
 			    value);
 			return -1;
 		}
+		return 0;
+	case OPT_DUR:
+		/* seconds, or a number with s, m, h, d or w: "90d" */
+		errno = 0;
+		if (value[0] < '0' || value[0] > '9') {
+			snprintf(errbuf, errlen, "option %s: \"%s\" is not a "
+			    "duration (e.g. 90d, 12h, 3600)", o->name, value);
+			return -1;
+		}
+		v = strtoull(value, &end, 10);
+		if (errno == 0 && end[0] != '\0' && end[1] == '\0' &&
+		    strchr("smhdw", end[0]) != NULL) {
+			unsigned long long unit = end[0] == 's' ? 1 :
+			    end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 :
+			    end[0] == 'd' ? 86400 : 604800;
+
+			if (v > o->max / unit)
+				errno = ERANGE;
+			v *= unit;
+			end++;
+		}
+		if (errno != 0 || *end != '\0' || v > o->max) {
+			snprintf(errbuf, errlen, "option %s: \"%s\" is not a "
+			    "duration (e.g. 90d, 12h, 3600)", o->name, value);
+			return -1;
+		}
+		*(unsigned int *)p = (unsigned int)v;
 		return 0;
 	case OPT_UINT:
 	case OPT_ULL:
@@ -420,6 +451,7 @@ config_dump(const struct config *c, void *arg)
 			    *(const bool *)p ? "yes" : "no");
 			break;
 		case OPT_UINT:
+		case OPT_DUR:
 			fprintf(fp, "%s %u\n", o->name,
 			    *(const unsigned int *)p);
 			break;

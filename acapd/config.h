@@ -90,6 +90,11 @@ struct config {
 	unsigned int store_commit_delay_ms;	/* group commit: wait for more
 						   STOREs (0: one loop turn) */
 	bool store_commit_thread;	/* COMMIT off the event loop */
+
+	/* the audit trail (doc/audit.md) */
+	bool audit;			/* record every change */
+	unsigned int audit_retention;	/* seconds kept; 0 = for ever */
+	char *audit_secret;		/* attribute name patterns redacted */
 };
 
 /* The configuration in force.  Never NULL after config_init(). */

@@ -97,6 +97,7 @@ struct conn {
 
 	enum conn_state state;
 	char *user;
+	char *authid;			/* authenticated identity, if not user */
 	char **groups;
 	size_t ngroups;
 	bool admin;
@@ -741,6 +742,28 @@ const char *
 conn_user(const struct conn *c)
 {
 	return c->user;
+}
+
+const char *
+conn_authid(const struct conn *c)
+{
+	return c->authid;
+}
+
+void
+conn_set_authid(struct conn *c, const char *authid)
+{
+	free(c->authid);
+	c->authid = NULL;
+	if (authid != NULL && (c->user == NULL || strcmp(authid, c->user) != 0)
+	    && (c->authid = strdup(authid)) == NULL)
+		abort();
+}
+
+const char *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
 }
 
 const char *
@@ -1408,6 +1431,7 @@ conn_free(struct conn *c)
 	bufferevent_free(c->bev);
 	acap_parser_free(&c->parser);
 	free(c->user);
+	free(c->authid);
 	conn_free_groups(c);
 	free(c->sasl_tag);
 	free(c->close_reason);

@@ -41,6 +41,15 @@ enum conn_state conn_state(const struct conn *c);
 /* Authenticated user name, or NULL before AUTHENTICATE succeeds. */
 const char *conn_user(const struct conn *c);
 /*
+ * conn_user() is the authorization identity, the one rights apply to;
+ * the authenticated identity (SASL authcid) when it differs, else NULL.
+ * conn_set_authid() after conn_set_user() (copied).
+ */
+const char *conn_authid(const struct conn *c);
+void conn_set_authid(struct conn *c, const char *authid);
+/* The peer's address as text ("127.0.0.1", "::1", "unknown"). */
+const char *conn_peer(const struct conn *c);
+/*
  * The language of error texts chosen by LANG (RFC 2244 §6.2.2), or
  * "i-default" before any LANG.  conn_set_lang() keeps the pointer: it
  * must be a static string.

@@ -579,6 +579,9 @@ startup_store(void)
 	sc.deleted_retention = cfg->tombstone_days * 86400u;
 	sc.cache_datasets = cfg->cache_datasets;
 	sc.view = &inherit_store_view_ops;
+	sc.audit = cfg->audit;
+	sc.audit_retention = cfg->audit_retention;
+	sc.audit_secret = cfg->audit_secret;
 	for (i = 0; i < DB_FILES; i++) {
 		snprintf(path, sizeof(path), "%s%s", cfg->database,
 		    db_suffix[i]);
@@ -713,6 +716,8 @@ startup_reload(const struct config *next)
 	const char *err;
 
 	store_set_default_quota(srv->store, next->quota);
+	store_set_audit(srv->store, next->audit, next->audit_retention,
+	    next->audit_secret);
 	/* Admins and the allow_* policies change; mechanisms need a restart. */
 	sasl_opts_from_cfg(next, &so);
 	if (sasl_module_reload(&so) == -1)

@@ -328,13 +328,13 @@ enum store_err
 store_batch_apply(struct store *st, const struct store_entry_op *ops,
     size_t nops, struct store_result *res)
 {
-	return store_batch_apply_verify(st, ops, nops, NULL, NULL, res);
+	return store_batch_apply_verify(st, ops, nops, NULL, NULL, NULL, res);
 }
 
 enum store_err
 store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
-    size_t nops, store_verify_cb *verify, void *arg,
-    struct store_result *res)
+    size_t nops, const struct store_audit *audit, store_verify_cb *verify,
+    void *arg, struct store_result *res)
 {
 	char why[sizeof(st->errbuf)];
 	size_t mark = st->nchanges, i;
@@ -353,8 +353,11 @@ store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
 		goto lost;
 	st_modtime_next(st, st->txn_modtime);
 	r = STORE_OK;
+	/* its audit records go into this savepoint too (store-audit.c) */
+	st->audit = audit;
 	for (i = 0; i < nops && r == STORE_OK; i++)
 		r = st_apply_entry(st, &ops[i], res);
+	st->audit = NULL;
 	if (r == STORE_OK)
 		r = st_quota_commit(st);
 	st_txn_quota_reset(st);
@@ -428,12 +431,20 @@ enum store_err
 store_apply(struct store *st, const struct store_entry_op *ops, size_t nops,
     struct store_result *res)
 {
+	return store_apply_audit(st, ops, nops, NULL, res);
+}
+
+enum store_err
+store_apply_audit(struct store *st, const struct store_entry_op *ops,
+    size_t nops, const struct store_audit *audit, struct store_result *res)
+{
 	enum store_err r;
 
 	memset(res, 0, sizeof(*res));
 	if ((r = store_batch_begin(st)) != STORE_OK)
 		return r;
-	if ((r = store_batch_apply(st, ops, nops, res)) != STORE_OK) {
+	if ((r = store_batch_apply_verify(st, ops, nops, audit, NULL, NULL,
+	    res)) != STORE_OK) {
 		batch_rollback(st);
 		return r;
 	}

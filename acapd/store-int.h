@@ -3,7 +3,8 @@
  * include: struct store, the statement ids, dataset paths, the snapshot
  * builder and cache, and the functions one role file calls in another
  * (store-open.c, store-schema.c, store-stmt.c, store-snap.c,
- * store-write.c, store-commit.c, store-quota.c, store-log.c).  The rest
+ * store-write.c, store-commit.c, store-quota.c, store-log.c,
+ * store-audit.c).  The rest
  * of acapd goes through store.h.  Functions shared across these files
  * carry the st_ prefix, so that no generic name leaves libstore.a.
  */
@@ -140,6 +141,11 @@ enum stmt_id {
 	ST_DIR_KINDS,
 	ST_DIR_OWNERS,
 	ST_DIR_BYOWNER,
+	ST_AUDIT_PUT,
+	ST_AUDIT_ATTRS,
+	ST_AUDIT_PRUNE,
+	ST_AUDIT_LOAD,
+	ST_AUDIT_LOAD_DS,
 	ST_COUNT
 };
 
@@ -203,6 +209,12 @@ struct store {
 	struct acap_buf acl;
 	struct acap_buf oldval;		/* scratch: a row read back */
 	struct acap_buf oldacl;
+
+	/* the audit trail (store-audit.c) */
+	const struct store_audit *audit;	/* the STORE being applied */
+	bool audit_on;			/* cfg.audit, or store_set_audit() */
+	uint32_t audit_retention;
+	char *audit_secret;		/* owned copy of the patterns */
 };
 
 /* ---- store-open.c: small helpers (abort on allocation failure) ------- */
@@ -281,6 +293,29 @@ void st_txn_change(struct store *st, enum store_change_kind kind,
  */
 void st_commit_wait(struct store *st);
 void st_commit_thread_stop(struct store *st);
+
+/* ---- store-audit.c: the audit trail ---------------------------------- */
+
+/*
+ * Record that attribute attr of entry in ds changed (what: "value" or
+ * "acl"; kinds as enum store_vkind, values as stored), when the STORE
+ * being applied has an audit context and old and new differ.
+ */
+enum store_err st_audit_change(struct store *st, const char *ds,
+    const char *entry, const char *attr, const char *what,
+    enum store_vkind okind, const void *old, size_t olen,
+    enum store_vkind nkind, const void *new, size_t nlen);
+/* Record the removal of every attribute of local entry eid. */
+enum store_err st_audit_entry_attrs(struct store *st, const char *ds,
+    const char *entry, int64_t eid);
+/* Delete records older than the retention (store_maintain). */
+enum store_err st_audit_prune(struct store *st);
+/*
+ * The audit trail as a dataset (store-snap.c): path is STORE_AUDIT_PATH
+ * (every record) or below it (the records of one dataset).
+ */
+enum store_err st_audit_snap(struct store *st, const char *path,
+    struct store_snap **snap_r);
 
 /* ---- store-quota.c: quotas ------------------------------------------- */
 

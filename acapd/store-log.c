@@ -24,25 +24,35 @@ store_maintain(struct store *st)
 	enum store_err r;
 
 	st_commit_wait(st);
-	if (st->cfg.deleted_retention == 0)
+	if (st->cfg.deleted_retention == 0 && st->audit_retention == 0)
 		return STORE_OK;
 	if (st->clock_cb(&ts) == -1)
 		return STORE_OK;
-	st_modtime_format(ts.tv_sec - (time_t)st->cfg.deleted_retention,
-	    ts.tv_nsec / 1000, cutoff);
-	if (strcmp(cutoff, st->deleted_horizon) <= 0)
+	cutoff[0] = '\0';
+	if (st->cfg.deleted_retention != 0)
+		st_modtime_format(ts.tv_sec -
+		    (time_t)st->cfg.deleted_retention, ts.tv_nsec / 1000,
+		    cutoff);
+	if (strcmp(cutoff, st->deleted_horizon) <= 0 &&
+	    st->audit_retention == 0)
 		return STORE_OK;
 	if ((r = st_step_done(st, st_stq(st, ST_BEGIN))) != STORE_OK)
 		return r;
-	s = st_stq(st, ST_DELETED_PRUNE);
-	st_bind_text(s, 1, cutoff);
-	if ((r = st_step_done(st, s)) == STORE_OK) {
-		s = st_stq(st, ST_DROPPED_PRUNE);
+	/* the audit trail older than audit_retention (store-audit.c) */
+	r = st_audit_prune(st);
+	if (r == STORE_OK && strcmp(cutoff, st->deleted_horizon) > 0) {
+		s = st_stq(st, ST_DELETED_PRUNE);
 		st_bind_text(s, 1, cutoff);
-		r = st_step_done(st, s);
+		if ((r = st_step_done(st, s)) == STORE_OK) {
+			s = st_stq(st, ST_DROPPED_PRUNE);
+			st_bind_text(s, 1, cutoff);
+			r = st_step_done(st, s);
+		}
+		if (r == STORE_OK)
+			r = st_meta_set(st, "deleted_horizon", cutoff);
+	} else {
+		cutoff[0] = '\0';	/* the horizon stays */
 	}
-	if (r == STORE_OK)
-		r = st_meta_set(st, "deleted_horizon", cutoff);
 	if (r == STORE_OK)
 		r = st_step_done(st, st_stq(st, ST_COMMIT));
 	if (r != STORE_OK) {
@@ -54,7 +64,8 @@ store_maintain(struct store *st)
 		memcpy(st->errbuf, why, sizeof(why));
 		return r;
 	}
-	memcpy(st->deleted_horizon, cutoff, sizeof(cutoff));
+	if (cutoff[0] != '\0')
+		memcpy(st->deleted_horizon, cutoff, sizeof(cutoff));
 	return STORE_OK;
 }
 

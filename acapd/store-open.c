@@ -246,6 +246,9 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
 	st->cfg.path = NULL;
+	st->cfg.audit_secret = NULL;
+	store_set_audit(st, cfg->audit, cfg->audit_retention,
+	    cfg->audit_secret);
 	st->path = st_xstrdup(cfg->path);
 	st->clock_cb = cfg->clock_cb != NULL ? cfg->clock_cb : st_default_clock;
 	acap_buf_init(&st->val);
@@ -335,6 +338,7 @@ store_free(struct store **store_r)
 	free(st->changes);
 	free(st->qd);
 	free(st->quota_user);
+	free(st->audit_secret);
 	acap_buf_deinit(&st->val);
 	acap_buf_deinit(&st->acl);
 	acap_buf_deinit(&st->oldval);

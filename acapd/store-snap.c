@@ -798,6 +798,102 @@ dir_snap(struct store *st, const char *path, const struct path_info *pi,
 	return STORE_OK;
 }
 
+/* ---- The audit trail as a dataset (store.h STORE_AUDIT_PATH) --------- */
+
+/* A text column as a single value, when not NULL. */
+static void
+audit_text(struct snap_builder *sb, const char *name, sqlite3_stmt *s,
+    int col)
+{
+	char an[64];
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return;
+	snprintf(an, sizeof(an), STORE_AUDIT_ATTR "%s", name);
+	sb_attr(sb, an, strlen(an), STORE_V_SINGLE, sqlite3_column_blob(s, col),
+	    (size_t)sqlite3_column_bytes(s, col), NULL, 0);
+}
+
+/* An old/new value: single, multi-value, or nothing (none, NIL). */
+static int
+audit_value(struct snap_builder *sb, const char *name, sqlite3_stmt *s,
+    int kcol)
+{
+	enum store_vkind kind = (enum store_vkind)sqlite3_column_int(s, kcol);
+	const void *v;
+	char an[64];
+
+	if ((kind != STORE_V_SINGLE && kind != STORE_V_MULTI) ||
+	    sqlite3_column_type(s, kcol + 1) == SQLITE_NULL)
+		return 0;	/* none, NIL, or redacted */
+	if ((v = sqlite3_column_blob(s, kcol + 1)) == NULL)
+		v = "";
+	snprintf(an, sizeof(an), STORE_AUDIT_ATTR "%s", name);
+	return sb_attr(sb, an, strlen(an), kind, v,
+	    (size_t)sqlite3_column_bytes(s, kcol + 1), NULL, 0);
+}
+
+/*
+ * One entry per record, its attributes in name order: attr, authz,
+ * dataset, entry, new, old, op, peer, redacted, session, time, user,
+ * what.  The "" entry's empty dataset.acl leaves it to admins (every
+ * right whatever the ACL, access.c).
+ */
+enum store_err
+st_audit_snap(struct store *st, const char *path, struct store_snap **snap_r)
+{
+	struct snap_builder *sb = &st->sb;
+	size_t plen = strlen(STORE_AUDIT_PATH);
+	sqlite3_stmt *s;
+	static const char *const redsides[] = { "", "old", "new", "both" };
+	char name[32];
+	int rc, red, bad = 0;
+
+	if (strlen(path) == plen) {
+		s = st_stq(st, ST_AUDIT_LOAD);
+	} else {
+		/* "/vendor.acapd.audit/site/email/user/bob/": that dataset */
+		s = st_stq(st, ST_AUDIT_LOAD_DS);
+		st_bind_text(s, 1, path + plen - 1);
+	}
+	sb_reset(sb);
+	sb_entry(sb, "", 0, st->last_modtime, false);
+	sb_attr(sb, "dataset.acl", 11, STORE_V_MULTI, "", 0, NULL, 0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(name, sizeof(name), "%0*lld", STORE_AUDIT_ID_LEN,
+		    (long long)sqlite3_column_int64(s, 0));
+		sb_entry(sb, name, strlen(name),
+		    (const char *)sqlite3_column_text(s, 1), false);
+		audit_text(sb, "attr", s, 9);
+		audit_text(sb, "authz", s, 3);
+		audit_text(sb, "dataset", s, 7);
+		audit_text(sb, "entry", s, 8);
+		bad |= audit_value(sb, "new", s, 13);
+		bad |= audit_value(sb, "old", s, 11);
+		audit_text(sb, "op", s, 6);
+		audit_text(sb, "peer", s, 4);
+		if ((red = sqlite3_column_int(s, 15)) >= 1 && red <= 3)
+			sb_attr(sb, STORE_AUDIT_ATTR "redacted",
+			    strlen(STORE_AUDIT_ATTR "redacted"),
+			    STORE_V_SINGLE, redsides[red], strlen(redsides[red]),
+			    NULL, 0);
+		audit_text(sb, "session", s, 5);
+		audit_text(sb, "time", s, 1);
+		audit_text(sb, "user", s, 2);
+		audit_text(sb, "what", s, 10);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return st_db_fail(st, rc);
+	if (bad != 0) {
+		snprintf(st->errbuf, sizeof(st->errbuf),
+		    "corrupt multi-value in the audit trail");
+		return STORE_EIO;
+	}
+	*snap_r = sb_finish(sb, path, 0, false);
+	return STORE_OK;
+}
+
 bool
 store_path_is_directory(const char *path)
 {
@@ -818,6 +914,11 @@ store_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 	st_path_classify(path, &pi);
 	switch (pi.kind) {
 	case PK_DATASET:
+		if (strncmp(path, STORE_AUDIT_PATH,
+		    strlen(STORE_AUDIT_PATH)) == 0)
+			return st_audit_snap(st, path, snap_r);
+		if (st_span_is(pi.class, STORE_AUDIT_CLASS))
+			return STORE_ENOEXIST;
 		return st_stored_snap_get(st, path, snap_r);
 	case PK_ROOT:
 	case PK_CLASSDIR:

@@ -78,6 +78,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " WHERE dataset_id = ?1 AND modtime > ?2 ORDER BY modtime, name",
 	[ST_DELETED_PRUNE] = "DELETE FROM deleted WHERE modtime < ?1",
 	[ST_DROPPED_PRUNE] = "DELETE FROM dropped WHERE modtime < ?1",
+	/* the audit trail (store-audit.c, read by store-snap.c) */
+	[ST_AUDIT_PUT] = "INSERT INTO audit (time, user, authz, peer,"
+	    " session, op, dataset, entry, attr, what, old_kind, old,"
+	    " new_kind, new, redacted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_AUDIT_ATTRS] = "SELECT name, kind, value FROM attr"
+	    " WHERE entry_id = ?1 ORDER BY name",
+	[ST_AUDIT_PRUNE] = "DELETE FROM audit WHERE time < ?1",
+	[ST_AUDIT_LOAD] = "SELECT id, time, user, authz, peer, session, op,"
+	    " dataset, entry, attr, what, old_kind, old, new_kind, new,"
+	    " redacted FROM audit ORDER BY id",
+	[ST_AUDIT_LOAD_DS] = "SELECT id, time, user, authz, peer, session,"
+	    " op, dataset, entry, attr, what, old_kind, old, new_kind, new,"
+	    " redacted FROM audit WHERE dataset = ?1 ORDER BY id",
 	[ST_QUOTA_GET] = "SELECT usage, limit_bytes FROM quota WHERE user = ?1",
 	[ST_QUOTA_ADD] = "INSERT INTO quota (user, usage) VALUES (?1, ?2)"
 	    " ON CONFLICT (user) DO UPDATE SET usage = usage + excluded.usage",

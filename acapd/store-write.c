@@ -614,6 +614,9 @@ entry_remove(struct store *st, const struct path_info *pi, const char *dspath,
 		if ((r = entry_bytes(st, eid, &bytes)) != STORE_OK)
 			return r;
 		st_txn_quota(st, pi, -bytes);
+		if ((r = st_audit_entry_attrs(st, dspath, name, eid)) !=
+		    STORE_OK)
+			return r;
 		s = st_stq(st, ST_ATTR_DELETE_ALL);
 		sqlite3_bind_int64(s, 1, eid);
 		if ((r = st_step_done(st, s)) != STORE_OK)
@@ -631,6 +634,12 @@ entry_remove(struct store *st, const struct path_info *pi, const char *dspath,
 	}
 	if (r == STORE_OK)
 		r = deleted_put(st, dsid, name);
+	/* "entry": its name, a tombstone (NIL) or nothing */
+	if (r == STORE_OK)
+		r = st_audit_change(st, dspath, name, "entry", "value",
+		    eid == 0 ? STORE_V_INHERIT : blocked ? STORE_V_NIL :
+		    STORE_V_SINGLE, name, strlen(name), block ? STORE_V_NIL :
+		    STORE_V_INHERIT, NULL, 0);
 	st_txn_change(st, STORE_CHANGE_ENTRY_REMOVED, dspath, name);
 	st_cache_drop(&st->cache, dspath);
 	return r;
@@ -736,6 +745,10 @@ entry_rename(struct store *st, const struct path_info *pi, const char *dspath,
 		goto out;
 	if ((r = deleted_put(st, dsid, oldname)) != STORE_OK)
 		goto out;
+	if ((r = st_audit_change(st, dspath, oldname, "entry", "value",
+	    STORE_V_SINGLE, oldname, strlen(oldname), STORE_V_SINGLE, newname,
+	    strlen(newname))) != STORE_OK)
+		goto out;
 	st_txn_change(st, STORE_CHANGE_ENTRY_REMOVED, dspath, oldname);
 	st_cache_drop(&st->cache, dspath);
 	*eid_r = eid;
@@ -819,6 +832,18 @@ attr_apply(struct store *st, const struct path_info *pi,
 	if (r != STORE_OK)
 		return r;
 	st_txn_quota(st, pi, bytes - old.bytes);
+	/* the audit trail, in this STORE's savepoint (store-audit.c) */
+	if (vop != STORE_OP_KEEP && (r = st_audit_change(st, op->dataset,
+	    ename, aop->name, "value", old.present ? old.kind :
+	    STORE_V_INHERIT, st->oldval.data, st->oldval.len, kind, v,
+	    vlen)) != STORE_OK)
+		return r;
+	if (aop->acl_op != STORE_OP_KEEP && (r = st_audit_change(st,
+	    op->dataset, ename, aop->name, "acl", old.has_acl ?
+	    STORE_V_MULTI : STORE_V_INHERIT, st->oldacl.data,
+	    st->oldacl.len, acl != NULL ? STORE_V_MULTI : STORE_V_INHERIT,
+	    acl, acllen)) != STORE_OK)
+		return r;
 
 	if (strcmp(aop->name, "subdataset") == 0 && vop != STORE_OP_KEEP) {
 		had_dot = old.present && old.kind == STORE_V_MULTI &&
@@ -874,6 +899,8 @@ st_apply_entry(struct store *st, const struct store_entry_op *op,
 		return STORE_EPERM;
 	if (pi.kind == PK_BYOWNER && op->entry[0] != '\0')
 		return STORE_EPERM;	/* templates hold only "" */
+	if (st_span_is(pi.class, STORE_AUDIT_CLASS))
+		return STORE_EPERM;	/* the audit trail is read-only */
 	for (i = 0; i < op->nattrs; i++)
 		if (strcmp(op->attrs[i].name, "entry") == 0)
 			eop = &op->attrs[i];

@@ -110,6 +110,12 @@ struct store_config {
 	int busy_timeout_ms;		/* sqlite3_busy_timeout(); 0 = 5000 */
 	int (*clock_cb)(struct timespec *);	/* tests; NULL = real clock */
 	const struct store_view_ops *view;	/* required: see above */
+	/* the audit trail: see "The audit trail" below */
+	bool audit;			/* record audited changes */
+	uint32_t audit_retention;	/* seconds kept; 0 = for ever */
+	const char *audit_secret;	/* attribute name patterns whose
+					   values are redacted (fnmatch(3),
+					   blank-separated); NULL = none */
 };
 
 /*
@@ -155,7 +161,8 @@ const char *store_last_error(const struct store *st);
 
 /*
  * Periodic upkeep (call from a timer, e.g. hourly): prune the DELETEDSINCE
- * log older than the retention window and record the new horizon.
+ * log older than the retention window and record the new horizon, and
+ * the audit trail older than audit_retention.
  */
 enum store_err store_maintain(struct store *st);
 
@@ -370,18 +377,81 @@ enum store_err store_batch_apply(struct store *st,
     const struct store_entry_op *ops, size_t nops, struct store_result *res);
 enum store_err store_batch_commit(struct store *st);
 
+/* ---- The audit trail (doc/audit.md) ------------------------------- */
+
 /*
- * store_batch_apply() with a check of the result: once the STORE is
- * applied (before its savepoint is released), verify(arg) runs; it may
+ * Who makes a change.  A STORE applied with an audit context records, in
+ * its own savepoint (so in the same transaction as the change: a STORE
+ * that fails, is refused or is undone records nothing, and a recorded one
+ * cannot be lost), one audit record per attribute whose value or ACL
+ * changed: the STORE's modtime, these identities, the dataset, entry and
+ * attribute, and the old and new value (or ACL).  Removing an entry
+ * records "entry" (old: its name, new: NIL or none) and every attribute
+ * it held; a rename records "entry" (old and new names).  Values of
+ * attributes matching audit_secret are not recorded (redacted).  Setting
+ * a value to what it already is records nothing.  Datasets created
+ * implicitly, their copied management attributes and the datasets a
+ * removed subdataset held are not itemised.  Without a context (NULL:
+ * the server's own writes, seeding and upgrades), nothing is recorded.
+ */
+struct store_audit {
+	const char *op;		/* "STORE", "SETACL", "DELETEACL" */
+	const char *user;	/* the authenticated identity */
+	const char *authz;	/* the authorization identity, NULL when the
+				   same */
+	const char *peer;	/* the client's address */
+	const char *session;	/* the session (connection id as logged) */
+};
+
+/*
+ * The audit trail read as a dataset: store_snap_get() of this path
+ * returns one entry per record, named by its id (decimal, zero-padded
+ * to STORE_AUDIT_ID_LEN digits, so octet order is age order), modtime =
+ * the record's time, with the attributes STORE_AUDIT_ATTR "time", "user",
+ * "authz", "peer", "session", "op", "dataset", "entry", "attr", "what"
+ * ("value" or "acl"), "old", "new" (a single value, a multi-value, or
+ * absent for none/NIL and when redacted) and "redacted" ("old", "new"
+ * or "both": which values were not recorded), plus a ""
+ * entry whose dataset.acl is empty: only a reader with every right (a
+ * configured admin) sees it.  Below it, STORE_AUDIT_PATH followed by a
+ * dataset's canonical path without its leading "/" (e.g.
+ * "/vendor.acapd.audit/site/email/user/bob/") is the same for the
+ * records of that dataset only (a scan of the trail in the database,
+ * without building the other records): it exists for
+ * any such path (empty when nothing was recorded).  The class is
+ * read-only: STOREs into it fail with STORE_EPERM.  Changes to it are
+ * not reported by the change callback.
+ */
+#define STORE_AUDIT_PATH	"/vendor.acapd.audit/site/"
+#define STORE_AUDIT_CLASS	"vendor.acapd.audit"
+#define STORE_AUDIT_ATTR	"vendor.acapd.audit."
+#define STORE_AUDIT_ID_LEN	12
+
+/* From now on (SIGHUP): whether to record, retention, secret patterns. */
+void store_set_audit(struct store *st, bool on, uint32_t retention,
+    const char *secret);
+/* Whether attribute name matches the audit_secret patterns in force. */
+bool store_audit_secret(const struct store *st, const char *name);
+
+/*
+ * store_batch_apply() with a check of the result and an audit context
+ * (NULL: nothing recorded).  Once the STORE is applied (before its
+ * savepoint is released), verify(arg) runs (when not NULL); it may
  * read the store (snapshots, views: they show this STORE) and returns
  * STORE_OK to keep the STORE, or an error (e.g. STORE_EPERM) to undo it,
- * which is then returned.  Used for guarantees that are properties of
- * the result, whatever the path to it (rights.h, the lock guard).
+ * its audit records with it, which is then returned.  Used for
+ * guarantees that are properties of the result, whatever the path to it
+ * (rights.h, the lock guard).
  */
 typedef enum store_err store_verify_cb(void *arg);
 enum store_err store_batch_apply_verify(struct store *st,
-    const struct store_entry_op *ops, size_t nops, store_verify_cb *verify,
-    void *arg, struct store_result *res);
+    const struct store_entry_op *ops, size_t nops,
+    const struct store_audit *audit, store_verify_cb *verify, void *arg,
+    struct store_result *res);
+/* store_apply() with an audit context (SETACL, DELETEACL). */
+enum store_err store_apply_audit(struct store *st,
+    const struct store_entry_op *ops, size_t nops,
+    const struct store_audit *audit, struct store_result *res);
 
 /*
  * The same commit on a thread of its own, so that the caller's event

@@ -3,7 +3,7 @@
 # are installed under $(pkgdatadir)/schema for operators, and compiled into
 # acapd as C strings (schema/schema-sql.c, generated below and linked into
 # acapd/libstore.a) so the daemon never depends on the installed copies.
-SCHEMA_SQL = schema/001-init.sql
+SCHEMA_SQL = schema/001-init.sql schema/002-audit.sql
 
 schemadir = $(pkgdatadir)/schema
 dist_schema_DATA = $(SCHEMA_SQL)

@@ -590,6 +590,27 @@ int
 ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
     const char *entry, struct ds **ds_r)
 {
+	struct acap_buf crit = ACAP_BUF_INIT;
+	int r;
+
+	*ds_r = NULL;
+	if (ctl_connect(ctl) == -1)
+		return -1;
+	if (entry != NULL) {
+		acap_buf_addstr(&crit, "EQUAL \"entry\" \"i;octet\" ");
+		acap_client_add_string(ctl->client, &crit, entry,
+		    strlen(entry));
+	} else
+		acap_buf_addstr(&crit, "ALL");
+	r = ctl_search_dataset(ctl, path, flags, crit.data, ds_r);
+	acap_buf_deinit(&crit);
+	return r;
+}
+
+int
+ctl_search_dataset(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, struct ds **ds_r)
+{
 	struct acap_buf b = ACAP_BUF_INIT;
 	const struct acap_completion *c;
 	struct read_ctx rc;
@@ -605,11 +626,7 @@ ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
 	if (flags & CTL_NOINHERIT)
 		acap_buf_addstr(&b, " NOINHERIT");
 	acap_buf_addstr(&b, " RETURN (\"*\") ");
-	if (entry != NULL) {
-		acap_buf_addstr(&b, "EQUAL \"entry\" \"i;octet\" ");
-		acap_client_add_string(ctl->client, &b, entry, strlen(entry));
-	} else
-		acap_buf_addstr(&b, "ALL");
+	acap_buf_addstr(&b, criteria);
 	r = ctl_run(ctl, &b, read_cb, &rc);
 	acap_buf_deinit(&b);
 	if (r == -1)

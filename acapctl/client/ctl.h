@@ -129,6 +129,12 @@ const struct acap_completion *ctl_completion(const struct ctl *ctl);
  */
 int ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
     const char *entry, struct ds **ds_r);
+/*
+ * The same with search criteria of the caller's (RFC 2244 §6.4.1, wire
+ * form: strings already quoted with acap_client_add_string()).
+ */
+int ctl_search_dataset(struct ctl *ctl, const char *path,
+    unsigned int flags, const char *criteria, struct ds **ds_r);
 
 /*
  * Run the STORE in st (atomic, RFC 2244 §6.6.1).  Returns 0 for OK,

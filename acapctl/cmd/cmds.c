@@ -78,6 +78,10 @@ const struct cmds_entry cmds_table[] = {
 	{ "import", NULL, cmd_io_import, "FILE [--dry-run]",
 	  "apply an export file; records already as in the file are left "
 	  "alone", "f", false },
+	{ "history", NULL, cmd_history, "[LAYER [ENTRY]] [--since TIME] "
+	  "[--user USER]",
+	  "who changed what and when: the audit trail (admins; TIME: "
+	  "2026-12-01, 20261201103000 or 7d)", "Le", false },
 	{ "stats", NULL, cmd_stats, "[--metrics HOST:PORT]",
 	  "summary of a running acapd from its metrics endpoint "
 	  "(no login)", "", false },

@@ -76,6 +76,8 @@ int cmd_device_clone(struct ctl *ctl, int argc, char **argv);
 int cmd_io_export(struct ctl *ctl, int argc, char **argv);
 int cmd_io_import(struct ctl *ctl, int argc, char **argv);
 
+/* cmd-history.c */
+int cmd_history(struct ctl *ctl, int argc, char **argv);
 /* cmd-stats.c */
 int cmd_stats(struct ctl *ctl, int argc, char **argv);
 

@@ -1485,6 +1485,219 @@ END_TEST
 
 /* ---- The error table ------------------------------------------------- */
 
+/* ---- The audit trail (store.h "The audit trail") ------------------- */
+
+static enum store_err
+audit_veto(void *arg)
+{
+	(void)arg;
+	return STORE_EPERM;
+}
+
+/* The audit record's attribute name as a C string, or NULL. */
+static const char *
+audit_get(const struct store_entry *e, const char *name)
+{
+	char an[64];
+	const struct store_attr *a;
+
+	snprintf(an, sizeof(an), STORE_AUDIT_ATTR "%s", name);
+	a = store_entry_attr(e, an);
+	return a != NULL && a->kind == STORE_V_SINGLE ? a->values[0].s : NULL;
+}
+
+/* The audit records, "" entry excluded. */
+static const struct store_entry *
+audit_read(struct store *st, struct store_snap **snap, size_t *n)
+{
+	const struct store_entry *e;
+	const struct store_attr *acl;
+
+	store_snap_unref(snap);
+	ck_assert_int_eq(store_snap_get(st, STORE_AUDIT_PATH, snap),
+	    STORE_OK);
+	e = store_snap_entries(*snap, n);
+	ck_assert_uint_ge(*n, 1);
+	ck_assert_str_eq(e[0].name, "");
+	/* nobody but a reader with every right */
+	acl = store_entry_attr(&e[0], "dataset.acl");
+	ck_assert_ptr_nonnull(acl);
+	ck_assert_int_eq(acl->kind, STORE_V_MULTI);
+	ck_assert_uint_eq(acl->nvalues, 0);
+	(*n)--;
+	return e + 1;
+}
+
+START_TEST(test_audit)
+{
+	static const struct store_audit who = { "STORE", "alice", "bob",
+	    "192.0.2.1", "00000000000000a1" };
+	struct store_config c;
+	struct store *st = NULL;
+	struct store_snap *snap = NULL;
+	const struct store_entry *e;
+	struct store_entry_op op;
+	struct store_attr_op a;
+	struct store_str v;
+	struct store_result res;
+	const char *err = NULL;
+	size_t n;
+
+	memset(&c, 0, sizeof(c));
+	c.path = dbpath;
+	c.view = &inherit_store_view_ops;
+	c.audit = true;
+	c.audit_retention = 3600;
+	c.audit_secret = "*.password other.secret";
+	c.clock_cb = fake_clock;
+	fake_sec = 1800000000;
+	ck_assert_int_eq(store_open(&c, &st, &err), 0);
+
+	/* a change with a context is recorded, with everything */
+	op_set(&op, &a, &v, "/email/user/bob/", "corp", "email.server.IMAP",
+	    "imap://old/");
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res), STORE_OK);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(strlen(e[0].name), STORE_AUDIT_ID_LEN);
+	ck_assert_str_eq(audit_get(&e[0], "time"), res.modtime);
+	ck_assert_str_eq(e[0].modtime, res.modtime);
+	ck_assert_str_eq(audit_get(&e[0], "user"), "alice");
+	ck_assert_str_eq(audit_get(&e[0], "authz"), "bob");
+	ck_assert_str_eq(audit_get(&e[0], "peer"), "192.0.2.1");
+	ck_assert_str_eq(audit_get(&e[0], "session"), "00000000000000a1");
+	ck_assert_str_eq(audit_get(&e[0], "op"), "STORE");
+	ck_assert_str_eq(audit_get(&e[0], "dataset"), "/email/user/bob/");
+	ck_assert_str_eq(audit_get(&e[0], "entry"), "corp");
+	ck_assert_str_eq(audit_get(&e[0], "attr"), "email.server.IMAP");
+	ck_assert_str_eq(audit_get(&e[0], "what"), "value");
+	ck_assert_ptr_null(audit_get(&e[0], "old"));
+	ck_assert_str_eq(audit_get(&e[0], "new"), "imap://old/");
+	ck_assert_ptr_null(audit_get(&e[0], "redacted"));
+
+	/* the same value again is no change; no context records nothing */
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res), STORE_OK);
+	op_set(&op, &a, &v, "/email/user/bob/", "corp", "email.server.IMAP",
+	    "imap://quiet/");
+	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 1);
+
+	/* failed and undone STOREs record nothing */
+	op_set(&op, &a, &v, "/email/user/bob/", "corp", "email.server.IMAP",
+	    "imap://stale/");
+	op.unchangedsince = "19990101000000";
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res),
+	    STORE_EMODIFIED);
+	op.unchangedsince = NULL;
+	ck_assert_int_eq(store_batch_begin(st), STORE_OK);
+	ck_assert_int_eq(store_batch_apply_verify(st, &op, 1, &who,
+	    audit_veto, NULL, &res), STORE_EPERM);
+	ck_assert_int_eq(store_batch_commit(st), STORE_OK);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 1);
+
+	/* old and new; a secret's values are not kept */
+	op_set(&op, &a, &v, "/email/user/bob/", "corp", "email.server.IMAP",
+	    "imap://new/");
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res), STORE_OK);
+	op_set(&op, &a, &v, "/email/user/bob/", "corp", "email.x.password",
+	    "hunter2");
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res), STORE_OK);
+	ck_assert(store_audit_secret(st, "other.secret"));
+	ck_assert(!store_audit_secret(st, "email.server.IMAP"));
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(audit_get(&e[1], "old"), "imap://quiet/");
+	ck_assert_str_eq(audit_get(&e[1], "new"), "imap://new/");
+	ck_assert_str_eq(audit_get(&e[2], "attr"), "email.x.password");
+	ck_assert_ptr_null(audit_get(&e[2], "new"));
+	ck_assert_str_eq(audit_get(&e[2], "redacted"), "new");
+
+	/* removing the entry records it and what it held */
+	ck_assert_int_eq(put_op(st, "/email/user/bob/", "corp", "entry",
+	    STORE_OP_DEFAULT), STORE_OK);	/* no context: nothing */
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 3);
+
+	/* read-only, and nothing else under its class exists */
+	op_set(&op, &a, &v, STORE_AUDIT_PATH, "x", "vendor.acapd.audit.user",
+	    "x");
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res),
+	    STORE_EPERM);
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_snap_get(st, "/vendor.acapd.audit/user/x/",
+	    &snap), STORE_ENOEXIST);
+
+	/* retention: two hours later, an hour's worth is kept */
+	fake_sec += 7200;
+	ck_assert_int_eq(store_maintain(st), STORE_OK);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 0);
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
+START_TEST(test_audit_entry_removal)
+{
+	static const struct store_audit who = { "STORE", "admin", NULL,
+	    "::1", "0000000000000001" };
+	struct store_config c;
+	struct store *st = NULL;
+	struct store_snap *snap = NULL;
+	const struct store_entry *e;
+	struct store_entry_op op;
+	struct store_attr_op a[2];
+	struct store_str v[2];
+	struct store_result res;
+	const char *err = NULL;
+	size_t n;
+
+	memset(&c, 0, sizeof(c));
+	c.path = dbpath;
+	c.view = &inherit_store_view_ops;
+	c.audit = true;
+	ck_assert_int_eq(store_open(&c, &st, &err), 0);
+	ck_assert_int_eq(put(st, "/email/site/", "e", "email.a", "1"),
+	    STORE_OK);
+	ck_assert_int_eq(put(st, "/email/site/", "e", "email.b", "2"),
+	    STORE_OK);
+	/* a rename: "entry", old and new names */
+	op_set(&op, &a[0], &v[0], "/email/site/", "e", "entry", "f");
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res), STORE_OK);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(audit_get(&e[0], "attr"), "entry");
+	ck_assert_str_eq(audit_get(&e[0], "old"), "e");
+	ck_assert_str_eq(audit_get(&e[0], "new"), "f");
+	ck_assert_ptr_null(audit_get(&e[0], "authz"));
+	/* NIL: every attribute, then "entry" */
+	memset(&op, 0, sizeof(op));
+	memset(a, 0, sizeof(a));
+	a[0].name = "entry";
+	a[0].value_op = STORE_OP_NIL;
+	op.dataset = "/email/site/";
+	op.entry = "f";
+	op.attrs = a;
+	op.nattrs = 1;
+	ck_assert_int_eq(store_apply_audit(st, &op, 1, &who, &res), STORE_OK);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(audit_get(&e[1], "attr"), "email.a");
+	ck_assert_str_eq(audit_get(&e[1], "old"), "1");
+	ck_assert_ptr_null(audit_get(&e[1], "new"));
+	ck_assert_str_eq(audit_get(&e[2], "attr"), "email.b");
+	ck_assert_str_eq(audit_get(&e[3], "attr"), "entry");
+	ck_assert_str_eq(audit_get(&e[3], "old"), "f");
+	ck_assert_str_eq(audit_get(&e[3], "entry"), "f");
+	/* all of one STORE share its modtime */
+	ck_assert_str_eq(e[1].modtime, e[3].modtime);
+	store_snap_unref(&snap);
+	store_free(&st);
+}
+END_TEST
+
 START_TEST(test_err_codes)
 {
 	struct store_errinfo info = { "/addressbook/user/joe/", "ABD42",
@@ -1550,6 +1763,8 @@ store_suite(void)
 	tcase_add_test(tc, test_batch_nothing_applied);
 	tcase_add_test(tc, test_batch_commit_fails);
 	tcase_add_test(tc, test_batch_commit_thread);
+	tcase_add_test(tc, test_audit);
+	tcase_add_test(tc, test_audit_entry_removal);
 	tcase_add_test(tc, test_err_codes);
 	suite_add_tcase(s, tc);
 	return s;
