@@ -2,8 +2,8 @@
  * http.c -- HTTP and HTTPS listeners on libevent's evhttp (see http.h).
  *
  * Bounds (acapd.conf(5), limits.h): the request line and headers together
- * (libevent answers 413 past http_max_header_size and closes), the body
- * (413), the request target (414), the number of header fields (431), a
+ * (431 past http_max_header_size; libevent itself answers 400 and closes
+ * past four times that), the body (413), the request target (414), the number of header fields (431), a
  * read/write timeout per connection (a client that sends nothing for
  * http_timeout seconds is disconnected), and the connections per client
  * address (429, counted from a connection's first request on).
@@ -327,7 +327,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	struct evkeyval *kv;
 	char *peer = NULL, *path = NULL, *body = NULL;
 	ev_uint16_t port = 0;
-	size_t n, plen = 0;
+	size_t n, hsize, plen = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.req = req;
@@ -345,10 +345,14 @@ request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	n = 0;
-	TAILQ_FOREACH(kv, hdrs, next)
+	hsize = strlen(evhttp_request_get_uri(req));
+	TAILQ_FOREACH(kv, hdrs, next) {
 		n++;
-	if (n > LIM_HTTP_MAX_HEADERS) {
-		http_error(&r, 431, "too many header fields");
+		hsize += strlen(kv->key) + strlen(kv->value) + 4;
+	}
+	if (n > LIM_HTTP_MAX_HEADERS || hsize > cfg->http_max_header_size) {
+		http_error(&r, 431, n > LIM_HTTP_MAX_HEADERS ?
+		    "too many header fields" : "header fields too large");
 		return;
 	}
 	if (uri == NULL || evhttp_uri_get_path(uri) == NULL) {
@@ -403,7 +407,12 @@ http_new(bool tls)
 
 	if (h == NULL)
 		fatal("http: cannot create the server");
-	evhttp_set_max_headers_size(h, cfg->http_max_header_size);
+	/*
+	 * libevent's own cap (a 400 from libevent, connection closed) is a
+	 * backstop at 4 times ours; below it request_cb() answers 431.
+	 */
+	evhttp_set_max_headers_size(h, (ev_ssize_t)cfg->http_max_header_size *
+	    4);
 	evhttp_set_max_body_size(h, cfg->http_max_body_size);
 	evhttp_set_timeout(h, (int)cfg->http_timeout);
 	/* everything reaches dispatch(), which answers 405 itself */
