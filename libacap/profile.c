@@ -335,6 +335,15 @@ profile_xml_escape(struct acap_buf *b, const char *s)
 		case '\'':
 			acap_buf_addstr(b, "&apos;");
 			break;
+		case 0xef:
+			/* XML 1.0 §2.2: U+FFFE and U+FFFF are not characters */
+			if (c[1] == 0xbf && (c[2] == 0xbe || c[2] == 0xbf)) {
+				acap_buf_addstr(b, "\xef\xbf\xbd");
+				c += 2;
+				break;
+			}
+			acap_buf_addch(b, (char)*c);
+			break;
 		default:
 			/* XML 1.0 §2.2: no C0 controls but TAB, LF, CR */
 			acap_buf_addch(b, *c < 0x20 && *c != '\t' &&
