@@ -343,6 +343,16 @@ profile_xml_escape(struct acap_buf *b, const char *s)
 	const unsigned char *c;
 
 	for (c = (const unsigned char *)s; *c != '\0'; c++) {
+		const unsigned char *run = c;
+
+		/* plain ASCII goes in one copy */
+		while (*c >= 0x20 && *c < 0x80 && *c != '&' && *c != '<' &&
+		    *c != '>' && *c != '"' && *c != '\'')
+			c++;
+		if (c > run)
+			acap_buf_add(b, run, (size_t)(c - run));
+		if (*c == '\0')
+			break;
 		switch (*c) {
 		case '&':
 			acap_buf_addstr(b, "&amp;");
@@ -375,9 +385,17 @@ profile_xml_escape(struct acap_buf *b, const char *s)
 static void
 elem(struct acap_buf *b, int indent, const char *name, const char *value)
 {
-	acap_buf_printf(b, "%*s<%s>", indent, "", name);
+	static const char spaces[] = "                ";
+
+	acap_buf_add(b, spaces, (size_t)indent < sizeof(spaces) - 1 ?
+	    (size_t)indent : sizeof(spaces) - 1);
+	acap_buf_addch(b, '<');
+	acap_buf_addstr(b, name);
+	acap_buf_addch(b, '>');
 	profile_xml_escape(b, value);
-	acap_buf_printf(b, "</%s>\n", name);
+	acap_buf_addstr(b, "</");
+	acap_buf_addstr(b, name);
+	acap_buf_addstr(b, ">\n");
 }
 
 static void

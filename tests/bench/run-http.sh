@@ -72,7 +72,7 @@ echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
 url="/mail/config-v1.1.xml?emailaddress=someone%40acme.example"
 # acapd's CPU time (utime + stime, clock ticks) around each run: the CPU
 # cost per answer does not depend on what else the machine runs
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+ticks() { awk '{ print $14 + $15, $14 }' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
 run() {
 	t0=$(ticks)
@@ -80,10 +80,10 @@ run() {
 	t1=$(ticks)
 	n=$(echo "$out" | sed -n 's/.*: \([0-9]*\) answers.*/\1/p')
 	echo "$out"
-	echo "  acapd CPU: $(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" \
-	    'BEGIN { us = (b - a) * 1e6 / hz / n;
-	    printf "%.1f us per answer, i.e. %.0f answers/s per core", us,
-	    1e6 / us }')"
+	echo "  acapd CPU: $(echo "$t0 $t1" | awk -v n="$n" -v hz="$hz" \
+	    '{ us = ($3 - $1) * 1e6 / hz / n; u = ($4 - $2) * 1e6 / hz / n;
+	    printf "%.1f us per answer (%.1f user, %.1f system), i.e. " \
+	    "%.0f answers/s per core", us, u, us - u, 1e6 / us }')"
 }
 run -p "$hp" -c "$CONNS" -d "$DURATION" --path "$url"
 cap=$(echo "$out" | sed -n 's/.*= \([0-9]*\)\/s.*/\1/p')
