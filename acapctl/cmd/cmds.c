@@ -13,7 +13,8 @@ const struct cmds_entry cmds_table[] = {
 	  "list the commands, or explain one", "c", false },
 	{ "info", NULL, cmd_info, "",
 	  "show the server's greeting and the session", "", false },
-	{ "org", "add", cmd_org_add, "NAME [--description TEXT]",
+	{ "org", "add", cmd_org_add, "NAME [--description TEXT] "
+	  "[--domain DOMAIN]...",
 	  "create an organisation layer inheriting from the site", "-",
 	  false },
 	{ "org", "list", cmd_org_list, "",
@@ -23,11 +24,23 @@ const struct cmds_entry cmds_table[] = {
 	{ "org", "del", cmd_org_del, "NAME [--force]",
 	  "delete an organisation (--force moves its users to the site)",
 	  "o", false },
-	{ "user", "add", cmd_user_add, "NAME [--org ORG] [--password-stdin | "
+	{ "org", "domain", cmd_org_domain, "add|del|list ORG [DOMAIN...]",
+	  "the mail domains of an organisation (one organisation each)",
+	  "-o-", false },
+	{ "org", "discovery", cmd_org_discovery, "ORG user|org",
+	  "whether discovery answers carry per-user values", "o-", false },
+	{ "site", "domain", cmd_site_domain, "add|del|list [DOMAIN...]",
+	  "the site's own (default) mail domains", "--", false },
+	{ "user", "add", cmd_user_add, "NAME [--org ORG] [--address ADDR]... "
+	  "[--password-stdin | "
 	  "--password-file FILE | --random-password] [--no-account] "
 	  "[--local-only]",
 	  "create a user: the SASL account (with -s) and the settings "
 	  "layer", "-", false },
+	{ "user", "address", cmd_user_address, "add|del|list USER "
+	  "[ADDR...]",
+	  "the mail addresses of a user (the address index)", "-u-",
+	  false },
 	{ "user", "passwd", cmd_user_passwd, "NAME [--password-stdin | "
 	  "--password-file FILE | --random-password]",
 	  "change a user's SASL password (with -s)", "u", false },
