@@ -89,8 +89,8 @@ export_layer(struct ctl *ctl, const struct model_layer *l, json_t *list)
  * not followed; a reader never sees a partial file.  Returns 0, or -1
  * with a message in why; then path is untouched and no temporary is left.
  */
-static int
-export_write_file(const char *path, const void *data, size_t len,
+int
+cmd_io_write_file(const char *path, const void *data, size_t len,
     char *why, size_t whylen)
 {
 	const char *slash = strrchr(path, '/');
@@ -245,7 +245,7 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 	if (output == NULL || strcmp(output, "-") == 0)
 		fwrite(b.data, 1, b.len, stdout);
 	else {
-		if (export_write_file(output, b.data, b.len, why,
+		if (cmd_io_write_file(output, b.data, b.len, why,
 		    sizeof(why)) == -1) {
 			ctl_error(ctl, "%s", why);
 			goto fail;

@@ -73,8 +73,18 @@ const struct cmds_entry cmds_table[] = {
 	{ "unlock", NULL, cmd_set_unlock, "LAYER ENTRY ATTR [--class CLASS]",
 	  "lift a lock", "Lea", false },
 	{ "device", "enrol", cmd_device_enrol, "USER [--id ID] "
-	  "[--name TEXT]",
-	  "register a device of a user; prints its id", "u", false },
+	  "[--name TEXT] [--url [--format FORMAT] [--ttl TTL]]",
+	  "register a device of a user; prints its id (and a one-time "
+	  "enrol URL)", "u", false },
+	{ "device", "profile", cmd_device_profile, "ID [--format "
+	  "mobileconfig|autoconfig|json] [--output FILE] [--cert FILE "
+	  "--key FILE | --unsigned]",
+	  "write a device's mail profile from its effective settings", "d",
+	  false },
+	{ "device", "url", cmd_device_url, "ID [--format FORMAT] "
+	  "[--ttl TTL]",
+	  "print a one-time URL that serves the device's profile once", "d",
+	  false },
 	{ "device", "list", cmd_device_list, "[USER]",
 	  "list devices (of one user)", "u", false },
 	{ "device", "show", cmd_device_show, "ID",
@@ -85,6 +95,10 @@ const struct cmds_entry cmds_table[] = {
 	  "[--force]",
 	  "copy a device's own settings to another device, atomically",
 	  "dd", false },
+	{ "dns", NULL, cmd_dns, "DOMAIN [--http-host HOST] "
+	  "[--acap-host HOST] [--ttl SECONDS]",
+	  "print a domain's SRV (RFC 6186, 8314) and CNAME records", "-",
+	  false },
 	{ "export", NULL, cmd_io_export, "[--output FILE]",
 	  "write organisations, users, devices and settings as JSON", "",
 	  false },

@@ -96,6 +96,26 @@ int cmd_device_clone(struct ctl *ctl, int argc, char **argv);
 /* cmd-io.c */
 int cmd_io_export(struct ctl *ctl, int argc, char **argv);
 int cmd_io_import(struct ctl *ctl, int argc, char **argv);
+/*
+ * Write data to path as a new file of mode 0600 (mkstemp in the same
+ * directory, fsync, rename): a reader never sees a partial file.
+ * Returns 0, or -1 with a message in why; then path is untouched.
+ */
+int cmd_io_write_file(const char *path, const void *data, size_t len,
+    char *why, size_t whylen);
+
+/* cmd-profile.c */
+int cmd_device_profile(struct ctl *ctl, int argc, char **argv);
+int cmd_device_url(struct ctl *ctl, int argc, char **argv);
+/*
+ * A one-time enrol URL for device id (format "mobileconfig",
+ * "autoconfig" or "json"; ttl in seconds): stores the token's hash in
+ * the enrol registry, prints the URL and sets "url" in the result.
+ * CTL_OK, or the error recorded.
+ */
+int cmd_enrol_url(struct ctl *ctl, const char *id, const char *format,
+    const char *ttl);
+int cmd_dns(struct ctl *ctl, int argc, char **argv);
 
 /* cmd-misc.c */
 int cmd_misc_lint(struct ctl *ctl, int argc, char **argv);
