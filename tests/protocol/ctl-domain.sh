@@ -124,4 +124,37 @@ status 1 raw 'STORE ("/vendor.acapd.domain/site/evil.example" "vendor.acapd.doma
 CTL_USER=admin
 ok raw 'SEARCH "/vendor.acapd.domain/site/" RETURN ("*") ALL'
 hasnt evil
+
+# export carries domains, addresses and the discovery choice; import
+# brings them back, and a second import changes nothing
+ok user address add carol carol@site.example
+ok org discovery globex user
+ok export --output "$CTL_DIR/exp.json"
+grep -q '"name": "globex.example"' "$CTL_DIR/exp.json" || fail "export domain"
+grep -q '"address": "carol@site.example"' "$CTL_DIR/exp.json" ||
+    fail "export address"
+grep -q '"discovery": "user"' "$CTL_DIR/exp.json" || fail "export discovery"
+ok user address del carol carol@site.example
+ok org domain del globex acme.test
+ok import "$CTL_DIR/exp.json"
+has 'created +domain acme.test'
+has 'created +address carol@site.example'
+has 'unchanged +domain globex.example'
+ok user address list carol
+has '^carol@site.example$'
+ok import "$CTL_DIR/exp.json"
+hasnt '^created'
+# an import never takes a domain from its owner
+cat > "$CTL_DIR/steal.json" <<JSON
+{"format": "acapctl-export", "version": 1,
+ "domains": [{"name": "globex.example", "org": null},
+             {"name": "bad..example", "org": null}],
+ "addresses": [{"address": "carol@site.example", "user": "eve"}]}
+JSON
+status 1 import "$CTL_DIR/steal.json"
+has 'failed +domain globex.example: taken'
+has 'failed +domain bad..example: .*empty label'
+has 'failed +address carol@site.example: taken'
+ok org domain list globex
+has '^globex.example$'
 exit 0
