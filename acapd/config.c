@@ -51,6 +51,20 @@ static const struct option options[] = {
 	{ "preauth_idle_timeout", OPT_UINT, O(preauth_idle_timeout),
 	    XSTR(LIM_PREAUTH_IDLE_TIMEOUT), 1, UMAX },
 
+	{ "http_listen", OPT_STR, O(http_listen), "", 0, 0 },
+	{ "https_listen", OPT_STR, O(https_listen), "", 0, 0 },
+	{ "http_max_header_size", OPT_UINT, O(http_max_header_size),
+	    XSTR(LIM_HTTP_MAX_HEADER_SIZE), 1024, 1048576 },
+	{ "http_max_body_size", OPT_UINT, O(http_max_body_size),
+	    XSTR(LIM_HTTP_MAX_BODY_SIZE), 1024, 16777216 },
+	{ "http_max_uri", OPT_UINT, O(http_max_uri), XSTR(LIM_HTTP_MAX_URI),
+	    256, 1048576 },
+	{ "http_timeout", OPT_UINT, O(http_timeout), XSTR(LIM_HTTP_TIMEOUT),
+	    1, 3600 },
+	{ "http_max_connections_per_ip", OPT_UINT,
+	    O(http_max_connections_per_ip),
+	    XSTR(LIM_HTTP_MAX_CONNECTIONS_PER_IP), 1, UMAX },
+
 	{ "statedir", OPT_STR, O(statedir), LOCALSTATEDIR "/lib/acapd", 0, 0 },
 	{ "database", OPT_STR, O(database), "acapd.db", 0, 0 },
 	{ "pidfile", OPT_STR, O(pidfile), "", 0, 0 },
@@ -399,4 +413,31 @@ config_dump(const struct config *c, void *arg)
 			break;
 		}
 	}
+}
+
+int
+config_parse_listen(const char *spec, const char *defport, char *host,
+    size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		snprintf(host, hostlen, "%.*s", (int)(end - spec - 1), spec + 1);
+		snprintf(port, portlen, "%s", end + 2);
+		return 0;
+	}
+	if ((colon = strrchr(spec, ':')) == NULL) {
+		snprintf(host, hostlen, "%s", spec);
+		snprintf(port, portlen, "%s", defport);
+		return 0;
+	}
+	snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
 }

@@ -19,6 +19,15 @@ struct config {
 	unsigned int idle_timeout;	/* seconds, >= 1800 (RFC 2244 §2.4.3) */
 	unsigned int preauth_idle_timeout;
 
+	/* discovery over HTTP (http.c, discovery.c; doc/discovery.md) */
+	char *http_listen;		/* plain HTTP listen list; "" = off */
+	char *https_listen;		/* HTTPS listen list; "" = off */
+	unsigned int http_max_header_size;	/* octets, request line too */
+	unsigned int http_max_body_size;	/* octets */
+	unsigned int http_max_uri;		/* octets of the request target */
+	unsigned int http_timeout;		/* s: read/write idle */
+	unsigned int http_max_connections_per_ip;
+
 	/* files */
 	char *statedir;
 	char *database;			/* default <statedir>/acapd.db */
@@ -107,5 +116,11 @@ void config_clear(struct config *c);
 void config_dump(const struct config *c, void *fp);
 /* Resolve relative file options against statedir; fill derived defaults. */
 void config_finish(struct config *c);
+/*
+ * One word of a listen list: "host:port", "[v6]:port", "*:port", ":port"
+ * or a bare host (port defport).  An empty host means every address.
+ */
+int config_parse_listen(const char *spec, const char *defport, char *host,
+    size_t hostlen, char *port, size_t portlen);
 
 #endif

@@ -29,6 +29,8 @@
 
 #include "config.h"
 #include "conn.h"
+#include "discovery.h"
+#include "http.h"
 #include "limits.h"
 #include "log.h"
 #include "server.h"
@@ -117,34 +119,6 @@ load_config(struct config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* Parse "host:port", "[v6]:port", "*:port" or ":port". */
-static int
-parse_listen(const char *spec, char *host, size_t hostlen, char *port,
-    size_t portlen)
-{
-	const char *colon;
-
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -1;
-		snprintf(host, hostlen, "%.*s", (int)(end - spec - 1), spec + 1);
-		snprintf(port, portlen, "%s", end + 2);
-		return 0;
-	}
-	if ((colon = strrchr(spec, ':')) == NULL) {
-		snprintf(host, hostlen, "%s", spec);
-		snprintf(port, portlen, "674");	/* RFC 2244 §2.1 */
-		return 0;
-	}
-	snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
-	if (strcmp(host, "*") == 0)
-		host[0] = '\0';
-	snprintf(port, portlen, "%s", colon + 1);
-	return 0;
-}
-
 /*
  * Accept control.  Over max_connections acapd goes on accepting and
  * refuses each new connection with a BYE greeting (conn_accept()).  So
@@ -225,34 +199,21 @@ static void
 add_listener(int fd, const char *what, const char *how, FILE *portfp)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
 	struct evconnlistener *l;
-	unsigned int bound = 0;
+	unsigned int bound;
+	int family;
 
 	if (srv->nlisteners == SERVER_MAX_LISTENERS)
 		fatal("too many listen addresses");
-	memset(&ss, 0, sizeof(ss));
-	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (void *)&ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-		bound = ntohs(s4->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (void *)&ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-		bound = ntohs(s6->sin6_port);
-	}
+	bound = server_sockname(fd, &family, addr, sizeof(addr));
 	l = evconnlistener_new(srv->base, listener_cb, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (l == NULL)
 		fatal("cannot create listener for %s", what);
 	evconnlistener_set_error_cb(l, listener_error_cb);
 	srv->listeners[srv->nlisteners++] = l;
-	log_info("listening on %s%s%s:%u%s", ss.ss_family == AF_INET6 ? "[" :
-	    "", addr, ss.ss_family == AF_INET6 ? "]" : "", bound, how);
+	log_info("listening on %s%s%s:%u%s", family == AF_INET6 ? "[" :
+	    "", addr, family == AF_INET6 ? "]" : "", bound, how);
 	if (portfp != NULL)
 		fprintf(portfp, "%s %u\n", addr, bound);
 }
@@ -341,7 +302,7 @@ bind_listeners(FILE *portfp)
 		fatal("out of memory");
 	for (spec = strtok_r(specs, " \t,", &save); spec != NULL;
 	    spec = strtok_r(NULL, " \t,", &save)) {
-		if (parse_listen(spec, host, sizeof(host), port,
+		if (config_parse_listen(spec, "674", host, sizeof(host), port,
 		    sizeof(port)) == -1)
 			fatal("listen: cannot parse \"%s\"", spec);
 		memset(&hints, 0, sizeof(hints));
@@ -533,6 +494,7 @@ signal_term_cb(evutil_socket_t sig, short what, void *arg)
 	srv->shutting_down = true;
 	for (i = 0; i < srv->nlisteners; i++)
 		evconnlistener_disable(srv->listeners[i]);
+	http_stop();
 	conn_shutdown_all("Server shutting down");
 	if (srv->nconns == 0)
 		event_base_loopexit(srv->base, NULL);
@@ -662,6 +624,8 @@ main(int argc, char *argv[])
 		fatal("port file: %s", strerror(errno));
 	bind_listeners(portfp);
 	startup_open();		/* database, TLS, SASL: still privileged */
+	discovery_init();
+	http_open(portfp);	/* after TLS: https needs the context */
 	startup_chown();
 	drop_privileges();
 	startup_after_drop();
@@ -689,6 +653,7 @@ main(int argc, char *argv[])
 	event_free(accept_timer);
 	while (srv->nlisteners > 0)
 		evconnlistener_free(srv->listeners[--srv->nlisteners]);
+	http_close();
 	startup_close();
 	event_base_free(srv->base);
 	config_clear(cfg);

@@ -73,3 +73,4 @@ include tests/protocol/ds.mk
 include tests/protocol/trust.mk
 include tests/protocol/acl.mk
 include tests/protocol/conformance.mk
+include tests/protocol/disc.mk
