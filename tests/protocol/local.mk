@@ -49,6 +49,8 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-basic.sh \
 	tests/protocol/ctl-model.sh \
 	tests/protocol/ctl-device.sh \
+	tests/protocol/ctl-domain.sh \
+	tests/protocol/ctl-profile.sh \
 	tests/protocol/ctl-import.sh \
 	tests/protocol/ctl-import-v1.sh \
 	tests/protocol/ctl-import-bad.sh \
