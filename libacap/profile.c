@@ -461,6 +461,10 @@ autodiscover_protocol(struct acap_buf *b, const struct profile *p,
 	const char *login = s->login != NULL ? s->login : p->login;
 	const char *auth = profile_auth_autoconfig(s->auth);
 
+	/* Autodiscover has no placeholders: Outlook then uses the address */
+	if (login != NULL && strstr(login, "%EMAIL") != NULL)
+		login = NULL;
+
 	acap_buf_addstr(b, "      <Protocol>\n");
 	elem(b, 8, "Type", type);
 	elem(b, 8, "Server", s->host);

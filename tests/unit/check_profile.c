@@ -133,6 +133,16 @@ START_TEST(test_documents)
 	acap_buf_reset(&b);
 	profile_autodiscover_xml(&p, &b);
 	ck_assert_ptr_nonnull(strstr(b.data, "<LoginName>ann</LoginName>"));
+	/* a placeholder login: autoconfig keeps it, Autodiscover drops it */
+	profile_set_attr(&p, PROFILE_EMAIL, "email.server.IMAP",
+	    "imap://%25EMAILLOCALPART%25@imap.acme.example/");
+	acap_buf_reset(&b);
+	profile_autoconfig_xml(&p, &b);
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "<username>%EMAILLOCALPART%</username>"));
+	acap_buf_reset(&b);
+	profile_autodiscover_xml(&p, &b);
+	ck_assert_ptr_null(strstr(b.data, "EMAILLOCALPART"));
 	/* invalid UTF-8 and U+FFFF become U+FFFD */
 	acap_buf_reset(&b);
 	profile_xml_escape(&b, "a\xff" "b\xef\xbf\xbf" "c\xc3\xa9");
