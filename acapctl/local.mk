@@ -26,8 +26,12 @@ acapctl_acapctl_SOURCES = \
 	acapctl/client/ctl.c acapctl/client/ctl.h \
 	acapctl/cmd/cmds.c acapctl/cmd/cmds.h \
 	acapctl/model/registry.c acapctl/model/registry.h \
+	acapctl/model/domains.c acapctl/model/domains.h \
+	acapctl/model/profiles.c acapctl/model/profiles.h \
 	acapctl/cmd/cmd-help.c \
 	acapctl/cmd/cmd-org.c \
+	acapctl/cmd/cmd-domain.c \
+	acapctl/cmd/cmd-profile.c \
 	acapctl/cmd/cmd-user.c \
 	acapctl/cmd/cmd-set.c \
 	acapctl/cmd/cmd-device.c \

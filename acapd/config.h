@@ -21,6 +21,15 @@ struct config {
 	char *metrics_listen;		/* host:port of /metrics; "" or
 					   "none": no metrics listener */
 
+	/* discovery over HTTP (http.c, discovery.c; doc/discovery.md) */
+	char *http_listen;		/* plain HTTP listen list; "" = off */
+	char *https_listen;		/* HTTPS listen list; "" = off */
+	unsigned int http_max_header_size;	/* octets, request line too */
+	unsigned int http_max_body_size;	/* octets */
+	unsigned int http_max_uri;		/* octets of the request target */
+	unsigned int http_timeout;		/* s: read/write idle */
+	unsigned int http_max_connections_per_ip;
+
 	/* files */
 	char *statedir;
 	char *database;			/* default <statedir>/acapd.db */

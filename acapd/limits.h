@@ -94,4 +94,12 @@
  */
 #define LIM_MAX_LITERAL_INFLIGHT	16777216	/* 16 MiB */
 
+/* Discovery over HTTP (http.c): bounds of one request and connection. */
+#define LIM_HTTP_MAX_HEADER_SIZE	8192	/* libevent answers 413 past it */
+#define LIM_HTTP_MAX_BODY_SIZE		16384	/* an Autodiscover request is < 1 KiB */
+#define LIM_HTTP_MAX_URI		2048	/* 414 past it */
+#define LIM_HTTP_MAX_HEADERS		64	/* 431 past it */
+#define LIM_HTTP_TIMEOUT		20	/* s without progress: closed */
+#define LIM_HTTP_MAX_CONNECTIONS_PER_IP	32	/* 429 past it */
+
 #endif

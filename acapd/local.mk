@@ -19,6 +19,9 @@ acapd_acapd_SOURCES = \
 	acapd/context.c acapd/context.h \
 	acapd/startup.c acapd/startup.h \
 	acapd/aclobj.c acapd/aclobj.h \
+	acapd/http.c acapd/http.h \
+	acapd/discovery.c acapd/discovery.h \
+	acapd/disc-req.c acapd/disc-req.h \
 	acapd/cmd-authenticate.c \
 	acapd/cmd-deleteacl.c \
 	acapd/cmd-listrights.c \
@@ -31,8 +34,9 @@ acapd_acapd_SOURCES = \
 	acapd/cmd-noop.c \
 	acapd/cmd-starttls.c
 acapd_acapd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(SASL_CFLAGS) $(SQLITE_CFLAGS)
+	$(SASL_CFLAGS) $(SQLITE_CFLAGS) $(EXPAT_CFLAGS)
 ACAPD_LIBS = acapd/libcmd-data.a acapd/libstore.a acapd/libsecurity.a \
 	acapd/libnames.a
 acapd_acapd_LDADD = $(ACAPD_LIBS) libacap/libacap.a \
-	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) $(SQLITE_LIBS)
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) $(SQLITE_LIBS) \
+	$(EXPAT_LIBS)

@@ -29,6 +29,8 @@
 
 #include "config.h"
 #include "conn.h"
+#include "discovery.h"
+#include "http.h"
 #include "limits.h"
 #include "log.h"
 #include "metrics-http.h"
@@ -200,34 +202,21 @@ static void
 add_listener(int fd, const char *what, const char *how, FILE *portfp)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
 	struct evconnlistener *l;
-	unsigned int bound = 0;
+	unsigned int bound;
+	int family;
 
 	if (srv->nlisteners == SERVER_MAX_LISTENERS)
 		fatal("too many listen addresses");
-	memset(&ss, 0, sizeof(ss));
-	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (void *)&ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-		bound = ntohs(s4->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (void *)&ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-		bound = ntohs(s6->sin6_port);
-	}
+	bound = server_sockname(fd, &family, addr, sizeof(addr));
 	l = evconnlistener_new(srv->base, listener_cb, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (l == NULL)
 		fatal("cannot create listener for %s", what);
 	evconnlistener_set_error_cb(l, listener_error_cb);
 	srv->listeners[srv->nlisteners++] = l;
-	log_info("listening on %s%s%s:%u%s", ss.ss_family == AF_INET6 ? "[" :
-	    "", addr, ss.ss_family == AF_INET6 ? "]" : "", bound, how);
+	log_info("listening on %s%s%s:%u%s", family == AF_INET6 ? "[" :
+	    "", addr, family == AF_INET6 ? "]" : "", bound, how);
 	if (portfp != NULL)
 		fprintf(portfp, "%s %u\n", addr, bound);
 }
@@ -509,6 +498,7 @@ signal_term_cb(evutil_socket_t sig, short what, void *arg)
 	srv->shutting_down = true;
 	for (i = 0; i < srv->nlisteners; i++)
 		evconnlistener_disable(srv->listeners[i]);
+	http_stop();
 	conn_shutdown_all("Server shutting down");
 	if (srv->nconns == 0)
 		event_base_loopexit(srv->base, NULL);
@@ -539,6 +529,13 @@ signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 	    strcmp(n->database, cfg->database) != 0)
 		log_warn("reload: listen, metrics_listen, statedir and "
 		    "database changes need a restart");
+	if (strcmp(n->http_listen, cfg->http_listen) != 0 ||
+	    strcmp(n->https_listen, cfg->https_listen) != 0 ||
+	    n->http_max_body_size != cfg->http_max_body_size ||
+	    n->http_timeout != cfg->http_timeout)
+		log_warn("reload: http_listen, https_listen, "
+		    "http_max_body_size and http_timeout changes need a "
+		    "restart");
 	startup_reload(n);
 	config_clear(cfg);
 	free(cfg);
@@ -640,6 +637,8 @@ main(int argc, char *argv[])
 	bind_listeners(portfp);
 	metrics_http_open();
 	startup_open();		/* database, TLS, SASL: still privileged */
+	discovery_init();
+	http_open(portfp);	/* after TLS: https needs the context */
 	startup_chown();
 	drop_privileges();
 	startup_after_drop();
@@ -668,6 +667,7 @@ main(int argc, char *argv[])
 	metrics_http_close();
 	while (srv->nlisteners > 0)
 		evconnlistener_free(srv->listeners[--srv->nlisteners]);
+	http_close();
 	startup_close();
 	event_base_free(srv->base);
 	config_clear(cfg);

@@ -854,6 +854,38 @@ sasl_module_user_exists(const char *user, const char **errstr_r)
 	return -1;
 }
 
+int
+sasl_module_checkpass(const char *user, const char *pass,
+    const char **errstr_r)
+{
+	sasl_conn_t *conn;
+	int r;
+
+	if (!mod.active) {
+		*errstr_r = sasl_seterr("sasl: not initialised");
+		return -1;
+	}
+	/* the instance's own pwcheck_method: what PLAIN would check */
+	r = sasl_server_new(SASL_SERVICE_NAME, mod.server_fqdn, mod.realm,
+	    NULL, NULL, NULL, 0, &conn);
+	if (r != SASL_OK) {
+		*errstr_r = sasl_seterr("sasl: cannot create a connection: %s",
+		    sasl_errstring(r, NULL, NULL));
+		return -1;
+	}
+	r = sasl_checkpass(conn, user, (unsigned)strlen(user), pass,
+	    (unsigned)strlen(pass));
+	sasl_dispose(&conn);
+	if (r == SASL_OK)
+		return 1;
+	if (r == SASL_BADAUTH || r == SASL_NOUSER || r == SASL_DISABLED ||
+	    r == SASL_NOVERIFY)
+		return 0;
+	*errstr_r = sasl_seterr("cannot check the password of %s: %s", user,
+	    sasl_errstring(r, NULL, NULL));
+	return -1;
+}
+
 /* ---- sessions -------------------------------------------------------- */
 
 static const struct sasl_mech *

@@ -128,6 +128,14 @@ int sasl_module_setpass(const char *user, const char *pass, size_t passlen,
  * error with *errstr_r (static storage).
  */
 int sasl_module_user_exists(const char *user, const char **errstr_r);
+/*
+ * Check a plaintext password with the instance's pwcheck_method (what
+ * PLAIN would check; HTTP Basic of the discovery endpoints): 1 right, 0
+ * wrong or no such user, -1 error with *errstr_r (static storage).  With
+ * saslauthd this waits for it.
+ */
+int sasl_module_checkpass(const char *user, const char *pass,
+    const char **errstr_r);
 
 /* One ACAP connection's SASL state.  Owned by the connection. */
 struct sasl_session;

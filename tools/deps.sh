@@ -2,7 +2,7 @@
 # Install the Debian packages acapd needs to build and test (as root, or
 # through sudo).  Installs nothing that is already there.
 set -e
-PKGS="build-essential autoconf automake pkg-config libevent-dev \
+PKGS="build-essential autoconf automake pkg-config libevent-dev libexpat1-dev \
 libsqlite3-dev libssl-dev libsasl2-dev libsasl2-modules \
 libsasl2-modules-db sasl2-bin libedit-dev libjansson-dev check openssl \
 socat sqlite3 \

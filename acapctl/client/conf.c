@@ -36,6 +36,9 @@ conf_clear(struct conf *c)
 	free(c->statedir);
 	free(c->sasldb);
 	free(c->metrics);
+	free(c->enrol_url);
+	free(c->profile_cert);
+	free(c->profile_key);
 	conf_init(c);
 }
 
@@ -113,6 +116,19 @@ conf_set(struct conf *c, const char *key, const char *value,
 		}
 		return set_str(&c->metrics, value);
 	}
+	if (strcmp(key, "enrol-url") == 0) {
+		if (strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "http://", 7) != 0) {
+			*errstr_r = "enrol-url is https://HOST[:PORT] (or "
+			    "http://, behind a TLS proxy)";
+			return -1;
+		}
+		return set_str(&c->enrol_url, value);
+	}
+	if (strcmp(key, "profile-cert") == 0)
+		return set_str(&c->profile_cert, value);
+	if (strcmp(key, "profile-key") == 0)
+		return set_str(&c->profile_key, value);
 	if (strcmp(key, "starttls") == 0) {
 		if (strcmp(value, "auto") == 0)
 			c->tls = CONF_TLS_AUTO;

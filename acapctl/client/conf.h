@@ -6,7 +6,8 @@
  * Owns the strings in struct conf.  The file holds "key value" lines with
  * the same names as the long options (host, port, user, authzid,
  * password-file, mech, starttls, cafile, tls-name, insecure, timeout,
- * family, statedir, sasldb, metrics); "#" starts a comment.  A password itself is
+ * family, statedir, sasldb, metrics, enrol-url, profile-cert, profile-key);
+ * "#" starts a comment.  A password itself is
  * never accepted there, nor on the command line.
  */
 #ifndef ACAPCTL_CONF_H
@@ -34,6 +35,11 @@ struct conf {
 	char *sasldb;
 	char *metrics;		/* acapd's metrics_listen; NULL:
 				   CONF_METRICS_DEFAULT */
+	/* discovery (doc/discovery.md): the base of enrol URLs
+	   ("https://HOST[:PORT]") and the profile signing identity */
+	char *enrol_url;
+	char *profile_cert;
+	char *profile_key;
 	int family;		/* AF_UNSPEC / AF_INET / AF_INET6 */
 	int timeout_s;
 	enum conf_tls tls;

@@ -213,8 +213,9 @@ int
 ctl_getopt(struct ctl *ctl, int *argc, char **argv, const struct ctl_opt *opts)
 {
 	const struct ctl_opt *o;
+	struct ctl_list *list;
 	int i, out = 0;
-	const char *name, *eq;
+	const char *name, *eq, *val;
 	size_t nlen;
 	bool done = false;
 
@@ -250,11 +251,20 @@ ctl_getopt(struct ctl *ctl, int *argc, char **argv, const struct ctl_opt *opts)
 			continue;
 		}
 		if (eq != NULL)
-			*(const char **)o->dst = eq + 1;
+			val = eq + 1;
 		else if (i + 1 < *argc)
-			*(const char **)o->dst = argv[++i];
+			val = argv[++i];
 		else
 			return ctl_usage(ctl, "--%s needs a value", o->name);
+		if (o->type == CTL_OPT_ARG) {
+			*(const char **)o->dst = val;
+			continue;
+		}
+		list = o->dst;
+		if (list->n == CTL_LIST_MAX)
+			return ctl_usage(ctl, "--%s: at most %d times",
+			    o->name, CTL_LIST_MAX);
+		list->v[list->n++] = val;
 	}
 	argv[out] = NULL;
 	*argc = out;

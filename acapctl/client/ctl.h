@@ -93,11 +93,18 @@ struct json_t *ctl_result(struct ctl *ctl);
  * Returns 0, or CTL_USAGE (error recorded) for an unknown option or a
  * missing value.  Values point into argv.
  */
-enum ctl_opt_type { CTL_OPT_FLAG, CTL_OPT_ARG };
+enum ctl_opt_type { CTL_OPT_FLAG, CTL_OPT_ARG, CTL_OPT_LIST };
 struct ctl_opt {
 	const char *name;		/* without "--"; NULL ends the table */
 	enum ctl_opt_type type;
-	void *dst;			/* bool * or const char ** */
+	void *dst;			/* bool *, const char ** or
+					   struct ctl_list * */
+};
+/* A repeatable option ("--domain a --domain b"), in the order given. */
+#define CTL_LIST_MAX	32
+struct ctl_list {
+	const char *v[CTL_LIST_MAX];
+	size_t n;
 };
 int ctl_getopt(struct ctl *ctl, int *argc, char **argv,
     const struct ctl_opt *opts);

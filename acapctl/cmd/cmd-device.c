@@ -82,10 +82,15 @@ taken(struct ctl *ctl, const char *id)
 int
 cmd_device_enrol(struct ctl *ctl, int argc, char **argv)
 {
-	const char *id = NULL, *name = NULL, *err;
+	const char *id = NULL, *name = NULL, *err, *format = "mobileconfig",
+	    *ttl = NULL;
+	bool url = false;
 	struct ctl_opt opts[] = {
 		{ "id", CTL_OPT_ARG, &id },
 		{ "name", CTL_OPT_ARG, &name },
+		{ "url", CTL_OPT_FLAG, &url },
+		{ "format", CTL_OPT_ARG, &format },
+		{ "ttl", CTL_OPT_ARG, &ttl },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct ds_store *st;
@@ -100,6 +105,11 @@ cmd_device_enrol(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "user \"%s\": %s", argv[0], err);
 	if (id != NULL && check_id(ctl, id) != CTL_OK)
 		return CTL_USAGE;
+	if (!url && (ttl != NULL || strcmp(format, "mobileconfig") != 0))
+		return ctl_usage(ctl, "--format and --ttl go with --url");
+	if (url && ctl->conf.enrol_url == NULL)
+		return ctl_usage(ctl, "no enrol URL base: give --enrol-url "
+		    "https://HOST[:PORT] or set enrol-url in acapctl.conf");
 	if (id == NULL) {
 		if (model_device_id_new(idbuf, sizeof(idbuf)) == -1)
 			return ctl_error(ctl, "cannot make a device id");
@@ -119,13 +129,14 @@ cmd_device_enrol(struct ctl *ctl, int argc, char **argv)
 	jsonx_set_str(ctl_result(ctl), "id", id);
 	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
 	jsonx_set_str(ctl_result(ctl), "name", name);
-	if (ctl->json)
-		return CTL_OK;
-	printf("%s\n", id);
-	fprintf(stderr, "acapctl: device %s enrolled for %s (settings in "
-	    "/email/host/%s/ inherit from /email/user/%s/)\n", id, argv[0],
-	    id, argv[0]);
-	return CTL_OK;
+	if (!ctl->json) {
+		printf("%s\n", id);
+		fprintf(stderr, "acapctl: device %s enrolled for %s (settings "
+		    "in /email/host/%s/ inherit from /email/user/%s/)\n", id,
+		    argv[0], id, argv[0]);
+	}
+	/* the device is there; its URL, if that fails, by "device url" */
+	return url ? cmd_enrol_url(ctl, id, format, ttl) : CTL_OK;
 }
 
 int

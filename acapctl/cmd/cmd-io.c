@@ -4,6 +4,11 @@
  * doc/settings.md).  Import compares each record with the server before
  * storing, so a second run of the same file changes nothing, and reports
  * a result per record.  SASL accounts are not exported (no passwords).
+ *
+ * One file of about 1,000 lines: export and import are two halves of
+ * one format (doc/settings.md §7), each record kind read back by the
+ * import beside the code that writes it, and the whole-file shape check
+ * shares the record tables.
  */
 #include "autoconf.h"
 
@@ -19,6 +24,7 @@
 #include "acap-buf.h"
 #include "cmds.h"
 #include "ctl.h"
+#include "domains.h"
 #include "ds.h"
 #include "jsonx.h"
 #include "model.h"
@@ -83,14 +89,40 @@ export_layer(struct ctl *ctl, const struct model_layer *l, json_t *list)
 }
 
 /*
+ * A registry as doc[key]: [{namekey: entry, attrkey: attr's value}];
+ * left out when empty, so that an instance without domains exports what
+ * an older acapctl wrote.
+ */
+static int
+export_registry(struct ctl *ctl, json_t *doc, const char *key,
+    const char *dataset, const char *namekey, const char *attrkey,
+    const char *attr)
+{
+	json_t *list, *o;
+	struct ds *ds;
+	size_t i;
+
+	if (ctl_read_dataset(ctl, dataset, CTL_NOINHERIT, NULL, &ds) == -1)
+		return -1;
+	list = ds->nentries > 0 ? jsonx_set(doc, key, json_array()) : NULL;
+	for (i = 0; i < ds->nentries; i++) {
+		o = jsonx_add(list, json_object());
+		jsonx_set_str(o, namekey, ds->entries[i].name);
+		jsonx_set_str(o, attrkey, attr_str(&ds->entries[i], attr));
+	}
+	ds_free(&ds);
+	return 0;
+}
+
+/*
  * Write data to path as a new file of mode 0600: into a temporary file in
  * the same directory (created O_EXCL by mkstemp, so never through a link),
  * synced, then renamed onto path.  A symbolic link at path is replaced,
  * not followed; a reader never sees a partial file.  Returns 0, or -1
  * with a message in why; then path is untouched and no temporary is left.
  */
-static int
-export_write_file(const char *path, const void *data, size_t len,
+int
+cmd_io_write_file(const char *path, const void *data, size_t len,
     char *why, size_t whylen)
 {
 	const char *slash = strrchr(path, '/');
@@ -182,6 +214,17 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 		if (attr_str(&orgs->entries[i], MODEL_A_ORG_DESC) != NULL)
 			jsonx_set_str(o, "description",
 			    attr_str(&orgs->entries[i], MODEL_A_ORG_DESC));
+		if (attr_str(&orgs->entries[i], MODEL_A_ORG_DISCOVERY) != NULL)
+			jsonx_set_str(o, "discovery",
+			    attr_str(&orgs->entries[i],
+			    MODEL_A_ORG_DISCOVERY));
+	}
+	if (export_registry(ctl, doc, "domains", MODEL_DOMAIN_REGISTRY,
+	    "name", "org", MODEL_A_DOMAIN_ORG) == -1 ||
+	    export_registry(ctl, doc, "addresses", MODEL_ADDRESS_INDEX,
+	    "address", "user", MODEL_A_ADDR_USER) == -1) {
+		json_decref(doc);
+		goto out;
 	}
 	list = jsonx_set(doc, "users", json_array());
 	for (i = 0; i < users->nentries; i++) {
@@ -245,7 +288,7 @@ cmd_io_export(struct ctl *ctl, int argc, char **argv)
 	if (output == NULL || strcmp(output, "-") == 0)
 		fwrite(b.data, 1, b.len, stdout);
 	else {
-		if (export_write_file(output, b.data, b.len, why,
+		if (cmd_io_write_file(output, b.data, b.len, why,
 		    sizeof(why)) == -1) {
 			ctl_error(ctl, "%s", why);
 			goto fail;
@@ -352,7 +395,7 @@ static void
 import_org(struct import *im, const json_t *o)
 {
 	const char *name = jstr(o, "name"), *desc = jstr(o, "description");
-	const char *err, *cur;
+	const char *disc = jstr(o, "discovery"), *err, *cur, *curd;
 	struct ds_store *st;
 	struct ds_entry e;
 	char now[15], *ep;
@@ -363,6 +406,12 @@ import_org(struct import *im, const json_t *o)
 		    name != NULL ? err : "no \"name\"");
 		return;
 	}
+	if (disc != NULL && strcmp(disc, "user") != 0 &&
+	    strcmp(disc, "org") != 0) {
+		result(im, "org", name, R_FAILED, "\"discovery\" is \"user\" "
+		    "or \"org\"");
+		return;
+	}
 	if ((r = registry_get(im->ctl, MODEL_ORG_REGISTRY, name, &e)) == -1) {
 		read_failed(im, "org", name);
 		return;
@@ -371,11 +420,17 @@ import_org(struct import *im, const json_t *o)
 	ep = ds_entry_path(MODEL_ORG_REGISTRY, name);
 	if (r == 1) {
 		cur = attr_str(&e, MODEL_A_ORG_DESC);
-		if ((desc == NULL && cur == NULL) || (desc != NULL &&
-		    cur != NULL && strcmp(desc, cur) == 0)) {
+		curd = attr_str(&e, MODEL_A_ORG_DISCOVERY);
+		if (((desc == NULL && cur == NULL) || (desc != NULL &&
+		    cur != NULL && strcmp(desc, cur) == 0)) &&
+		    (disc == NULL || (curd != NULL &&
+		    strcmp(disc, curd) == 0))) {
 			result(im, "org", name, R_UNCHANGED, NULL);
 		} else {
 			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+			if (disc != NULL)
+				ds_store_set_str(st, ep,
+				    MODEL_A_ORG_DISCOVERY, disc);
 			registry_org_walls(st, name);
 			if (apply(im, st, "org", name) == 0)
 				result(im, "org", name, R_UPDATED,
@@ -388,6 +443,8 @@ import_org(struct import *im, const json_t *o)
 		ds_store_set_str(st, ep, MODEL_A_ORG_CREATED, now);
 		if (desc != NULL)
 			ds_store_set_str(st, ep, MODEL_A_ORG_DESC, desc);
+		if (disc != NULL)
+			ds_store_set_str(st, ep, MODEL_A_ORG_DISCOVERY, disc);
 		registry_org_walls(st, name);
 		registry_wire(st, MODEL_ORG, name, MODEL_SITE, NULL);
 		if (apply(im, st, "org", name) == 0)
@@ -647,6 +704,92 @@ out:
 }
 
 /*
+ * A domain (owner: "org", null for the site) or an address (owner:
+ * "user"): created when absent, unchanged when the owner is the same,
+ * failed when another owns it (an import never takes one away).
+ */
+static void
+import_owned(struct import *im, const json_t *o, bool address)
+{
+	const char *kind = address ? "address" : "domain";
+	const char *name = jstr(o, address ? "address" : "name");
+	const char *owner = jstr(o, address ? "user" : "org"), *err;
+	char norm[MODEL_ADDRESS_MAX + 1], *cur = NULL, *org = NULL;
+	struct ds_store *st;
+	int r;
+
+	if (name == NULL || strlen(name) >= MODEL_ADDRESS_MAX - 1 ||
+	    !(address ? model_address_ok(name, norm, &err) :
+	    strlen(name) <= 253 && model_domain_ok(name, norm, &err))) {
+		result(im, kind, name != NULL ? name : "?", R_FAILED,
+		    name == NULL ? "no name" : strlen(name) >=
+		    MODEL_ADDRESS_MAX - 1 || (!address && strlen(name) > 253) ?
+		    "too long" : err);
+		return;
+	}
+	r = address ? addresses_user(im->ctl, norm, &cur) :
+	    domains_owner(im->ctl, norm, &cur);
+	if (r == -1) {
+		read_failed(im, kind, norm);
+		return;
+	}
+	if (r == 1) {
+		if ((cur == NULL && owner == NULL) || (cur != NULL &&
+		    owner != NULL && strcmp(cur, owner) == 0))
+			result(im, kind, norm, R_UNCHANGED, NULL);
+		else
+			result(im, kind, norm, R_FAILED, cur != NULL ?
+			    "taken by another owner (its owner in the file "
+			    "differs)" : "a domain of the site");
+		free(cur);
+		return;
+	}
+	st = ds_store_new();
+	if (address) {
+		if (owner == NULL || (r = registry_user_org(im->ctl, owner,
+		    &org)) != 1 || addresses_check(im->ctl, norm, owner,
+		    org) == -1) {
+			if (owner == NULL || r == 0)
+				result(im, kind, norm, R_FAILED, "no such user");
+			else
+				read_failed(im, kind, norm);
+			free(org);
+			ds_store_free(&st);
+			return;
+		}
+		free(org);
+		addresses_store_add(st, norm, owner);
+	} else {
+		if (owner != NULL && (r = registry_get(im->ctl,
+		    MODEL_ORG_REGISTRY, owner, NULL)) != 1) {
+			if (r == 0)
+				result(im, kind, norm, R_FAILED,
+				    "no such organisation");
+			else
+				read_failed(im, kind, norm);
+			ds_store_free(&st);
+			return;
+		}
+		domains_store_add(st, norm, owner);
+	}
+	if (apply(im, st, kind, norm) == 0)
+		result(im, kind, norm, R_CREATED, NULL);
+	ds_store_free(&st);
+}
+
+static void
+import_domain(struct import *im, const json_t *o)
+{
+	import_owned(im, o, false);
+}
+
+static void
+import_address(struct import *im, const json_t *o)
+{
+	import_owned(im, o, true);
+}
+
+/*
  * The shape of an import file, checked whole before anything is stored,
  * so a file that is not what export writes changes nothing.  Rules
  * (doc/settings.md §7): each section an array of objects; names, ids,
@@ -667,7 +810,14 @@ struct field {
 };
 
 static const struct field org_fields[] = {
-	{ "name", F_REQUIRED }, { "description", F_OPTIONAL }, { NULL, 0 },
+	{ "name", F_REQUIRED }, { "description", F_OPTIONAL },
+	{ "discovery", F_OPTIONAL }, { NULL, 0 },
+};
+static const struct field domain_fields[] = {
+	{ "name", F_REQUIRED }, { "org", F_OPTIONAL }, { NULL, 0 },
+};
+static const struct field address_fields[] = {
+	{ "address", F_REQUIRED }, { "user", F_REQUIRED }, { NULL, 0 },
 };
 static const struct field user_fields[] = {
 	{ "name", F_REQUIRED }, { "org", F_OPTIONAL }, { NULL, 0 },
@@ -686,9 +836,12 @@ static const struct section {
 	const struct field *fields;
 	void (*import)(struct import *, const json_t *);
 } sections[] = {
-	/* in dependency order: orgs before users before devices */
+	/* in dependency order: orgs before users before devices; domains
+	   after orgs, addresses after users (both optional sections) */
 	{ "orgs", org_fields, import_org },
+	{ "domains", domain_fields, import_domain },
 	{ "users", user_fields, import_user },
+	{ "addresses", address_fields, import_address },
 	{ "devices", device_fields, import_device },
 	{ "settings", setting_fields, import_setting },
 };

@@ -11,6 +11,7 @@
 
 #include "cmds.h"
 #include "ctl.h"
+#include "domains.h"
 #include "ds.h"
 #include "jsonx.h"
 #include "model.h"
@@ -28,13 +29,17 @@ int
 cmd_org_add(struct ctl *ctl, int argc, char **argv)
 {
 	const char *desc = NULL, *err;
+	struct ctl_list domains = { { NULL }, 0 };
 	const struct acap_completion *c;
 	struct ctl_opt opts[] = {
 		{ "description", CTL_OPT_ARG, &desc },
+		{ "domain", CTL_OPT_LIST, &domains },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct ds_store *st;
-	char now[15], *ep;
+	char now[15], *ep, *doms[CTL_LIST_MAX];
+	json_t *dl;
+	size_t i;
 	int r;
 
 	if (ctl_getopt(ctl, &argc, argv, opts) != 0)
@@ -54,6 +59,11 @@ cmd_org_add(struct ctl *ctl, int argc, char **argv)
 	free(ep);
 	registry_org_walls(st, argv[0]);
 	registry_wire(st, MODEL_ORG, argv[0], MODEL_SITE, NULL);
+	if (domains.n > 0 && (r = cmd_domains_add(ctl, argv[0], domains.v,
+	    domains.n, st, doms)) != CTL_OK) {
+		ds_store_free(&st);
+		return r;
+	}
 	r = ctl_store(ctl, st, "creating the organisation");
 	ds_store_free(&st);
 	if (r == 1) {
@@ -62,15 +72,30 @@ cmd_org_add(struct ctl *ctl, int argc, char **argv)
 		    strcmp(c->code, "MODIFIED") == 0) {
 			free(ctl->error);
 			ctl->error = NULL;
-			return ctl_error(ctl, "organisation \"%s\" already "
-			    "exists", argv[0]);
+			r = registry_get(ctl, MODEL_ORG_REGISTRY, argv[0],
+			    NULL);
+			if (r == 1 || domains.n == 0)
+				ctl_error(ctl, "organisation \"%s\" already "
+				    "exists", argv[0]);
+			else if (r == 0)
+				cmd_domains_raced(ctl, "a domain");
 		}
+	}
+	dl = r == 0 ? jsonx_set(ctl_result(ctl), "domains", json_array()) :
+	    NULL;
+	for (i = 0; i < domains.n; i++) {
+		if (dl != NULL)
+			jsonx_add(dl, jsonx_str(doms[i]));
+		free(doms[i]);
 	}
 	if (r != 0)
 		return CTL_FAIL;
 	jsonx_set_str(ctl_result(ctl), "org", argv[0]);
 	ctl_out(ctl, "organisation %s created (inherits from the site)\n",
 	    argv[0]);
+	for (i = 0; i < json_array_size(dl); i++)
+		ctl_out(ctl, "domain %s added to organisation %s\n",
+		    json_string_value(json_array_get(dl, i)), argv[0]);
 	return CTL_OK;
 }
 
@@ -108,7 +133,7 @@ int
 cmd_org_show(struct ctl *ctl, int argc, char **argv)
 {
 	struct ds_entry e;
-	json_t *o, *users;
+	json_t *o, *users, *doms;
 	const char *err;
 	size_t i;
 	int r;
@@ -127,8 +152,11 @@ cmd_org_show(struct ctl *ctl, int argc, char **argv)
 	jsonx_set_str(o, "name", argv[0]);
 	jsonx_set_str(o, "description", attr_str(&e, MODEL_A_ORG_DESC));
 	jsonx_set_str(o, "created", attr_str(&e, MODEL_A_ORG_CREATED));
+	jsonx_set_str(o, "discovery", attr_str(&e, MODEL_A_ORG_DISCOVERY));
 	users = jsonx_set(o, "users", json_array());
-	if (registry_org_users(ctl, argv[0], users) == -1) {
+	doms = jsonx_set(o, "domains", json_array());
+	if (registry_org_users(ctl, argv[0], users) == -1 ||
+	    domains_list(ctl, argv[0], doms) == -1) {
 		ds_entry_clear(&e);
 		return CTL_FAIL;
 	}
@@ -141,6 +169,14 @@ cmd_org_show(struct ctl *ctl, int argc, char **argv)
 		    attr_str(&e, MODEL_A_ORG_CREATED));
 	ctl_out(ctl, "datasets:     /email/group/%s/ (and personality, "
 	    "option) -> site\n", argv[0]);
+	ctl_out(ctl, "discovery:    %s\n", attr_str(&e,
+	    MODEL_A_ORG_DISCOVERY) != NULL ? attr_str(&e,
+	    MODEL_A_ORG_DISCOVERY) : "org (the default)");
+	ctl_out(ctl, "domains:     ");
+	for (i = 0; i < json_array_size(doms); i++)
+		ctl_out(ctl, " %s",
+		    json_string_value(json_array_get(doms, i)));
+	ctl_out(ctl, "%s\n", json_array_size(doms) == 0 ? " (none)" : "");
 	ctl_out(ctl, "users:       ");
 	for (i = 0; i < json_array_size(users); i++)
 		ctl_out(ctl, " %s",
@@ -193,6 +229,11 @@ cmd_org_del(struct ctl *ctl, int argc, char **argv)
 		registry_entry_walls(st, MODEL_USER_REGISTRY, u, u);
 	}
 	if (registry_clear_layer(ctl, st, MODEL_ORG, argv[0]) == -1) {
+		ds_store_free(&st);
+		return CTL_FAIL;
+	}
+	/* its domains, and the addresses in them (doc/discovery.md) */
+	if (domains_store_drop(ctl, st, argv[0], NULL, 0) == -1) {
 		ds_store_free(&st);
 		return CTL_FAIL;
 	}

@@ -12,6 +12,7 @@
 
 #include "cmds.h"
 #include "ctl.h"
+#include "domains.h"
 #include "ds.h"
 #include "jsonx.h"
 #include "model.h"
@@ -85,8 +86,11 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 	const char *org = NULL, *err;
 	bool no_account = false, local_only = false, random, server, local;
 	struct pwopts po = { false, NULL, false };
+	struct ctl_list addrs = { { NULL }, 0 };
+	json_t *added = NULL;
 	struct ctl_opt opts[] = {
 		{ "org", CTL_OPT_ARG, &org },
+		{ "address", CTL_OPT_LIST, &addrs },
 		{ "password-stdin", CTL_OPT_FLAG, &po.from_stdin },
 		{ "password-file", CTL_OPT_ARG, &po.file },
 		{ "random-password", CTL_OPT_FLAG, &po.random },
@@ -117,6 +121,9 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		    "--sasldb and no --no-account");
 	if (check_user_name(ctl, argv[0], local) != CTL_OK)
 		return CTL_USAGE;
+	if (addrs.n > 0 && !server)
+		return ctl_usage(ctl, "--address needs the server's "
+		    "registry (not --local-only or -s alone)");
 	if (org != NULL && !model_name_ok(org, &err))
 		return ctl_usage(ctl, "organisation \"%s\": %s", org, err);
 	if (local) {
@@ -153,14 +160,35 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		    argv[0]);
 		registry_wire(st, MODEL_USER, argv[0], org != NULL ?
 		    MODEL_ORG : MODEL_SITE, org);
+		/* its addresses: as given, or user@ each domain of its org */
+		added = jsonx_set(ctl_result(ctl), "addresses",
+		    json_array());
+		if (addrs.n > 0)
+			r = cmd_addresses_add(ctl, argv[0], org, addrs.v,
+			    addrs.n, st, added);
+		else
+			r = addresses_defaults(ctl, argv[0], org, added) ==
+			    -1 ? CTL_FAIL : CTL_OK;
+		if (r == CTL_OK && addrs.n == 0)
+			r = cmd_addresses_add(ctl, argv[0], org, NULL, 0, st,
+			    added);
+		if (r != CTL_OK) {
+			ds_store_free(&st);
+			wipe_free(pw);
+			return r;
+		}
 		r = ctl_store(ctl, st, "creating the user's settings layer");
 		ds_store_free(&st);
 		if (r == 1 && (c = ctl_completion(ctl)) != NULL &&
 		    c->code != NULL && strcmp(c->code, "MODIFIED") == 0) {
 			free(ctl->error);
 			ctl->error = NULL;
-			ctl_error(ctl, "user \"%s\" is already registered",
-			    argv[0]);
+			if (registry_get(ctl, MODEL_USER_REGISTRY, argv[0],
+			    NULL) == 0)
+				cmd_domains_raced(ctl, "an address");
+			else
+				ctl_error(ctl, "user \"%s\" is already "
+				    "registered", argv[0]);
 		}
 		if (r != 0) {
 			wipe_free(pw);
@@ -169,6 +197,10 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		ctl_out(ctl, "user %s registered (inherits from %s%s)\n",
 		    argv[0], org != NULL ? "organisation " : "the site",
 		    org != NULL ? org : "");
+		for (size_t i = 0; i < json_array_size(added); i++)
+			ctl_out(ctl, "address %s given to user %s\n",
+			    json_string_value(json_array_get(added, i)),
+			    argv[0]);
 	}
 	jsonx_set_str(ctl_result(ctl), "user", argv[0]);
 	jsonx_set_str(ctl_result(ctl), "org", org);
@@ -289,7 +321,7 @@ int
 cmd_user_show(struct ctl *ctl, int argc, char **argv)
 {
 	const struct ds_attr *a;
-	json_t *o, *devs, *d;
+	json_t *o, *devs, *d, *addrs;
 	struct ds_entry e;
 	struct userdb *db;
 	struct ds *ds;
@@ -335,6 +367,14 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 	    "-> %s%s%s\n", argv[0], org != NULL ? "/email/group/" :
 	    "/email/site/", org != NULL ? org : "", org != NULL ? "/" : "");
 	ds_entry_clear(&e);
+	addrs = jsonx_set(o, "addresses", json_array());
+	if (addresses_list(ctl, argv[0], addrs) == -1)
+		return CTL_FAIL;
+	ctl_out(ctl, "addresses:");
+	for (i = 0; i < json_array_size(addrs); i++)
+		ctl_out(ctl, " %s", json_string_value(json_array_get(addrs,
+		    i)));
+	ctl_out(ctl, "%s\n", json_array_size(addrs) == 0 ? " (none)" : "");
 	if (registry_user_devices(ctl, argv[0], &ds) == -1)
 		return CTL_FAIL;
 	devs = jsonx_set(o, "devices", json_array());
@@ -359,7 +399,10 @@ cmd_user_move(struct ctl *ctl, int argc, char **argv)
 {
 	const char *org, *err;
 	struct ds_store *st;
-	char *ep;
+	json_t *dropped, *added;
+	char *ep, *old = NULL;
+	bool same;
+	size_t i;
 	int r;
 
 	if (ctl_getopt(ctl, &argc, argv, NULL) != 0)
@@ -372,14 +415,34 @@ cmd_user_move(struct ctl *ctl, int argc, char **argv)
 	org = strcmp(argv[1], "site") == 0 ? NULL : argv[1];
 	if (org != NULL && !model_name_ok(org, &err))
 		return ctl_usage(ctl, "organisation \"%s\": %s", org, err);
-	if ((r = registry_get(ctl, MODEL_USER_REGISTRY, argv[0], NULL)) != 1)
+	if ((r = registry_user_org(ctl, argv[0], &old)) != 1)
 		return r == -1 ? CTL_FAIL : ctl_error(ctl, "no user \"%s\" "
 		    "is registered", argv[0]);
 	if (org != NULL &&
-	    (r = registry_get(ctl, MODEL_ORG_REGISTRY, org, NULL)) != 1)
+	    (r = registry_get(ctl, MODEL_ORG_REGISTRY, org, NULL)) != 1) {
+		free(old);
 		return r == -1 ? CTL_FAIL : ctl_error(ctl, "no organisation "
 		    "\"%s\"", org);
+	}
 	st = ds_store_new();
+	/*
+	 * The index stays right: the addresses in the old organisation's
+	 * domains go, user@ each domain of the new one comes.
+	 */
+	dropped = jsonx_set(ctl_result(ctl), "addresses_removed",
+	    json_array());
+	added = jsonx_set(ctl_result(ctl), "addresses_added", json_array());
+	same = (old == NULL && org == NULL) || (old != NULL && org != NULL &&
+	    strcmp(old, org) == 0);
+	r = old == NULL || same ? 0 : addresses_store_drop(ctl, st, argv[0],
+	    old, dropped);
+	free(old);
+	if (!same && (r == -1 || addresses_defaults(ctl, argv[0], org, added) == -1 ||
+	    cmd_addresses_add(ctl, argv[0], org, NULL, 0, st, added) !=
+	    CTL_OK)) {
+		ds_store_free(&st);
+		return CTL_FAIL;
+	}
 	ep = ds_entry_path(MODEL_USER_REGISTRY, argv[0]);
 	ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
 	free(ep);
@@ -395,6 +458,12 @@ cmd_user_move(struct ctl *ctl, int argc, char **argv)
 	ctl_out(ctl, "user %s now inherits from %s%s\n", argv[0],
 	    org != NULL ? "organisation " : "the site", org != NULL ? org :
 	    "");
+	for (i = 0; i < json_array_size(dropped); i++)
+		ctl_out(ctl, "address %s taken from user %s\n",
+		    json_string_value(json_array_get(dropped, i)), argv[0]);
+	for (i = 0; i < json_array_size(added); i++)
+		ctl_out(ctl, "address %s given to user %s\n",
+		    json_string_value(json_array_get(added, i)), argv[0]);
 	return CTL_OK;
 }
 
@@ -460,6 +529,13 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 		}
 		if (r == 1)
 			registry_delete(st, MODEL_USER_REGISTRY, argv[0]);
+		if (addresses_store_drop(ctl, st, argv[0], NULL,
+		    jsonx_set(ctl_result(ctl), "addresses",
+		    json_array())) == -1) {
+			ds_free(&ds);
+			ds_store_free(&st);
+			return CTL_FAIL;
+		}
 		r = ctl_store(ctl, st, "deleting the user's settings");
 		ds_store_free(&st);
 		if (r != 0) {

@@ -13,7 +13,8 @@ const struct cmds_entry cmds_table[] = {
 	  "list the commands, or explain one", "c", false },
 	{ "info", NULL, cmd_info, "",
 	  "show the server's greeting and the session", "", false },
-	{ "org", "add", cmd_org_add, "NAME [--description TEXT]",
+	{ "org", "add", cmd_org_add, "NAME [--description TEXT] "
+	  "[--domain DOMAIN]...",
 	  "create an organisation layer inheriting from the site", "-",
 	  false },
 	{ "org", "list", cmd_org_list, "",
@@ -23,11 +24,23 @@ const struct cmds_entry cmds_table[] = {
 	{ "org", "del", cmd_org_del, "NAME [--force]",
 	  "delete an organisation (--force moves its users to the site)",
 	  "o", false },
-	{ "user", "add", cmd_user_add, "NAME [--org ORG] [--password-stdin | "
+	{ "org", "domain", cmd_org_domain, "add|del|list ORG [DOMAIN...]",
+	  "the mail domains of an organisation (one organisation each)",
+	  "-o-", false },
+	{ "org", "discovery", cmd_org_discovery, "ORG user|org",
+	  "whether discovery answers carry per-user values", "o-", false },
+	{ "site", "domain", cmd_site_domain, "add|del|list [DOMAIN...]",
+	  "the site's own (default) mail domains", "--", false },
+	{ "user", "add", cmd_user_add, "NAME [--org ORG] [--address ADDR]... "
+	  "[--password-stdin | "
 	  "--password-file FILE | --random-password] [--no-account] "
 	  "[--local-only]",
 	  "create a user: the SASL account (with -s) and the settings "
 	  "layer", "-", false },
+	{ "user", "address", cmd_user_address, "add|del|list USER "
+	  "[ADDR...]",
+	  "the mail addresses of a user (the address index)", "-u-",
+	  false },
 	{ "user", "passwd", cmd_user_passwd, "NAME [--password-stdin | "
 	  "--password-file FILE | --random-password]",
 	  "change a user's SASL password (with -s)", "u", false },
@@ -60,8 +73,18 @@ const struct cmds_entry cmds_table[] = {
 	{ "unlock", NULL, cmd_set_unlock, "LAYER ENTRY ATTR [--class CLASS]",
 	  "lift a lock", "Lea", false },
 	{ "device", "enrol", cmd_device_enrol, "USER [--id ID] "
-	  "[--name TEXT]",
-	  "register a device of a user; prints its id", "u", false },
+	  "[--name TEXT] [--url [--format FORMAT] [--ttl TTL]]",
+	  "register a device of a user; prints its id (and a one-time "
+	  "enrol URL)", "u", false },
+	{ "device", "profile", cmd_device_profile, "ID [--format "
+	  "mobileconfig|autoconfig|json] [--output FILE] [--cert FILE "
+	  "--key FILE | --unsigned]",
+	  "write a device's mail profile from its effective settings", "d",
+	  false },
+	{ "device", "url", cmd_device_url, "ID [--format FORMAT] "
+	  "[--ttl TTL]",
+	  "print a one-time URL that serves the device's profile once", "d",
+	  false },
 	{ "device", "list", cmd_device_list, "[USER]",
 	  "list devices (of one user)", "u", false },
 	{ "device", "show", cmd_device_show, "ID",
@@ -72,6 +95,10 @@ const struct cmds_entry cmds_table[] = {
 	  "[--force]",
 	  "copy a device's own settings to another device, atomically",
 	  "dd", false },
+	{ "dns", NULL, cmd_dns, "DOMAIN [--http-host HOST] "
+	  "[--acap-host HOST] [--ttl SECONDS]",
+	  "print a domain's SRV (RFC 6186, 8314) and CNAME records", "-",
+	  false },
 	{ "export", NULL, cmd_io_export, "[--output FILE]",
 	  "write organisations, users, devices and settings as JSON", "",
 	  false },

@@ -329,6 +329,105 @@ model_name_ok(const char *name, const char **errstr_r)
 }
 
 bool
+model_domain_ok(const char *domain, char *out, const char **errstr_r)
+{
+	size_t len = strlen(domain), i, label = 0, labels = 1;
+	unsigned char c;
+
+	if (len == 0 || len > 253) {
+		*errstr_r = "a domain has 1 to 253 characters";
+		return false;
+	}
+	for (i = 0; i <= len; i++) {
+		c = (unsigned char)domain[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0) {
+				*errstr_r = "a domain has no empty label (no "
+				    "leading, trailing or doubled \".\")";
+				return false;
+			}
+			if (domain[i - 1] == '-') {
+				*errstr_r = "a label must not end with \"-\"";
+				return false;
+			}
+			if (c == '.')
+				labels++;
+			out[i] = (char)c;
+			label = 0;
+			continue;
+		}
+		if (c >= 0x80) {
+			*errstr_r = "a domain must be ASCII (give an "
+			    "internationalised domain in its \"xn--\" "
+			    "A-label form)";
+			return false;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-')) {
+			*errstr_r = "a domain has only letters, digits, "
+			    "\"-\" and \".\" (RFC 1035 §2.3.1)";
+			return false;
+		}
+		if (c == '-' && label == 0) {
+			*errstr_r = "a label must not start with \"-\"";
+			return false;
+		}
+		if (++label > 63) {
+			*errstr_r = "a label has at most 63 characters";
+			return false;
+		}
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	if (labels < 2) {
+		*errstr_r = "a mail domain has at least two labels "
+		    "(\"example.org\")";
+		return false;
+	}
+	return true;
+}
+
+bool
+model_address_ok(const char *addr, char *out, const char **errstr_r)
+{
+	/* RFC 5322 atext without "/", which no ACAP entry name holds */
+	static const char atext[] = "!#$%&'*+-=?^_`{|}~";
+	const char *at = strrchr(addr, '@');
+	size_t llen, i;
+	unsigned char c;
+
+	if (at == NULL || at == addr) {
+		*errstr_r = "an address is local-part@domain";
+		return false;
+	}
+	llen = (size_t)(at - addr);
+	if (llen > 64) {
+		*errstr_r = "a local part has at most 64 characters "
+		    "(RFC 5321 §4.5.3.1.1)";
+		return false;
+	}
+	for (i = 0; i < llen; i++) {
+		c = (unsigned char)addr[i];
+		if (c == '.' && (i == 0 || i + 1 == llen ||
+		    addr[i + 1] == '.')) {
+			*errstr_r = "a local part is a dot-atom: no leading, "
+			    "trailing or doubled \".\" (RFC 5322 §3.2.3)";
+			return false;
+		}
+		if (c != '.' && !((c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr(atext, c) != NULL)) {
+			*errstr_r = "a local part has only letters, digits "
+			    "and !#$%&'*+-=?^_`{|}~ (RFC 5322 §3.2.3 "
+			    "dot-atom; no quoted local parts)";
+			return false;
+		}
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[llen] = '@';
+	return model_domain_ok(at + 1, out + llen + 1, errstr_r);
+}
+
+bool
 model_device_id_ok(const char *id, const char **errstr_r)
 {
 	size_t len = strlen(id), i;

@@ -25,6 +25,15 @@ extern const char *const model_classes[MODEL_NCLASSES];
 #define MODEL_USER_REGISTRY	"/vendor.acapd.user/site/"
 #define MODEL_DEVICE_INDEX	"/vendor.acapd.device/site/"
 #define MODEL_DEVICE_CLASS	"vendor.acapd.device"
+/*
+ * Discovery registries (doc/discovery.md): mail domains (entry: the
+ * lowercase domain; no organisation attribute: a domain of the site),
+ * the address index (entry: the lowercase address), and one-time
+ * enrolment tokens (entry: hex SHA-256 of the token).  Admins only.
+ */
+#define MODEL_DOMAIN_REGISTRY	"/vendor.acapd.domain/site/"
+#define MODEL_ADDRESS_INDEX	"/vendor.acapd.address/site/"
+#define MODEL_ENROL_REGISTRY	"/vendor.acapd.enrol/site/"
 
 /* Registry attributes. */
 #define MODEL_A_ORG_DESC	"vendor.acapd.org.description"
@@ -34,6 +43,13 @@ extern const char *const model_classes[MODEL_NCLASSES];
 #define MODEL_A_DEV_USER	"vendor.acapd.device.user"
 #define MODEL_A_DEV_NAME	"vendor.acapd.device.name"
 #define MODEL_A_DEV_ENROLLED	"vendor.acapd.device.enrolled"
+#define MODEL_A_ORG_DISCOVERY	"vendor.acapd.org.discovery"
+#define MODEL_A_DOMAIN_ORG	"vendor.acapd.domain.org"
+#define MODEL_A_DOMAIN_CREATED	"vendor.acapd.domain.created"
+#define MODEL_A_ADDR_USER	"vendor.acapd.address.user"
+#define MODEL_A_ENROL_DEVICE	"vendor.acapd.enrol.device"
+#define MODEL_A_ENROL_FORMAT	"vendor.acapd.enrol.format"
+#define MODEL_A_ENROL_EXPIRES	"vendor.acapd.enrol.expires"
 /*
  * "vendor.acapd.deliberate." ATTR on a settings entry: ATTR was set
  * against an RFC 5383 recommendation on purpose (lint reports it as a
@@ -115,6 +131,21 @@ bool model_name_ok(const char *name, const char **errstr_r);
  * [A-Za-z0-9._-], starting with a letter or digit.
  */
 bool model_device_id_ok(const char *id, const char **errstr_r);
+/*
+ * Mail domains: ASCII only (an IDN is given in its A-label form,
+ * "xn--..."; IDNA conversion is out of scope), 1-253 octets, at least
+ * two labels of 1-63 letters, digits and "-" (not first or last in a
+ * label; RFC 1035 §2.3.1, RFC 1123 §2.1).  Writes the lowercase form to
+ * out (size >= 254).  Returns true, or false with *errstr_r (static).
+ */
+bool model_domain_ok(const char *domain, char *out, const char **errstr_r);
+/*
+ * Mail addresses local@domain: a dot-atom local part of 1-64 octets
+ * (RFC 5322 §3.2.3; quoted local parts are refused) and a domain as
+ * model_domain_ok().  Writes the lowercase form to out (size >= 320).
+ */
+#define MODEL_ADDRESS_MAX	320
+bool model_address_ok(const char *addr, char *out, const char **errstr_r);
 /* A fresh random id ("d" + 20 hex digits) in buf (size >= 22).  0/-1. */
 int model_device_id_new(char *buf, size_t size);
 

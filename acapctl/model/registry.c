@@ -42,8 +42,8 @@ registry_get(struct ctl *ctl, const char *dataset, const char *name,
 	return 1;
 }
 
-static int
-lookup_attr(struct ctl *ctl, const char *dataset, const char *name,
+int
+registry_lookup(struct ctl *ctl, const char *dataset, const char *name,
     const char *attr, char **val_r)
 {
 	const struct ds_attr *a;
@@ -64,14 +64,14 @@ lookup_attr(struct ctl *ctl, const char *dataset, const char *name,
 int
 registry_user_org(struct ctl *ctl, const char *user, char **org_r)
 {
-	return lookup_attr(ctl, MODEL_USER_REGISTRY, user, MODEL_A_USER_ORG,
+	return registry_lookup(ctl, MODEL_USER_REGISTRY, user, MODEL_A_USER_ORG,
 	    org_r);
 }
 
 int
 registry_device_user(struct ctl *ctl, const char *id, char **user_r)
 {
-	int r = lookup_attr(ctl, MODEL_DEVICE_INDEX, id, MODEL_A_DEV_USER,
+	int r = registry_lookup(ctl, MODEL_DEVICE_INDEX, id, MODEL_A_DEV_USER,
 	    user_r);
 
 	if (r == 1 && *user_r == NULL)

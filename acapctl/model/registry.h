@@ -23,6 +23,13 @@ int registry_get(struct ctl *ctl, const char *dataset, const char *name,
     struct ds_entry *e);
 
 /*
+ * One attribute of a registry entry: 1 and *val_r (new string, NULL when
+ * the entry lacks it), 0 when the entry is absent, -1 on error.
+ */
+int registry_lookup(struct ctl *ctl, const char *dataset, const char *name,
+    const char *attr, char **val_r);
+
+/*
  * The organisation a user belongs to: 1 and *org_r (new string; NULL
  * when the user inherits from the site directly), 0 when the user is not
  * registered, -1 on error.

@@ -46,6 +46,10 @@ usage(int status)
 "      --sasldb PATH      the sasldb file itself\n"
 "      --metrics HOST:PORT  acapd's metrics_listen, for \"stats\"\n"
 "                         (default 127.0.0.1:9674)\n"
+"Discovery (device profiles, enrol URLs):\n"
+"      --enrol-url URL    base of enrol URLs (https://HOST[:PORT])\n"
+"      --profile-cert F   certificate (and chain) signing profiles\n"
+"      --profile-key F    its key (default: STATEDIR/cert.pem, key.pem)\n"
 "Output and batches:\n"
 "      --json             one JSON object per command\n"
 "  -f, --file FILE        run the commands in FILE ('-': stdin)\n"
@@ -111,6 +115,9 @@ main(int argc, char *argv[])
 		{ "statedir", required_argument, NULL, 's' },
 		{ "sasldb", required_argument, NULL, 'D' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "enrol-url", required_argument, NULL, 'E' },
+		{ "profile-cert", required_argument, NULL, 'C' },
+		{ "profile-key", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "keep-going", no_argument, NULL, 'k' },
@@ -153,6 +160,11 @@ main(int argc, char *argv[])
 		case 's': *s = (struct setting){ "statedir", optarg }; break;
 		case 'D': *s = (struct setting){ "sasldb", optarg }; break;
 		case 'm': *s = (struct setting){ "metrics", optarg }; break;
+		case 'E': *s = (struct setting){ "enrol-url", optarg }; break;
+		case 'C': *s = (struct setting){ "profile-cert", optarg };
+			break;
+		case 'K': *s = (struct setting){ "profile-key", optarg };
+			break;
 		case '4': *s = (struct setting){ "family", "4" }; break;
 		case '6': *s = (struct setting){ "family", "6" }; break;
 		case 'j': ctl.json = true; continue;

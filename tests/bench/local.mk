@@ -5,7 +5,7 @@
 # it only runs the unit suite of their helpers (check_bench).
 # Scripts: tests/bench/run-*.sh; results: doc/performance.md.
 noinst_PROGRAMS += tests/bench/acap-bench tests/bench/sqlite-commit \
-	tests/bench/metrics-hooks
+	tests/bench/metrics-hooks tests/bench/http-bench
 
 tests_bench_acap_bench_SOURCES = \
 	tests/bench/acap-bench.c \
@@ -22,6 +22,12 @@ tests_bench_acap_bench_LDADD = acapd/libsecurity.a acapd/libnames.a \
 	libacap/libacap.a \
 	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) -lm
 
+# discovery over HTTP (run-http.sh)
+tests_bench_http_bench_SOURCES = tests/bench/http-bench.c \
+	tests/bench/bench-hist.c tests/bench/bench-hist.h
+tests_bench_http_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_http_bench_LDADD = libacap/libacap.a $(OPENSSL_LIBS) -lpthread -lm
+
 tests_bench_sqlite_commit_SOURCES = tests/bench/sqlite-commit.c
 tests_bench_sqlite_commit_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_bench_sqlite_commit_LDADD = $(SQLITE_LIBS)
@@ -33,7 +39,7 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-store.sh tests/bench/run-fanout.sh \
 	tests/bench/run-mixed.sh tests/bench/run-all.sh \
 	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
-	tests/bench/run-growth.sh \
+	tests/bench/run-growth.sh tests/bench/run-http.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
 
 if HAVE_CHECK

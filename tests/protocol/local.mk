@@ -49,6 +49,8 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-basic.sh \
 	tests/protocol/ctl-model.sh \
 	tests/protocol/ctl-device.sh \
+	tests/protocol/ctl-domain.sh \
+	tests/protocol/ctl-profile.sh \
 	tests/protocol/ctl-import.sh \
 	tests/protocol/ctl-import-v1.sh \
 	tests/protocol/ctl-import-bad.sh \
@@ -74,3 +76,4 @@ include tests/protocol/trust.mk
 include tests/protocol/acl.mk
 include tests/protocol/conformance.mk
 include tests/protocol/audit.mk
+include tests/protocol/disc.mk
