@@ -5,6 +5,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sasl.h"
@@ -27,12 +29,17 @@
 /* Bound on what we read from sasldblistusers2 (one line per secret). */
 #define USERDB_LIST_MAX		(64u * 1024 * 1024)
 #define USERDB_NAME_MAX		255
+/* How long a writer waits for another one before giving up. */
+#define USERDB_LOCK_WAIT_MS	60000
 
 struct userdb {
 	bool owns_module;	/* userdb_open() initialised sasl.c */
 	char *path;
 	char *realm;
 	char *lister;		/* NULL: search */
+	char *lockpath;		/* <path>.lock */
+	int lockfd;		/* -1: not locked */
+	unsigned lockdepth;	/* nested userdb_lock() calls */
 	char err[512];
 };
 
@@ -83,6 +90,7 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 	*db_r = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		abort();
+	db->lockfd = -1;
 	if (!sasl_module_active()) {
 		o = *opts;
 		o.pwcheck_method = "auxprop";
@@ -101,6 +109,8 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 		return -1;
 	}
 	db->path = userdb_xstrdup(path);
+	if (asprintf(&db->lockpath, "%s.lock", path) == -1)
+		abort();
 	db->realm = userdb_xstrdup(sasl_module_realm());
 	*db_r = db;
 	return 0;
@@ -113,8 +123,11 @@ userdb_close(struct userdb **dbp)
 
 	if (db == NULL)
 		return;
+	if (db->lockfd != -1)
+		close(db->lockfd);
 	if (db->owns_module)
 		sasl_module_deinit();
+	free(db->lockpath);
 	free(db->path);
 	free(db->realm);
 	free(db->lister);
@@ -220,6 +233,21 @@ userdb_name_ok(const char *name, const char **errstr_r)
 	return true;
 }
 
+/* The directory part of path (malloc'd). */
+static char *
+userdb_dirname(const char *path)
+{
+	char *dir = userdb_xstrdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
 /*
  * Whether the database file exists: 1 yes and readable, 0 no such file,
  * -1 cannot be read (error set on db).  want_write also asks that it can
@@ -240,6 +268,83 @@ userdb_file_state(struct userdb *db, bool want_write, const char **errstr_r)
 	}
 	close(fd);
 	return 1;
+}
+
+/*
+ * The writers' lock.  Berkeley DB without an environment (how sasldb opens
+ * its file) has no locking of its own: two processes that each open the
+ * file, put a record and close it write back their own copies of the
+ * pages, and one process's new record is gone -- without an error.  So
+ * every writer holds an exclusive flock(2) on <path>.lock from before it
+ * looks at the database until it has read its change back.
+ */
+int
+userdb_lock(struct userdb *db, const char **errstr_r)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };	/* 2 ms */
+	struct stat st, dst;
+	unsigned waited = 0;
+	char *dir;
+	int fd;
+
+	if (db->lockdepth > 0) {
+		db->lockdepth++;
+		return 0;
+	}
+	fd = open(db->lockpath, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1) {
+		*errstr_r = userdb_err(db, "cannot open the user database's "
+		    "lock file %s: %s", db->lockpath, strerror(errno));
+		return -1;
+	}
+	/* Made by root (acapctl run as root): give it to the owner of the
+	 * directory, who runs acapd and its acapctl, as for the database. */
+	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0) {
+		dir = userdb_dirname(db->lockpath);
+		if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
+		    fchown(fd, dst.st_uid, dst.st_gid) == -1) {
+			*errstr_r = userdb_err(db, "cannot give %s to the "
+			    "owner of %s: %s", db->lockpath, dir,
+			    strerror(errno));
+			free(dir);
+			close(fd);
+			return -1;
+		}
+		free(dir);
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			*errstr_r = userdb_err(db, "cannot lock %s: %s",
+			    db->lockpath, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (waited >= USERDB_LOCK_WAIT_MS) {
+			*errstr_r = userdb_err(db, "the user database %s is "
+			    "still locked by another process after %d s "
+			    "(lock file %s)", db->path,
+			    USERDB_LOCK_WAIT_MS / 1000, db->lockpath);
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+		waited += 2;
+	}
+	db->lockfd = fd;
+	db->lockdepth = 1;
+	return 0;
+}
+
+void
+userdb_unlock(struct userdb *db)
+{
+	if (db->lockdepth == 0 || --db->lockdepth > 0)
+		return;
+	if (db->lockfd != -1) {
+		close(db->lockfd);	/* releases the flock */
+		db->lockfd = -1;
+	}
 }
 
 int
@@ -270,15 +375,9 @@ userdb_check_pass(struct userdb *db, const char *pass, const char **errstr_r)
 static int
 userdb_check_dir(struct userdb *db, const char **errstr_r)
 {
-	char *dir = userdb_xstrdup(db->path), *slash;
+	char *dir = userdb_dirname(db->path);
 	int r = 0;
 
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
 	if (access(dir, W_OK | X_OK) == -1) {
 		*errstr_r = userdb_err(db, "cannot create user database %s: "
 		    "%s: %s", db->path, dir, strerror(errno));
@@ -288,19 +387,35 @@ userdb_check_dir(struct userdb *db, const char **errstr_r)
 	return r;
 }
 
-int
-userdb_add(struct userdb *db, const char *user, const char *pass,
+/* Read back what a write did: want 1 (the user is there) or 0 (gone). */
+static int
+userdb_verify(struct userdb *db, const char *user, int want,
+    const char **errstr_r)
+{
+	const char *err;
+	int r;
+
+	if ((r = sasl_module_user_exists(user, &err)) == -1) {
+		*errstr_r = userdb_err(db, "cannot read back user \"%s\" "
+		    "from %s: %s", user, db->path, err);
+		return -1;
+	}
+	if (r != want) {
+		*errstr_r = userdb_err(db, "user \"%s\" is %s in %s after "
+		    "the write reported success", user, want ? "missing" :
+		    "still present", db->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+userdb_add_locked(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r)
 {
 	const char *err;
 	int state, r;
 
-	if (!userdb_name_ok(user, &err)) {
-		*errstr_r = userdb_err(db, "%s", err);
-		return -1;
-	}
-	if (userdb_check_pass(db, pass, errstr_r) == -1)
-		return -1;
 	if ((state = userdb_file_state(db, true, errstr_r)) == -1)
 		return -1;
 	if (state == 0 && userdb_check_dir(db, errstr_r) == -1)
@@ -322,7 +437,27 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
 		    user, db->path, err);
 		return -1;
 	}
-	return 0;
+	return userdb_verify(db, user, 1, errstr_r);
+}
+
+int
+userdb_add(struct userdb *db, const char *user, const char *pass,
+    const char **errstr_r)
+{
+	const char *err;
+	int r;
+
+	if (!userdb_name_ok(user, &err)) {
+		*errstr_r = userdb_err(db, "%s", err);
+		return -1;
+	}
+	if (userdb_check_pass(db, pass, errstr_r) == -1)
+		return -1;
+	if (userdb_lock(db, errstr_r) == -1)
+		return -1;
+	r = userdb_add_locked(db, user, pass, errstr_r);
+	userdb_unlock(db);
+	return r;
 }
 
 /* The user must exist for passwd and del. */
@@ -352,32 +487,44 @@ userdb_passwd(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r)
 {
 	const char *err;
+	int r = -1;
 
 	if (userdb_check_pass(db, pass, errstr_r) == -1 ||
-	    userdb_need_user(db, user, errstr_r) == -1)
+	    userdb_lock(db, errstr_r) == -1)
 		return -1;
+	if (userdb_need_user(db, user, errstr_r) == -1)
+		goto out;
 	if (sasl_module_setpass(user, pass, strlen(pass), SASL_PW_CHANGE,
 	    &err) == -1) {
 		*errstr_r = userdb_err(db, "cannot change the password of "
 		    "\"%s\": %s", user, err);
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = userdb_verify(db, user, 1, errstr_r);
+out:
+	userdb_unlock(db);
+	return r;
 }
 
 int
 userdb_del(struct userdb *db, const char *user, const char **errstr_r)
 {
 	const char *err;
+	int r = -1;
 
-	if (userdb_need_user(db, user, errstr_r) == -1)
+	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
+	if (userdb_need_user(db, user, errstr_r) == -1)
+		goto out;
 	if (sasl_module_setpass(user, NULL, 0, SASL_PW_DELETE, &err) == -1) {
 		*errstr_r = userdb_err(db, "cannot delete user \"%s\": %s",
 		    user, err);
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = userdb_verify(db, user, 0, errstr_r);
+out:
+	userdb_unlock(db);
+	return r;
 }
 
 /* ---- listing --------------------------------------------------------- */
