@@ -29,6 +29,8 @@
 /* Bound on what we read from sasldblistusers2 (one line per secret). */
 #define USERDB_LIST_MAX		(64u * 1024 * 1024)
 #define USERDB_NAME_MAX		255
+/* As acapd/sasl.c's SASL_MAX_PASSWORD. */
+#define USERDB_PASS_MAX		1024
 /* How long a writer waits for another one before giving up. */
 #define USERDB_LOCK_WAIT_MS	60000
 
@@ -37,6 +39,7 @@ struct userdb {
 	char *path;
 	char *realm;
 	char *lister;		/* NULL: search */
+	char *loader;		/* NULL: search */
 	char *lockpath;		/* <path>.lock */
 	int lockfd;		/* -1: not locked */
 	unsigned lockdepth;	/* nested userdb_lock() calls */
@@ -131,6 +134,7 @@ userdb_close(struct userdb **dbp)
 	free(db->path);
 	free(db->realm);
 	free(db->lister);
+	free(db->loader);
 	free(db);
 	*dbp = NULL;
 }
@@ -152,6 +156,13 @@ userdb_set_lister(struct userdb *db, const char *path)
 {
 	free(db->lister);
 	db->lister = userdb_xstrdup(path);
+}
+
+void
+userdb_set_loader(struct userdb *db, const char *path)
+{
+	free(db->loader);
+	db->loader = userdb_xstrdup(path);
 }
 
 int
@@ -752,4 +763,315 @@ userdb_list(struct userdb *db,
 	free(out);
 	free(err);
 	return 0;
+}
+
+/* ---- bulk add ------------------------------------------------------- */
+
+static const char *
+userdb_find_loader(struct userdb *db)
+{
+	static const char *const places[] = {
+		"/usr/bin/db5.3_load",
+		"/usr/bin/db_load",
+		"/usr/local/bin/db5.3_load",
+		"/usr/local/bin/db_load",
+		NULL
+	};
+	size_t i;
+
+	if (db->loader != NULL)
+		return access(db->loader, X_OK) == 0 ? db->loader : NULL;
+	for (i = 0; places[i] != NULL; i++)
+		if (access(places[i], X_OK) == 0)
+			return places[i];
+	return NULL;
+}
+
+/* The names listed in our realm, sorted. */
+struct userdb_names {
+	const char *realm;
+	char **v;
+	size_t n, cap;
+};
+
+static void
+userdb_names_cb(const char *user, const char *realm, void *arg)
+{
+	struct userdb_names *nm = arg;
+
+	if (strcmp(realm, nm->realm) != 0)
+		return;
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap == 0 ? 256 : nm->cap * 2;
+		if ((nm->v = realloc(nm->v, nm->cap * sizeof(*nm->v))) == NULL)
+			abort();
+	}
+	nm->v[nm->n++] = userdb_xstrdup(user);
+}
+
+static int
+userdb_strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+userdb_names_has(const struct userdb_names *nm, const char *user)
+{
+	return nm->n > 0 && bsearch(&user, nm->v, nm->n, sizeof(*nm->v),
+	    userdb_strp_cmp) != NULL;
+}
+
+static void
+userdb_names_free(struct userdb_names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+	nm->v = NULL;
+	nm->n = nm->cap = 0;
+}
+
+/* Listing of the users in db's realm, sorted (by userdb_list()). */
+static int
+userdb_names_read(struct userdb *db, struct userdb_names *nm,
+    const char **errstr_r)
+{
+	nm->realm = db->realm != NULL ? db->realm : "";
+	if (userdb_list(db, userdb_names_cb, nm, errstr_r) == -1) {
+		userdb_names_free(nm);
+		return -1;
+	}
+	return 0;
+}
+
+/* One octet string in db_load -T form: only letters and digits as they
+ * are, everything else as a backslash and two hex digits. */
+static void
+userdb_load_put(FILE *f, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' &&
+		    p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z'))
+			putc(p[i], f);
+		else {
+			putc('\\', f);
+			putc(hex[p[i] >> 4], f);
+			putc(hex[p[i] & 15], f);
+		}
+	}
+}
+
+/*
+ * Write the records of users[i] with todo[i] set through "tool -T -t
+ * hash path" in one open of the database.  The key is sasldb's:
+ * user NUL realm NUL "userPassword", the value the password, as
+ * sasl_setpass() stores it with this instance's mechanisms.
+ */
+static int
+userdb_load(struct userdb *db, const char *tool, size_t n,
+    const char *const *users, const char *const *passes,
+    const unsigned char *todo, const char **errstr_r)
+{
+	char *const argv[] = { (char *)tool, (char *)"-T", (char *)"-t",
+	    (char *)"hash", db->path, NULL };
+	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	    (char *)"LC_ALL=C", NULL };
+	static const char prop[] = "userPassword";
+	const char *realm = db->realm != NULL ? db->realm : "";
+	void (*oldpipe)(int);
+	char ebuf[256], *nl;
+	int inp[2], status, werr = 0;
+	FILE *errf, *in;
+	size_t i, elen;
+	pid_t pid;
+
+	if ((errf = tmpfile()) == NULL) {
+		*errstr_r = userdb_err(db, "cannot run %s: tmpfile: %s", tool,
+		    strerror(errno));
+		return -1;
+	}
+	if (pipe2(inp, O_CLOEXEC) == -1) {
+		*errstr_r = userdb_err(db, "cannot run %s: %s", tool,
+		    strerror(errno));
+		fclose(errf);
+		return -1;
+	}
+	oldpipe = signal(SIGPIPE, SIG_IGN);
+	if ((pid = fork()) == -1) {
+		*errstr_r = userdb_err(db, "cannot run %s: %s", tool,
+		    strerror(errno));
+		close(inp[0]);
+		close(inp[1]);
+		fclose(errf);
+		signal(SIGPIPE, oldpipe);
+		return -1;
+	}
+	if (pid == 0) {
+		umask(077);
+		if (dup2(inp[0], 0) == -1 || dup2(fileno(errf), 1) == -1 ||
+		    dup2(fileno(errf), 2) == -1)
+			_exit(127);
+		execve(tool, argv, envp);
+		_exit(127);
+	}
+	close(inp[0]);
+	if ((in = fdopen(inp[1], "w")) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		if (!todo[i])
+			continue;
+		userdb_load_put(in, users[i], strlen(users[i]));
+		userdb_load_put(in, "", 1);
+		userdb_load_put(in, realm, strlen(realm));
+		userdb_load_put(in, "", 1);
+		userdb_load_put(in, prop, sizeof(prop) - 1);
+		putc('\n', in);
+		userdb_load_put(in, passes[i], strlen(passes[i]));
+		if (putc('\n', in) == EOF) {
+			werr = errno;
+			break;
+		}
+	}
+	if (fclose(in) == EOF && werr == 0)
+		werr = errno;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	signal(SIGPIPE, oldpipe);
+	rewind(errf);
+	elen = fread(ebuf, 1, sizeof(ebuf) - 1, errf);
+	ebuf[elen] = '\0';
+	if ((nl = strchr(ebuf, '\n')) != NULL)
+		*nl = '\0';
+	fclose(errf);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    werr != 0) {
+		*errstr_r = userdb_err(db, "cannot write the accounts to %s: "
+		    "%s %s", db->path, tool, *ebuf != '\0' ? ebuf :
+		    werr != 0 ? strerror(werr) : status != -1 &&
+		    WIFEXITED(status) ? "failed" : "was killed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Check the names and passwords; the first bad one is the error. */
+static int
+userdb_bulk_check(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, const char **errstr_r)
+{
+	const char **sorted;
+	const char *err;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!userdb_name_ok(users[i], &err)) {
+			*errstr_r = userdb_err(db, "%s", err);
+			return -1;
+		}
+		if (passes[i] == NULL || *passes[i] == '\0' ||
+		    strlen(passes[i]) > USERDB_PASS_MAX) {
+			*errstr_r = userdb_err(db, "user \"%s\": the password "
+			    "must be 1 to %d octets", users[i],
+			    USERDB_PASS_MAX);
+			return -1;
+		}
+	}
+	if ((sorted = malloc((n + 1) * sizeof(*sorted))) == NULL)
+		abort();
+	memcpy(sorted, users, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), userdb_strp_cmp);
+	for (i = 1; i < n && r == 0; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			*errstr_r = userdb_err(db, "user \"%s\" is given "
+			    "twice", sorted[i]);
+			r = -1;
+		}
+	free(sorted);
+	return r;
+}
+
+static int
+userdb_add_bulk_locked(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r)
+{
+	struct userdb_names nm = { NULL, NULL, 0, 0 };
+	const char *tool;
+	size_t i, first = n, todo = 0;
+	int state, r = -1;
+
+	if ((tool = userdb_find_loader(db)) == NULL) {
+		*errstr_r = userdb_err(db, "cannot add accounts in bulk: %s "
+		    "not found (install the db5.3-util package)",
+		    db->loader != NULL ? db->loader : "db5.3_load");
+		return -1;
+	}
+	if ((state = userdb_file_state(db, true, errstr_r)) == -1 ||
+	    (state == 1 && userdb_names_read(db, &nm, errstr_r) == -1))
+		return -1;
+	qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
+	for (i = 0; i < n; i++) {
+		created[i] = !userdb_names_has(&nm, users[i]);
+		if (created[i] && first == n)
+			first = i;
+		todo += created[i];
+	}
+	userdb_names_free(&nm);
+	if (todo == 0)
+		return 0;
+	if (state == 0) {
+		/* A new file is made by libsasl2 (mode, owner: sasl.c). */
+		if (userdb_add_locked(db, users[first], passes[first],
+		    errstr_r) == -1)
+			return -1;
+		created[first] = 2;	/* written */
+	}
+	for (i = 0; i < n; i++)
+		if (created[i] == 2)
+			created[i] = 0;
+	r = userdb_load(db, tool, n, users, passes, created, errstr_r);
+	if (state == 0)
+		created[first] = 1;
+	if (r == -1)
+		return -1;
+	/* Read back: every account must now be there. */
+	if (userdb_names_read(db, &nm, errstr_r) == -1)
+		return -1;
+	qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
+	for (i = 0; i < n && r == 0; i++)
+		if (created[i] && !userdb_names_has(&nm, users[i])) {
+			*errstr_r = userdb_err(db, "user \"%s\" is missing in "
+			    "%s after the write reported success", users[i],
+			    db->path);
+			r = -1;
+		}
+	userdb_names_free(&nm);
+	return r;
+}
+
+int
+userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r)
+{
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (userdb_bulk_check(db, n, users, passes, errstr_r) == -1)
+		return -1;
+	if (userdb_lock(db, errstr_r) == -1)
+		return -1;
+	r = userdb_add_bulk_locked(db, n, users, passes, created, errstr_r);
+	userdb_unlock(db);
+	return r;
 }

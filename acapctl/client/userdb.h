@@ -92,6 +92,25 @@ int userdb_list(struct userdb *db,
 void userdb_set_lister(struct userdb *db, const char *path);
 
 /*
+ * Add many accounts at once (import): users[i] with passes[i], i < n.
+ * Checks every name and password first (nothing is written if one is bad
+ * or a name is given twice).  Then, under the writers' lock: lists the
+ * existing users and leaves those alone (created[i] = 0: an import run
+ * again changes nothing), writes all the others in one open of the
+ * database with Berkeley DB's db5.3_load (package db5.3-util; libsasl2
+ * opens and closes the file for every record, about 5 ms each), as
+ * sasl_setpass() would store them (the userPassword secret; no mechanism
+ * of this instance keeps another), sets created[i] = 1, and lists again:
+ * any of them missing is an error.  Returns 0, or -1 with *errstr_r; after
+ * a failed write some of the new accounts may exist, and running the same
+ * import again completes it.
+ */
+int userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r);
+/* Use this db_load binary (NULL: search the usual places). */
+void userdb_set_loader(struct userdb *db, const char *path);
+
+/*
  * Fill buf with a random password of size - 1 characters (RAND_bytes,
  * unambiguous alphabet; see tls_random_password()).  Pass size
  * USERDB_RANDOM_PASSWORD_LEN + 1.  Returns 0, or -1 (size < 17, RNG error).

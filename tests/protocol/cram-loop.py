@@ -5,8 +5,8 @@ one connection per attempt, in a loop (tests/protocol/ctl-useradd-race.sh).
   cram-loop.py PORT PASSWORD SECONDS USER...   loop until SECONDS pass or
       a file named STOP appears in the current directory; print
       "N ok M failed" and exit 1 if any attempt failed
-  cram-loop.py --once PORT PASSWORD USER...    authenticate each user once;
-      print the ones that fail, exit 1 if any did
+  cram-loop.py --once PORT FILE    authenticate each "USER PASSWORD" line
+      of FILE once; print the ones that fail, exit 1 if any did
 
 Only 127.0.0.1.  The challenge is quoted (RFC 2244 §6.3.1)."""
 import hashlib
@@ -48,8 +48,16 @@ def cram(port, user, password):
 def main():
     args = sys.argv[1:]
     if args and args[0] == "--once":
-        port, password, users = int(args[1]), args[2], args[3:]
-        bad = [u for u in users if not cram(port, u, password)]
+        port = int(args[1])
+        with open(args[2]) as f:
+            pairs = [line.split(None, 1) for line in f if line.strip()]
+        bad = []
+        for u, p in pairs:
+            try:
+                if not cram(port, u, p.rstrip("\n")):
+                    bad.append(u)
+            except (OSError, EOFError):
+                bad.append(u)
         for u in bad:
             print("authentication failed: %s" % u)
         return 1 if bad else 0
