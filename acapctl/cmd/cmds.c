@@ -75,9 +75,11 @@ const struct cmds_entry cmds_table[] = {
 	{ "export", NULL, cmd_io_export, "[--output FILE]",
 	  "write organisations, users, devices and settings as JSON", "",
 	  false },
-	{ "import", NULL, cmd_io_import, "FILE [--dry-run]",
+	{ "import", NULL, cmd_io_import,
+	  "FILE [--dry-run] [--progress|--no-progress]",
 	  "apply an export file; records already as in the file are left "
-	  "alone", "f", false },
+	  "alone; users' \"password\"s become SASL accounts (-s)", "f",
+	  false },
 	{ "lint", NULL, cmd_misc_lint, "[LAYER] [--strict]",
 	  "check effective settings against RFC 5383", "L", false },
 	{ "watch", NULL, cmd_misc_watch, "DATASET [--timeout SECONDS] "
