@@ -1019,7 +1019,8 @@ userdb_add_bulk_locked(struct userdb *db, size_t n, const char *const *users,
 	if ((state = userdb_file_state(db, true, errstr_r)) == -1 ||
 	    (state == 1 && userdb_names_read(db, &nm, errstr_r) == -1))
 		return -1;
-	qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
+	if (nm.n > 0)
+		qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
 	for (i = 0; i < n; i++) {
 		created[i] = !userdb_names_has(&nm, users[i]);
 		if (created[i] && first == n)
@@ -1047,7 +1048,8 @@ userdb_add_bulk_locked(struct userdb *db, size_t n, const char *const *users,
 	/* Read back: every account must now be there. */
 	if (userdb_names_read(db, &nm, errstr_r) == -1)
 		return -1;
-	qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
+	if (nm.n > 0)
+		qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
 	for (i = 0; i < n && r == 0; i++)
 		if (created[i] && !userdb_names_has(&nm, users[i])) {
 			*errstr_r = userdb_err(db, "user \"%s\" is missing in "

@@ -12,6 +12,11 @@
 
 N=${RACE_USERS:-75}
 S=${RACE_SINGLE:-40}
+# fewer under valgrind (tests/valgrind.sh), where acapd runs ~30x slower
+if [ -n "${VALGRIND_SCENARIO:-}" ]; then
+	N=${RACE_USERS:-25}
+	S=${RACE_SINGLE:-12}
+fi
 CRAM=$(cd "$top_srcdir" && pwd)/tests/protocol/cram-loop.py
 
 ctl_start
