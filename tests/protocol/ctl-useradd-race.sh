@@ -10,7 +10,7 @@
 # and RACE_SINGLE change the size.
 . "${top_srcdir:-.}/tests/protocol/ctl-lib.sh"
 
-N=${RACE_USERS:-75}
+N=${RACE_USERS:-150}
 S=${RACE_SINGLE:-40}
 # fewer under valgrind (tests/valgrind.sh), where acapd runs ~30x slower
 if [ -n "${VALGRIND_SCENARIO:-}" ]; then
