@@ -2,9 +2,10 @@
 """cram-loop.py -- authenticate users against a live acapd with CRAM-MD5,
 one connection per attempt, in a loop (tests/protocol/ctl-useradd-race.sh).
 
-  cram-loop.py PORT PASSWORD SECONDS USER...   loop until SECONDS pass or
-      a file named STOP appears in the current directory; print
-      "N ok M failed" and exit 1 if any attempt failed
+  cram-loop.py [--ready FILE] PORT PASSWORD SECONDS USER...   loop until
+      SECONDS pass or a file named STOP appears in the current directory
+      (FILE is created after the first success); print "N ok M failed"
+      and exit 1 if any attempt failed
   cram-loop.py --once PORT FILE    authenticate each "USER PASSWORD" line
       of FILE once; print the ones that fail, exit 1 if any did
 
@@ -61,6 +62,9 @@ def main():
         for u in bad:
             print("authentication failed: %s" % u)
         return 1 if bad else 0
+    ready = None
+    if args and args[0] == "--ready":
+        ready, args = args[1], args[2:]
     port, password, seconds, users = (int(args[0]), args[1],
                                       float(args[2]), args[3:])
     end = time.time() + seconds
@@ -74,6 +78,8 @@ def main():
             good = False
         if good:
             ok += 1
+            if ready is not None and ok == 1:
+                open(ready, "w").close()
         else:
             failed += 1
             print("authentication failed: %s" % u, file=sys.stderr)

@@ -26,12 +26,21 @@ for i in 1 2 3 4; do
 	printf 'old-pw\n' | "$ACAPCTL" -s "$CTL_DIR" user add --password-stdin \
 	    "old$i" > /dev/null 2>&1 || fail "user add old$i"
 done
-(cd "$CTL_DIR" && exec python3 "$CRAM" "$CTL_PORT" old-pw 300 \
-    old1 old2 old3 old4 > loop1.out 2>&1) &
+(cd "$CTL_DIR" && exec python3 "$CRAM" --ready ready1 "$CTL_PORT" old-pw \
+    300 old1 old2 old3 old4 > loop1.out 2>&1) &
 L1=$!
-(cd "$CTL_DIR" && exec python3 "$CRAM" "$CTL_PORT" old-pw 300 \
-    old4 old3 old2 old1 > loop2.out 2>&1) &
+(cd "$CTL_DIR" && exec python3 "$CRAM" --ready ready2 "$CTL_PORT" old-pw \
+    300 old4 old3 old2 old1 > loop2.out 2>&1) &
 L2=$!
+# the adds start once both loops authenticate
+n=0
+while ! [ -f "$CTL_DIR/ready1" ] || ! [ -f "$CTL_DIR/ready2" ]; do
+	kill -0 $L1 2>/dev/null && kill -0 $L2 2>/dev/null ||
+	    { CTL_OUT=$(cat "$CTL_DIR"/loop?.out); fail "a CRAM-MD5 loop ended"; }
+	[ $n -lt 600 ] || fail "the CRAM-MD5 loops did not start in 60 s"
+	sleep 0.1
+	n=$((n + 1))
+done
 
 : > "$CTL_DIR/users"
 for b in a b c d; do
