@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential autoconf automake pkg-config libevent-dev libexpat1-dev \
 libsqlite3-dev libssl-dev libsasl2-dev libsasl2-modules \
-libsasl2-modules-db sasl2-bin libedit-dev libjansson-dev check openssl \
+libsasl2-modules-db sasl2-bin db5.3-util libedit-dev libjansson-dev check \
+openssl \
 socat sqlite3 \
 emacs-nox wl tmux python3"
 missing=""

@@ -5,6 +5,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sasl.h"
@@ -27,12 +29,20 @@
 /* Bound on what we read from sasldblistusers2 (one line per secret). */
 #define USERDB_LIST_MAX		(64u * 1024 * 1024)
 #define USERDB_NAME_MAX		255
+/* As acapd/sasl.c's SASL_MAX_PASSWORD. */
+#define USERDB_PASS_MAX		1024
+/* How long a writer waits for another one before giving up. */
+#define USERDB_LOCK_WAIT_MS	60000
 
 struct userdb {
 	bool owns_module;	/* userdb_open() initialised sasl.c */
 	char *path;
 	char *realm;
 	char *lister;		/* NULL: search */
+	char *loader;		/* NULL: search */
+	char *lockpath;		/* <path>.lock */
+	int lockfd;		/* -1: not locked */
+	unsigned lockdepth;	/* nested userdb_lock() calls */
 	char err[512];
 };
 
@@ -83,6 +93,7 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 	*db_r = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		abort();
+	db->lockfd = -1;
 	if (!sasl_module_active()) {
 		o = *opts;
 		o.pwcheck_method = "auxprop";
@@ -101,6 +112,8 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 		return -1;
 	}
 	db->path = userdb_xstrdup(path);
+	if (asprintf(&db->lockpath, "%s.lock", path) == -1)
+		abort();
 	db->realm = userdb_xstrdup(sasl_module_realm());
 	*db_r = db;
 	return 0;
@@ -113,11 +126,15 @@ userdb_close(struct userdb **dbp)
 
 	if (db == NULL)
 		return;
+	if (db->lockfd != -1)
+		close(db->lockfd);
 	if (db->owns_module)
 		sasl_module_deinit();
+	free(db->lockpath);
 	free(db->path);
 	free(db->realm);
 	free(db->lister);
+	free(db->loader);
 	free(db);
 	*dbp = NULL;
 }
@@ -139,6 +156,13 @@ userdb_set_lister(struct userdb *db, const char *path)
 {
 	free(db->lister);
 	db->lister = userdb_xstrdup(path);
+}
+
+void
+userdb_set_loader(struct userdb *db, const char *path)
+{
+	free(db->loader);
+	db->loader = userdb_xstrdup(path);
 }
 
 int
@@ -220,6 +244,21 @@ userdb_name_ok(const char *name, const char **errstr_r)
 	return true;
 }
 
+/* The directory part of path (malloc'd). */
+static char *
+userdb_dirname(const char *path)
+{
+	char *dir = userdb_xstrdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
 /*
  * Whether the database file exists: 1 yes and readable, 0 no such file,
  * -1 cannot be read (error set on db).  want_write also asks that it can
@@ -240,6 +279,83 @@ userdb_file_state(struct userdb *db, bool want_write, const char **errstr_r)
 	}
 	close(fd);
 	return 1;
+}
+
+/*
+ * The writers' lock.  Berkeley DB without an environment (how sasldb opens
+ * its file) has no locking of its own: two processes that each open the
+ * file, put a record and close it write back their own copies of the
+ * pages, and one process's new record is gone -- without an error.  So
+ * every writer holds an exclusive flock(2) on <path>.lock from before it
+ * looks at the database until it has read its change back.
+ */
+int
+userdb_lock(struct userdb *db, const char **errstr_r)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };	/* 2 ms */
+	struct stat st, dst;
+	unsigned waited = 0;
+	char *dir;
+	int fd;
+
+	if (db->lockdepth > 0) {
+		db->lockdepth++;
+		return 0;
+	}
+	fd = open(db->lockpath, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1) {
+		*errstr_r = userdb_err(db, "cannot open the user database's "
+		    "lock file %s: %s", db->lockpath, strerror(errno));
+		return -1;
+	}
+	/* Made by root (acapctl run as root): give it to the owner of the
+	 * directory, who runs acapd and its acapctl, as for the database. */
+	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0) {
+		dir = userdb_dirname(db->lockpath);
+		if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
+		    fchown(fd, dst.st_uid, dst.st_gid) == -1) {
+			*errstr_r = userdb_err(db, "cannot give %s to the "
+			    "owner of %s: %s", db->lockpath, dir,
+			    strerror(errno));
+			free(dir);
+			close(fd);
+			return -1;
+		}
+		free(dir);
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			*errstr_r = userdb_err(db, "cannot lock %s: %s",
+			    db->lockpath, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (waited >= USERDB_LOCK_WAIT_MS) {
+			*errstr_r = userdb_err(db, "the user database %s is "
+			    "still locked by another process after %d s "
+			    "(lock file %s)", db->path,
+			    USERDB_LOCK_WAIT_MS / 1000, db->lockpath);
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+		waited += 2;
+	}
+	db->lockfd = fd;
+	db->lockdepth = 1;
+	return 0;
+}
+
+void
+userdb_unlock(struct userdb *db)
+{
+	if (db->lockdepth == 0 || --db->lockdepth > 0)
+		return;
+	if (db->lockfd != -1) {
+		close(db->lockfd);	/* releases the flock */
+		db->lockfd = -1;
+	}
 }
 
 int
@@ -270,15 +386,9 @@ userdb_check_pass(struct userdb *db, const char *pass, const char **errstr_r)
 static int
 userdb_check_dir(struct userdb *db, const char **errstr_r)
 {
-	char *dir = userdb_xstrdup(db->path), *slash;
+	char *dir = userdb_dirname(db->path);
 	int r = 0;
 
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
 	if (access(dir, W_OK | X_OK) == -1) {
 		*errstr_r = userdb_err(db, "cannot create user database %s: "
 		    "%s: %s", db->path, dir, strerror(errno));
@@ -288,19 +398,35 @@ userdb_check_dir(struct userdb *db, const char **errstr_r)
 	return r;
 }
 
-int
-userdb_add(struct userdb *db, const char *user, const char *pass,
+/* Read back what a write did: want 1 (the user is there) or 0 (gone). */
+static int
+userdb_verify(struct userdb *db, const char *user, int want,
+    const char **errstr_r)
+{
+	const char *err;
+	int r;
+
+	if ((r = sasl_module_user_exists(user, &err)) == -1) {
+		*errstr_r = userdb_err(db, "cannot read back user \"%s\" "
+		    "from %s: %s", user, db->path, err);
+		return -1;
+	}
+	if (r != want) {
+		*errstr_r = userdb_err(db, "user \"%s\" is %s in %s after "
+		    "the write reported success", user, want ? "missing" :
+		    "still present", db->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+userdb_add_locked(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r)
 {
 	const char *err;
 	int state, r;
 
-	if (!userdb_name_ok(user, &err)) {
-		*errstr_r = userdb_err(db, "%s", err);
-		return -1;
-	}
-	if (userdb_check_pass(db, pass, errstr_r) == -1)
-		return -1;
 	if ((state = userdb_file_state(db, true, errstr_r)) == -1)
 		return -1;
 	if (state == 0 && userdb_check_dir(db, errstr_r) == -1)
@@ -322,7 +448,27 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
 		    user, db->path, err);
 		return -1;
 	}
-	return 0;
+	return userdb_verify(db, user, 1, errstr_r);
+}
+
+int
+userdb_add(struct userdb *db, const char *user, const char *pass,
+    const char **errstr_r)
+{
+	const char *err;
+	int r;
+
+	if (!userdb_name_ok(user, &err)) {
+		*errstr_r = userdb_err(db, "%s", err);
+		return -1;
+	}
+	if (userdb_check_pass(db, pass, errstr_r) == -1)
+		return -1;
+	if (userdb_lock(db, errstr_r) == -1)
+		return -1;
+	r = userdb_add_locked(db, user, pass, errstr_r);
+	userdb_unlock(db);
+	return r;
 }
 
 /* The user must exist for passwd and del. */
@@ -352,32 +498,44 @@ userdb_passwd(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r)
 {
 	const char *err;
+	int r = -1;
 
 	if (userdb_check_pass(db, pass, errstr_r) == -1 ||
-	    userdb_need_user(db, user, errstr_r) == -1)
+	    userdb_lock(db, errstr_r) == -1)
 		return -1;
+	if (userdb_need_user(db, user, errstr_r) == -1)
+		goto out;
 	if (sasl_module_setpass(user, pass, strlen(pass), SASL_PW_CHANGE,
 	    &err) == -1) {
 		*errstr_r = userdb_err(db, "cannot change the password of "
 		    "\"%s\": %s", user, err);
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = userdb_verify(db, user, 1, errstr_r);
+out:
+	userdb_unlock(db);
+	return r;
 }
 
 int
 userdb_del(struct userdb *db, const char *user, const char **errstr_r)
 {
 	const char *err;
+	int r = -1;
 
-	if (userdb_need_user(db, user, errstr_r) == -1)
+	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
+	if (userdb_need_user(db, user, errstr_r) == -1)
+		goto out;
 	if (sasl_module_setpass(user, NULL, 0, SASL_PW_DELETE, &err) == -1) {
 		*errstr_r = userdb_err(db, "cannot delete user \"%s\": %s",
 		    user, err);
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = userdb_verify(db, user, 0, errstr_r);
+out:
+	userdb_unlock(db);
+	return r;
 }
 
 /* ---- listing --------------------------------------------------------- */
@@ -605,4 +763,317 @@ userdb_list(struct userdb *db,
 	free(out);
 	free(err);
 	return 0;
+}
+
+/* ---- bulk add ------------------------------------------------------- */
+
+static const char *
+userdb_find_loader(struct userdb *db)
+{
+	static const char *const places[] = {
+		"/usr/bin/db5.3_load",
+		"/usr/bin/db_load",
+		"/usr/local/bin/db5.3_load",
+		"/usr/local/bin/db_load",
+		NULL
+	};
+	size_t i;
+
+	if (db->loader != NULL)
+		return access(db->loader, X_OK) == 0 ? db->loader : NULL;
+	for (i = 0; places[i] != NULL; i++)
+		if (access(places[i], X_OK) == 0)
+			return places[i];
+	return NULL;
+}
+
+/* The names listed in our realm, sorted. */
+struct userdb_names {
+	const char *realm;
+	char **v;
+	size_t n, cap;
+};
+
+static void
+userdb_names_cb(const char *user, const char *realm, void *arg)
+{
+	struct userdb_names *nm = arg;
+
+	if (strcmp(realm, nm->realm) != 0)
+		return;
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap == 0 ? 256 : nm->cap * 2;
+		if ((nm->v = realloc(nm->v, nm->cap * sizeof(*nm->v))) == NULL)
+			abort();
+	}
+	nm->v[nm->n++] = userdb_xstrdup(user);
+}
+
+static int
+userdb_strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+userdb_names_has(const struct userdb_names *nm, const char *user)
+{
+	return nm->n > 0 && bsearch(&user, nm->v, nm->n, sizeof(*nm->v),
+	    userdb_strp_cmp) != NULL;
+}
+
+static void
+userdb_names_free(struct userdb_names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+	nm->v = NULL;
+	nm->n = nm->cap = 0;
+}
+
+/* Listing of the users in db's realm, sorted (by userdb_list()). */
+static int
+userdb_names_read(struct userdb *db, struct userdb_names *nm,
+    const char **errstr_r)
+{
+	nm->realm = db->realm != NULL ? db->realm : "";
+	if (userdb_list(db, userdb_names_cb, nm, errstr_r) == -1) {
+		userdb_names_free(nm);
+		return -1;
+	}
+	return 0;
+}
+
+/* One octet string in db_load -T form: only letters and digits as they
+ * are, everything else as a backslash and two hex digits. */
+static void
+userdb_load_put(FILE *f, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' &&
+		    p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z'))
+			putc(p[i], f);
+		else {
+			putc('\\', f);
+			putc(hex[p[i] >> 4], f);
+			putc(hex[p[i] & 15], f);
+		}
+	}
+}
+
+/*
+ * Write the records of users[i] with todo[i] set through "tool -T -t
+ * hash path" in one open of the database.  The key is sasldb's:
+ * user NUL realm NUL "userPassword", the value the password, as
+ * sasl_setpass() stores it with this instance's mechanisms.
+ */
+static int
+userdb_load(struct userdb *db, const char *tool, size_t n,
+    const char *const *users, const char *const *passes,
+    const unsigned char *todo, const char **errstr_r)
+{
+	char *const argv[] = { (char *)tool, (char *)"-T", (char *)"-t",
+	    (char *)"hash", db->path, NULL };
+	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	    (char *)"LC_ALL=C", NULL };
+	static const char prop[] = "userPassword";
+	const char *realm = db->realm != NULL ? db->realm : "";
+	void (*oldpipe)(int);
+	char ebuf[256], *nl;
+	int inp[2], status, werr = 0;
+	FILE *errf, *in;
+	size_t i, elen;
+	pid_t pid;
+
+	if ((errf = tmpfile()) == NULL) {
+		*errstr_r = userdb_err(db, "cannot run %s: tmpfile: %s", tool,
+		    strerror(errno));
+		return -1;
+	}
+	if (pipe2(inp, O_CLOEXEC) == -1) {
+		*errstr_r = userdb_err(db, "cannot run %s: %s", tool,
+		    strerror(errno));
+		fclose(errf);
+		return -1;
+	}
+	oldpipe = signal(SIGPIPE, SIG_IGN);
+	if ((pid = fork()) == -1) {
+		*errstr_r = userdb_err(db, "cannot run %s: %s", tool,
+		    strerror(errno));
+		close(inp[0]);
+		close(inp[1]);
+		fclose(errf);
+		signal(SIGPIPE, oldpipe);
+		return -1;
+	}
+	if (pid == 0) {
+		umask(077);
+		if (dup2(inp[0], 0) == -1 || dup2(fileno(errf), 1) == -1 ||
+		    dup2(fileno(errf), 2) == -1)
+			_exit(127);
+		execve(tool, argv, envp);
+		_exit(127);
+	}
+	close(inp[0]);
+	if ((in = fdopen(inp[1], "w")) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		if (!todo[i])
+			continue;
+		userdb_load_put(in, users[i], strlen(users[i]));
+		userdb_load_put(in, "", 1);
+		userdb_load_put(in, realm, strlen(realm));
+		userdb_load_put(in, "", 1);
+		userdb_load_put(in, prop, sizeof(prop) - 1);
+		putc('\n', in);
+		userdb_load_put(in, passes[i], strlen(passes[i]));
+		if (putc('\n', in) == EOF) {
+			werr = errno;
+			break;
+		}
+	}
+	if (fclose(in) == EOF && werr == 0)
+		werr = errno;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	signal(SIGPIPE, oldpipe);
+	rewind(errf);
+	elen = fread(ebuf, 1, sizeof(ebuf) - 1, errf);
+	ebuf[elen] = '\0';
+	if ((nl = strchr(ebuf, '\n')) != NULL)
+		*nl = '\0';
+	fclose(errf);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    werr != 0) {
+		*errstr_r = userdb_err(db, "cannot write the accounts to %s: "
+		    "%s %s", db->path, tool, *ebuf != '\0' ? ebuf :
+		    werr != 0 ? strerror(werr) : status != -1 &&
+		    WIFEXITED(status) ? "failed" : "was killed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Check the names and passwords; the first bad one is the error. */
+static int
+userdb_bulk_check(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, const char **errstr_r)
+{
+	const char **sorted;
+	const char *err;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!userdb_name_ok(users[i], &err)) {
+			*errstr_r = userdb_err(db, "%s", err);
+			return -1;
+		}
+		if (passes[i] == NULL || *passes[i] == '\0' ||
+		    strlen(passes[i]) > USERDB_PASS_MAX) {
+			*errstr_r = userdb_err(db, "user \"%s\": the password "
+			    "must be 1 to %d octets", users[i],
+			    USERDB_PASS_MAX);
+			return -1;
+		}
+	}
+	if ((sorted = malloc((n + 1) * sizeof(*sorted))) == NULL)
+		abort();
+	memcpy(sorted, users, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), userdb_strp_cmp);
+	for (i = 1; i < n && r == 0; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			*errstr_r = userdb_err(db, "user \"%s\" is given "
+			    "twice", sorted[i]);
+			r = -1;
+		}
+	free(sorted);
+	return r;
+}
+
+static int
+userdb_add_bulk_locked(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r)
+{
+	struct userdb_names nm = { NULL, NULL, 0, 0 };
+	const char *tool;
+	size_t i, first = n, todo = 0;
+	int state, r = -1;
+
+	if ((tool = userdb_find_loader(db)) == NULL) {
+		*errstr_r = userdb_err(db, "cannot add accounts in bulk: %s "
+		    "not found (install the db5.3-util package)",
+		    db->loader != NULL ? db->loader : "db5.3_load");
+		return -1;
+	}
+	if ((state = userdb_file_state(db, true, errstr_r)) == -1 ||
+	    (state == 1 && userdb_names_read(db, &nm, errstr_r) == -1))
+		return -1;
+	if (nm.n > 0)
+		qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
+	for (i = 0; i < n; i++) {
+		created[i] = !userdb_names_has(&nm, users[i]);
+		if (created[i] && first == n)
+			first = i;
+		todo += created[i];
+	}
+	userdb_names_free(&nm);
+	if (todo == 0)
+		return 0;
+	if (state == 0) {
+		/* A new file is made by libsasl2 (mode, owner: sasl.c). */
+		if (userdb_add_locked(db, users[first], passes[first],
+		    errstr_r) == -1)
+			return -1;
+		created[first] = 2;	/* written */
+	}
+	for (i = 0; i < n; i++)
+		if (created[i] == 2)
+			created[i] = 0;
+	r = userdb_load(db, tool, n, users, passes, created, errstr_r);
+	if (state == 0)
+		created[first] = 1;
+	if (r == -1)
+		return -1;
+	/* Read back: every account must now be there. */
+	if (userdb_names_read(db, &nm, errstr_r) == -1)
+		return -1;
+	if (nm.n > 0)
+		qsort(nm.v, nm.n, sizeof(*nm.v), userdb_strp_cmp);
+	for (i = 0; i < n && r == 0; i++)
+		if (created[i] && !userdb_names_has(&nm, users[i])) {
+			*errstr_r = userdb_err(db, "user \"%s\" is missing in "
+			    "%s after the write reported success", users[i],
+			    db->path);
+			r = -1;
+		}
+	userdb_names_free(&nm);
+	return r;
+}
+
+int
+userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r)
+{
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (userdb_bulk_check(db, n, users, passes, errstr_r) == -1)
+		return -1;
+	if (userdb_lock(db, errstr_r) == -1)
+		return -1;
+	r = userdb_add_bulk_locked(db, n, users, passes, created, errstr_r);
+	userdb_unlock(db);
+	return r;
 }

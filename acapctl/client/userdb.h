@@ -52,7 +52,8 @@ bool userdb_name_ok(const char *name, const char **errstr_r);
  * next call on db.  It never contains a password.
  */
 
-/* Add a user; fails if the name is taken or invalid.  pass: NUL-terminated,
+/* Add a user; fails if the name is taken or invalid, or if the user cannot
+ * be read back afterwards.  pass: NUL-terminated,
  * non-empty.  Creates the database file (mode 0600) if needed. */
 int userdb_add(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r);
@@ -61,6 +62,18 @@ int userdb_passwd(struct userdb *db, const char *user, const char *pass,
     const char **errstr_r);
 /* Delete a user and its secrets; fails if the user is unknown. */
 int userdb_del(struct userdb *db, const char *user, const char **errstr_r);
+/*
+ * Take (or, nested, count) the exclusive writers' lock on <path>.lock,
+ * waiting up to a minute for another writer.  userdb_add/passwd/del take
+ * it themselves, around their checks, the write and a read-back of the
+ * change; hold it across several calls to keep them together.  Readers
+ * (acapd) do not take it: they never write, so they cannot lose a record.
+ * Returns 0, or -1 with *errstr_r.
+ */
+int userdb_lock(struct userdb *db, const char **errstr_r);
+/* Undo one userdb_lock(); the last one releases the lock. */
+void userdb_unlock(struct userdb *db);
+
 /* 1 if the user exists, 0 if not (also: no database file yet), -1 error. */
 int userdb_exists(struct userdb *db, const char *user, const char **errstr_r);
 
@@ -77,6 +90,25 @@ int userdb_list(struct userdb *db,
     const char **errstr_r);
 /* Use this sasldblistusers2 binary (NULL: search the usual places). */
 void userdb_set_lister(struct userdb *db, const char *path);
+
+/*
+ * Add many accounts at once (import): users[i] with passes[i], i < n.
+ * Checks every name and password first (nothing is written if one is bad
+ * or a name is given twice).  Then, under the writers' lock: lists the
+ * existing users and leaves those alone (created[i] = 0: an import run
+ * again changes nothing), writes all the others in one open of the
+ * database with Berkeley DB's db5.3_load (package db5.3-util; libsasl2
+ * opens and closes the file for every record, about 5 ms each), as
+ * sasl_setpass() would store them (the userPassword secret; no mechanism
+ * of this instance keeps another), sets created[i] = 1, and lists again:
+ * any of them missing is an error.  Returns 0, or -1 with *errstr_r; after
+ * a failed write some of the new accounts may exist, and running the same
+ * import again completes it.
+ */
+int userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r);
+/* Use this db_load binary (NULL: search the usual places). */
+void userdb_set_loader(struct userdb *db, const char *path);
 
 /*
  * Fill buf with a random password of size - 1 characters (RAND_bytes,

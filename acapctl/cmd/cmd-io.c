@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acap-buf.h"
@@ -29,6 +30,7 @@
 #include "jsonx.h"
 #include "model.h"
 #include "registry.h"
+#include "userdb.h"
 #include "validate.h"
 
 #define EXPORT_FORMAT	"acapctl-export"
@@ -41,6 +43,16 @@
  * acapd serves.
  */
 #define IMPORT_MAX	(16u << 20)
+/*
+ * New users created by one STORE (atomic, RFC 2244 §6.6.1): about 1.5 KB
+ * of command each, far below acapd's max_command (8 MiB).  Kept small
+ * because acapd's cost per created user grows with the number of users
+ * already registered (doc/performance.md "Import"), so that one STORE
+ * stays well inside acapctl's --timeout on a large site.
+ */
+#define IMPORT_BATCH	50
+/* Progress on a terminal: redrawn this often. */
+#define PROGRESS_MS	250
 
 static const char *
 attr_str(const struct ds_entry *e, const char *attr)
@@ -312,12 +324,56 @@ out:
 
 /* Import. */
 
+/* A progress line on stderr ("users 12000/100000  5100/s"). */
+struct progress {
+	bool on;
+	const char *what;
+	size_t total;
+	struct timespec start, last;
+};
+
 struct import {
 	struct ctl *ctl;
 	bool dry_run;
 	json_t *results;
 	size_t created, updated, unchanged, failed;
+	struct progress pg;
 };
+
+static double
+elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void
+progress_start(struct progress *pg, const char *what, size_t total)
+{
+	pg->what = what;
+	pg->total = total;
+	clock_gettime(CLOCK_MONOTONIC, &pg->start);
+	pg->last = pg->start;
+}
+
+/* Redraw when PROGRESS_MS have passed, or always when final. */
+static void
+progress_show(struct progress *pg, size_t done, bool final)
+{
+	struct timespec now;
+	double t;
+
+	if (!pg->on || pg->total == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && elapsed(&pg->last, &now) * 1000 < PROGRESS_MS)
+		return;
+	pg->last = now;
+	t = elapsed(&pg->start, &now);
+	fprintf(stderr, "\r%s %zu/%zu  %.0f/s\033[K%s", pg->what, done,
+	    pg->total, t > 0 ? (double)done / t : 0.0, final ? "\n" : "");
+	fflush(stderr);
+}
 
 enum outcome {
 	R_CREATED,
@@ -454,6 +510,23 @@ import_org(struct import *im, const json_t *o)
 	ds_store_free(&st);
 }
 
+/* Into st: the new user's registry entry (create-only) and layer. */
+static void
+user_create(struct ds_store *st, const char *name, const char *org,
+    const char *now)
+{
+	char *ep = ds_entry_path(MODEL_USER_REGISTRY, name);
+
+	ds_store_modifiers(st, ep, DS_CREATE_ONLY);
+	ds_store_set_str(st, ep, MODEL_A_USER_CREATED, now);
+	if (org != NULL)
+		ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
+	registry_entry_walls(st, MODEL_USER_REGISTRY, name, name);
+	registry_wire(st, MODEL_USER, name, org != NULL ? MODEL_ORG :
+	    MODEL_SITE, org);
+	free(ep);
+}
+
 static void
 import_user(struct import *im, const json_t *o)
 {
@@ -498,19 +571,148 @@ import_user(struct import *im, const json_t *o)
 		ds_entry_clear(&e);
 	} else {
 		model_time_now(now);
-		ds_store_modifiers(st, ep, DS_CREATE_ONLY);
-		ds_store_set_str(st, ep, MODEL_A_USER_CREATED, now);
-		if (org != NULL)
-			ds_store_set_str(st, ep, MODEL_A_USER_ORG, org);
-		registry_entry_walls(st, MODEL_USER_REGISTRY, name, name);
-		registry_wire(st, MODEL_USER, name, org != NULL ? MODEL_ORG :
-		    MODEL_SITE, org);
+		user_create(st, name, org, now);
 		if (apply(im, st, "user", name) == 0)
-			result(im, "user", name, R_CREATED, "settings layer "
-			    "only; create the SASL account with user add");
+			result(im, "user", name, R_CREATED, NULL);
 	}
 	free(ep);
 	ds_store_free(&st);
+}
+
+/* Whether a users[] record's names are well-formed, silently. */
+static bool
+user_names_ok(const json_t *o)
+{
+	const char *name = jstr(o, "name"), *org = jstr(o, "org"), *err;
+
+	return name != NULL && model_name_ok(name, &err) &&
+	    (org == NULL || model_name_ok(org, &err));
+}
+
+/* Whether a users[] record is well-formed (else failed with the reason). */
+static bool
+user_record_ok(struct import *im, const json_t *o)
+{
+	const char *name = jstr(o, "name"), *org = jstr(o, "org"), *err;
+
+	if (name == NULL || !model_name_ok(name, &err)) {
+		result(im, "user", name != NULL ? name : "?", R_FAILED,
+		    name != NULL ? err : "no \"name\"");
+		return false;
+	}
+	if (org != NULL && !model_name_ok(org, &err)) {
+		result(im, "user", name, R_FAILED, err);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The users section, many new users per STORE: a batch stores every new
+ * user's registry entry (create-only) and layer at once; when acapd
+ * refuses it (one of them exists already, or a record is bad), the
+ * batch's records go one by one through import_user(), which compares
+ * with the server and reports each.  A first import of many users thus
+ * costs one round trip per IMPORT_BATCH users; an import run again costs
+ * one per user, as before, and changes nothing.
+ */
+static void
+import_users(struct import *im, const json_t *sec)
+{
+	struct ctl *ctl = im->ctl;
+	size_t n = json_array_size(sec), i, j, start;
+	const json_t *o;
+	struct ds_store *st;
+	char now[15];
+	int r;
+
+	progress_start(&im->pg, "users", n);
+	for (start = 0; start < n && ctl->client != NULL; start = i) {
+		model_time_now(now);
+		st = ds_store_new();
+		for (i = start; i < n && i - start < IMPORT_BATCH; i++) {
+			o = json_array_get(sec, i);
+			if (user_names_ok(o))
+				user_create(st, jstr(o, "name"),
+				    jstr(o, "org"), now);
+		}
+		r = im->dry_run ? 1 : ctl_store(ctl, st, "storing");
+		ds_store_free(&st);
+		if (r == -1)
+			return;		/* connection lost */
+		free(ctl->error);	/* a refused batch: one by one */
+		ctl->error = NULL;
+		for (j = start; j < i; j++) {
+			o = json_array_get(sec, j);
+			if (r == 1)
+				import_user(im, o);
+			else if (user_record_ok(im, o))
+				result(im, "user", jstr(o, "name"), R_CREATED,
+				    NULL);
+			if (ctl->client == NULL)
+				return;
+		}
+		progress_show(&im->pg, i, false);
+	}
+	progress_show(&im->pg, n, true);
+}
+
+/*
+ * The users' SASL accounts ("password"), after their settings layers: all
+ * at once through userdb_add_bulk() (one write of the database under the
+ * writers' lock; existing accounts are left alone and reported unchanged).
+ * A failure stops the import: it names the user or the database error.
+ * Returns 0 or -1 (error recorded).
+ */
+static int
+import_accounts(struct import *im, const json_t *sec)
+{
+	struct ctl *ctl = im->ctl;
+	size_t n = json_array_size(sec), i, k = 0;
+	const char **users, **passes, *err;
+	unsigned char *created;
+	struct userdb *db;
+	const json_t *o;
+	int r = 0;
+
+	if ((users = calloc(n + 1, sizeof(*users))) == NULL ||
+	    (passes = calloc(n + 1, sizeof(*passes))) == NULL ||
+	    (created = calloc(n + 1, 1)) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		o = json_array_get(sec, i);
+		if (jstr(o, "password") != NULL && user_names_ok(o)) {
+			users[k] = jstr(o, "name");
+			passes[k++] = jstr(o, "password");
+		}
+	}
+	if (k == 0)
+		goto out;
+	if ((r = ctl_userdb(ctl, &db)) == -1)
+		goto out;
+	if (im->pg.on)
+		fprintf(stderr, "accounts: writing %zu to %s\n", k,
+		    userdb_path(db));
+	if (im->dry_run) {
+		for (i = 0; i < k && r == 0; i++) {
+			if ((r = userdb_exists(db, users[i], &err)) == -1)
+				ctl_error(ctl, "%s", err);
+			else
+				created[i] = r == 0;
+			r = r == -1 ? -1 : 0;
+		}
+	} else if ((r = userdb_add_bulk(db, k, users, passes, created,
+	    &err)) == -1)
+		ctl_error(ctl, "accounts: %s; the settings layers are stored, "
+		    "run the import again to complete it", err);
+	for (i = 0; i < k && r == 0; i++)
+		result(im, "account", users[i], created[i] ? R_CREATED :
+		    R_UNCHANGED, NULL);
+out:
+	free(users);
+	free(passes);
+	free(created);
+	return r;
 }
 
 static void
@@ -820,7 +1022,8 @@ static const struct field address_fields[] = {
 	{ "address", F_REQUIRED }, { "user", F_REQUIRED }, { NULL, 0 },
 };
 static const struct field user_fields[] = {
-	{ "name", F_REQUIRED }, { "org", F_OPTIONAL }, { NULL, 0 },
+	{ "name", F_REQUIRED }, { "org", F_OPTIONAL },
+	{ "password", F_OPTIONAL }, { NULL, 0 },
 };
 static const struct field device_fields[] = {
 	{ "id", F_REQUIRED }, { "user", F_REQUIRED }, { "name", F_OPTIONAL },
@@ -845,6 +1048,17 @@ static const struct section {
 	{ "devices", device_fields, import_device },
 	{ "settings", setting_fields, import_setting },
 };
+
+static bool
+has_passwords(const json_t *users)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(users); i++)
+		if (jstr(json_array_get(users, i), "password") != NULL)
+			return true;
+	return false;
+}
 
 static int
 check_record(const struct section *sec, size_t i, const json_t *o,
@@ -984,9 +1198,11 @@ out:
 int
 cmd_io_import(struct ctl *ctl, int argc, char **argv)
 {
-	bool dry_run = false;
+	bool dry_run = false, progress = false, no_progress = false;
 	struct ctl_opt opts[] = {
 		{ "dry-run", CTL_OPT_FLAG, &dry_run },
+		{ "progress", CTL_OPT_FLAG, &progress },
+		{ "no-progress", CTL_OPT_FLAG, &no_progress },
 		{ NULL, CTL_OPT_FLAG, NULL },
 	};
 	struct acap_buf text = ACAP_BUF_INIT;
@@ -1012,21 +1228,37 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 		ctl_error(ctl, "%s: %s; nothing imported", argv[0], err);
 		goto out;
 	}
+	if (has_passwords(json_object_get(doc, "users")) &&
+	    !ctl_userdb_configured(ctl)) {
+		ctl_error(ctl, "%s: users with a \"password\" need the "
+		    "instance for their SASL accounts (-s STATEDIR or "
+		    "--sasldb PATH); nothing imported", argv[0]);
+		goto out;
+	}
 	if (ctl_connect(ctl) == -1)
 		goto out;
 	memset(&im, 0, sizeof(im));
 	im.ctl = ctl;
 	im.dry_run = dry_run;
+	/* a progress line only for a person watching (or when asked) */
+	im.pg.on = !no_progress && (progress || isatty(STDERR_FILENO));
 	res = ctl_result(ctl);
 	im.results = jsonx_set(res, "records", json_array());
 	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
 		sec = json_object_get(doc, sections[s].name);
-		for (i = 0; i < json_array_size(sec); i++) {
-			sections[s].import(&im, json_array_get(sec, i));
-			if (ctl->client == NULL) {
-				ctl_error(ctl, "connection lost");
+		if (sections[s].import == import_user) {
+			import_users(&im, sec);
+			if (ctl->client != NULL &&
+			    import_accounts(&im, sec) == -1)
 				goto out;
-			}
+		} else
+			for (i = 0; i < json_array_size(sec) &&
+			    ctl->client != NULL; i++)
+				sections[s].import(&im,
+				    json_array_get(sec, i));
+		if (ctl->client == NULL) {
+			ctl_error(ctl, "connection lost");
+			goto out;
 		}
 	}
 	jsonx_set_int(res, "created", (long long)im.created);

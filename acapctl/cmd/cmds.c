@@ -102,9 +102,11 @@ const struct cmds_entry cmds_table[] = {
 	{ "export", NULL, cmd_io_export, "[--output FILE]",
 	  "write organisations, users, devices and settings as JSON", "",
 	  false },
-	{ "import", NULL, cmd_io_import, "FILE [--dry-run]",
+	{ "import", NULL, cmd_io_import,
+	  "FILE [--dry-run] [--progress|--no-progress]",
 	  "apply an export file; records already as in the file are left "
-	  "alone", "f", false },
+	  "alone; users' \"password\"s become SASL accounts (-s)", "f",
+	  false },
 	{ "history", NULL, cmd_history, "[LAYER [ENTRY]] [--since TIME] "
 	  "[--user USER]",
 	  "who changed what and when: the audit trail (admins; TIME: "

@@ -59,7 +59,13 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-lock.sh \
 	tests/protocol/ctl-shell.sh \
 	tests/protocol/ctl-export-file.sh
-EXTRA_DIST += tests/protocol/ctl-lib.sh tests/protocol/fixtures/export-v1.json
+# provisioning loses nothing: parallel adders while acapd authenticates,
+# and an import of a few thousand users with their accounts
+PROTOCOL_TESTS += \
+	tests/protocol/ctl-useradd-race.sh \
+	tests/protocol/ctl-import-accounts.sh
+EXTRA_DIST += tests/protocol/ctl-lib.sh tests/protocol/fixtures/export-v1.json \
+	tests/protocol/cram-loop.py
 # file safety (issue 14): state directory, admin password, database modes
 PROTOCOL_TESTS += \
 	tests/protocol/sec-statedir.sh \

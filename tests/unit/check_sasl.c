@@ -5,10 +5,13 @@
  */
 #include "autoconf.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sasl/sasl.h>
@@ -908,6 +912,100 @@ START_TEST(test_userdb_duplicate)
 }
 END_TEST
 
+/*
+ * Writers serialise on <sasldb>.lock: while another process holds it, an
+ * add waits, then succeeds (without the lock, concurrent writers of the
+ * Berkeley DB file lose records: tests/protocol/ctl-useradd-race.sh).
+ */
+START_TEST(test_userdb_lock_waits)
+{
+	struct userdb *db = open_db();
+	const char *err = NULL;
+	struct timespec a, b;
+	char lock[1100];
+	int fd, p[2], status;
+	double waited;
+	pid_t pid;
+	char c;
+
+	snprintf(lock, sizeof(lock), "%s.lock", userdb_path(db));
+	ck_assert_int_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		fd = open(lock, O_RDONLY | O_CREAT, 0600);
+		if (fd == -1 || flock(fd, LOCK_EX) == -1)
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(400 * 1000);
+		_exit(0);	/* the lock goes with the process */
+	}
+	ck_assert_int_gt(pid, 0);
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);	/* the child holds it */
+	close(p[0]);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (userdb_add(db, "waiter", "w8", &err) != 0)
+		ck_abort_msg("userdb_add: %s", err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	waited = (double)(b.tv_sec - a.tv_sec) +
+	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	ck_assert_msg(waited > 0.2, "the add did not wait for the lock "
+	    "(%.3f s)", waited);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(userdb_exists(db, "waiter", &err), 1);
+	/* nested: held across calls, released by the last unlock */
+	ck_assert_int_eq(userdb_lock(db, &err), 0);
+	ck_assert_int_eq(userdb_add(db, "inside", "in", &err), 0);
+	userdb_unlock(db);
+	fd = open(lock, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	userdb_close(&db);
+}
+END_TEST
+
+/* Bulk add (import): new accounts authenticate with every mechanism,
+ * existing ones are left alone, a bad batch writes nothing. */
+START_TEST(test_userdb_add_bulk)
+{
+	static const struct cred carol = { "carol", NULL, "c a\\r/ol\xc3\xa9",
+	    NULL, 0 };
+	const char *users[] = { "carol", "alice", "dave" };
+	const char *passes[] = { "c a\\r/ol\xc3\xa9", "changed", "d" };
+	const char *dup[] = { "erin", "erin" };
+	const char *bad[] = { "frank", "bad@realm" };
+	unsigned char created[3];
+	struct userdb *db = open_db();
+	struct sasl_session *s;
+	const char *err = NULL;
+
+	if (userdb_add_bulk(db, 3, users, passes, created, &err) != 0)
+		ck_abort_msg("userdb_add_bulk: %s", err);
+	ck_assert_int_eq(created[0], 1);
+	ck_assert_int_eq(created[1], 0);	/* alice existed */
+	ck_assert_int_eq(created[2], 1);
+	ck_assert_int_eq(userdb_add_bulk(db, 2, dup, passes, created, &err),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "\"erin\" is given twice"));
+	ck_assert_int_eq(userdb_add_bulk(db, 2, bad, passes, created, &err),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "bad@realm"));
+	ck_assert_int_eq(userdb_exists(db, "frank", &err), 0);
+	userdb_close(&db);
+	s = new_session();
+	auth_ok(s, "CRAM-MD5", &carol, "carol");
+	sasl_session_free(&s);
+	s = new_session();
+	auth_ok(s, "SCRAM-SHA-256", &carol, "carol");
+	sasl_session_free(&s);
+	s = new_session();
+	auth_ok(s, "CRAM-MD5", &alice, "alice");	/* unchanged */
+	sasl_session_free(&s);
+}
+END_TEST
+
 START_TEST(test_userdb_passwd)
 {
 	static const struct cred newpw = { "alice", NULL, "n3w", NULL, 0 };
@@ -1175,6 +1273,8 @@ sasl_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_userdb_duplicate);
+	tcase_add_test(tc, test_userdb_lock_waits);
+	tcase_add_test(tc, test_userdb_add_bulk);
 	tcase_add_test(tc, test_userdb_passwd);
 	tcase_add_test(tc, test_userdb_del);
 	tcase_add_test(tc, test_userdb_list);
