@@ -95,7 +95,10 @@ commands_dispatch(struct conn *c, const struct acap_cmd *ac)
 		    "before authentication");
 		return;
 	}
+	/* only an admin's reads build the audit trail (store.h) */
+	store_set_audit_reader(conn_store(c), conn_is_admin(c));
 	st = command->func(&cmd);
+	store_set_audit_reader(conn_store(c), false);
 	if (line_open)	/* a handler forgot to end its line: a bug */
 		cmd_line_end(&cmd);
 	if (st == CMD_CLOSE)

@@ -5,7 +5,8 @@
  * redaction of secret attributes; pruning by age.  The trail is read as
  * the dataset STORE_AUDIT_PATH (store-snap.c).
  * Owns: st->audit (the context of the STORE being applied, set by
- * store-commit.c), st->audit_on, st->audit_retention, st->audit_secret.
+ * store-commit.c), st->audit_on, st->audit_retention, st->audit_secret,
+ * st->audit_reader.
  */
 #include "autoconf.h"
 
@@ -23,6 +24,12 @@ store_set_audit(struct store *st, bool on, uint32_t retention,
 	st->audit_secret = secret != NULL ? st_xstrdup(secret) : NULL;
 	st->audit_on = on;
 	st->audit_retention = retention;
+}
+
+void
+store_set_audit_reader(struct store *st, bool full)
+{
+	st->audit_reader = full;
 }
 
 bool

@@ -215,6 +215,7 @@ struct store {
 	bool audit_on;			/* cfg.audit, or store_set_audit() */
 	uint32_t audit_retention;
 	char *audit_secret;		/* owned copy of the patterns */
+	bool audit_reader;		/* build the audit dataset's records */
 };
 
 /* ---- store-open.c: small helpers (abort on allocation failure) ------- */

@@ -427,6 +427,15 @@ struct store_audit {
 #define STORE_AUDIT_ATTR	"vendor.acapd.audit."
 #define STORE_AUDIT_ID_LEN	12
 
+/*
+ * Whether store_snap_get() of the audit paths builds their records (true)
+ * or only their "" entry (false, the default: for anyone but an admin the
+ * dataset is unreadable anyway, and building it would make a SEARCH or
+ * STORE of a non-admin cost as much as the trail is long).  The command
+ * layer sets it for the duration of an admin's command.
+ */
+void store_set_audit_reader(struct store *st, bool full);
+
 /* From now on (SIGHUP): whether to record, retention, secret patterns. */
 void store_set_audit(struct store *st, bool on, uint32_t retention,
     const char *secret);

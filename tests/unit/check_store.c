@@ -1552,6 +1552,7 @@ START_TEST(test_audit)
 	c.clock_cb = fake_clock;
 	fake_sec = 1800000000;
 	ck_assert_int_eq(store_open(&c, &st, &err), 0);
+	store_set_audit_reader(st, true);
 
 	/* a change with a context is recorded, with everything */
 	op_set(&op, &a, &v, "/email/user/bob/", "corp", "email.server.IMAP",
@@ -1629,6 +1630,12 @@ START_TEST(test_audit)
 	ck_assert_int_eq(store_snap_get(st, "/vendor.acapd.audit/user/x/",
 	    &snap), STORE_ENOEXIST);
 
+	/* a reader that is not an admin's command gets no records */
+	store_set_audit_reader(st, false);
+	e = audit_read(st, &snap, &n);
+	ck_assert_uint_eq(n, 0);
+	store_set_audit_reader(st, true);
+
 	/* retention: two hours later, an hour's worth is kept */
 	fake_sec += 7200;
 	ck_assert_int_eq(store_maintain(st), STORE_OK);
@@ -1659,6 +1666,7 @@ START_TEST(test_audit_entry_removal)
 	c.view = &inherit_store_view_ops;
 	c.audit = true;
 	ck_assert_int_eq(store_open(&c, &st, &err), 0);
+	store_set_audit_reader(st, true);
 	ck_assert_int_eq(put(st, "/email/site/", "e", "email.a", "1"),
 	    STORE_OK);
 	ck_assert_int_eq(put(st, "/email/site/", "e", "email.b", "2"),
