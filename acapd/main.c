@@ -30,6 +30,7 @@
 #include "config.h"
 #include "conn.h"
 #include "discovery.h"
+#include "enrol.h"
 #include "http.h"
 #include "limits.h"
 #include "log.h"
@@ -625,6 +626,7 @@ main(int argc, char *argv[])
 	bind_listeners(portfp);
 	startup_open();		/* database, TLS, SASL: still privileged */
 	discovery_init();
+	enrol_init();		/* reads the instance key: still privileged */
 	http_open(portfp);	/* after TLS: https needs the context */
 	startup_chown();
 	drop_privileges();
@@ -654,6 +656,7 @@ main(int argc, char *argv[])
 	while (srv->nlisteners > 0)
 		evconnlistener_free(srv->listeners[--srv->nlisteners]);
 	http_close();
+	enrol_close();
 	startup_close();
 	event_base_free(srv->base);
 	config_clear(cfg);
