@@ -81,26 +81,38 @@ view_open(const char *path, struct inherit_view **v_r)
 }
 
 /*
- * One attribute of one entry of a registry: 1 with *value_r (malloc'd,
- * NULL when the attribute is absent), 0 when there is no such entry, -1 on
- * a store error.
+ * Attributes of one entry of a registry: 1 with *value_r (malloc'd, NULL
+ * when the attribute is absent) and, when attr2 is not NULL, *value2_r,
+ * 0 when there is no such entry, -1 on a store error.
  */
 static int
-registry_get(const char *path, const char *entry, const char *attr,
-    char **value_r)
+registry_get2(const char *path, const char *entry, const char *attr,
+    char **value_r, const char *attr2, char **value2_r)
 {
 	struct inherit_view *v;
 	const struct inherit_entry *e;
 
 	*value_r = NULL;
+	if (attr2 != NULL)
+		*value2_r = NULL;
 	if (!view_open(path, &v))
 		return -1;
 	if (v == NULL)
 		return 0;
-	if ((e = inherit_view_find(v, entry)) != NULL)
+	if ((e = inherit_view_find(v, entry)) != NULL) {
 		*value_r = entry_value(e, attr);
+		if (attr2 != NULL)
+			*value2_r = entry_value(e, attr2);
+	}
 	inherit_view_free(&v);
 	return e != NULL ? 1 : 0;
+}
+
+static int
+registry_get(const char *path, const char *entry, const char *attr,
+    char **value_r)
+{
+	return registry_get2(path, entry, attr, value_r, NULL, NULL);
 }
 
 /* The entry name at the end of a dataset path or URL ("/email/~/mail"). */
@@ -230,9 +242,8 @@ discovery_resolve(const char *domain, const char *addr, const char *auth_user,
 	r = registry_get(DISC_DOMAINS, domain, DISC_DOMAIN_ORG, &org);
 	if (r <= 0)
 		return r == 0 ? DISC_UNKNOWN_DOMAIN : DISC_STORE_ERROR;
-	if (org != NULL && (registry_get(DISC_ORGS, org, DISC_ORG_OPTIN,
-	    &optin) == -1 || registry_get(DISC_ORGS, org,
-	    "vendor.acapd.org.description", &desc) == -1)) {
+	if (org != NULL && registry_get2(DISC_ORGS, org, DISC_ORG_OPTIN,
+	    &optin, "vendor.acapd.org.description", &desc) == -1) {
 		res = DISC_STORE_ERROR;
 		goto out;
 	}

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,7 +437,7 @@ bind_list(struct evhttp *h, const char *list, const char *defport,
 	char *specs, *spec, *save = NULL;
 	struct evhttp_bound_socket *bs;
 	unsigned int bound;
-	int family;
+	int family, one = 1;
 	long pn;
 
 	if ((specs = strdup(list)) == NULL)
@@ -451,6 +452,13 @@ bind_list(struct evhttp *h, const char *list, const char *defport,
 		    "0.0.0.0", (ev_uint16_t)pn);
 		if (bs == NULL)
 			fatal("%s %s: cannot bind", what, spec);
+		/*
+		 * Accepted sockets inherit TCP_NODELAY from the listener on
+		 * Linux: a TLS answer's records then leave at once instead of
+		 * waiting on the client's delayed ACK (Nagle).
+		 */
+		setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
 		bound = server_sockname(evhttp_bound_socket_get_fd(bs),
 		    &family, addr, sizeof(addr));
 		log_info("%s: listening on %s port %u", what, addr, bound);

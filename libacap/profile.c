@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acap-arg.h"
 #include "profile.h"
 
 #define ADS_NS	"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
@@ -313,12 +314,45 @@ profile_auth_autoconfig(const char *mech)
 	return "password-cleartext";
 }
 
+/*
+ * One UTF-8 character at c (c[0] >= 0x80): copied when valid and an XML
+ * character (XML 1.0 §2.2 excludes U+FFFE and U+FFFF), else U+FFFD.
+ * Returns the octets consumed.
+ */
+static size_t
+utf8_char(struct acap_buf *b, const unsigned char *c)
+{
+	size_t n = c[0] >= 0xf0 ? 4 : c[0] >= 0xe0 ? 3 : c[0] >= 0xc0 ? 2 : 1;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (c[i] == '\0')
+			break;
+	if (i == n && n > 1 && acap_utf8_valid((const char *)c, n) &&
+	    !(n == 3 && c[0] == 0xef && c[1] == 0xbf && c[2] >= 0xbe)) {
+		acap_buf_add(b, c, n);
+		return n;
+	}
+	acap_buf_addstr(b, "\xef\xbf\xbd");
+	return 1;
+}
+
 void
 profile_xml_escape(struct acap_buf *b, const char *s)
 {
 	const unsigned char *c;
 
 	for (c = (const unsigned char *)s; *c != '\0'; c++) {
+		const unsigned char *run = c;
+
+		/* plain ASCII goes in one copy */
+		while (*c >= 0x20 && *c < 0x80 && *c != '&' && *c != '<' &&
+		    *c != '>' && *c != '"' && *c != '\'')
+			c++;
+		if (c > run)
+			acap_buf_add(b, run, (size_t)(c - run));
+		if (*c == '\0')
+			break;
 		switch (*c) {
 		case '&':
 			acap_buf_addstr(b, "&amp;");
@@ -336,6 +370,10 @@ profile_xml_escape(struct acap_buf *b, const char *s)
 			acap_buf_addstr(b, "&apos;");
 			break;
 		default:
+			if (*c >= 0x80) {
+				c += utf8_char(b, c) - 1;
+				break;
+			}
 			/* XML 1.0 §2.2: no C0 controls but TAB, LF, CR */
 			acap_buf_addch(b, *c < 0x20 && *c != '\t' &&
 			    *c != '\n' && *c != '\r' ? ' ' : (char)*c);
@@ -347,9 +385,17 @@ profile_xml_escape(struct acap_buf *b, const char *s)
 static void
 elem(struct acap_buf *b, int indent, const char *name, const char *value)
 {
-	acap_buf_printf(b, "%*s<%s>", indent, "", name);
+	static const char spaces[] = "                ";
+
+	acap_buf_add(b, spaces, (size_t)indent < sizeof(spaces) - 1 ?
+	    (size_t)indent : sizeof(spaces) - 1);
+	acap_buf_addch(b, '<');
+	acap_buf_addstr(b, name);
+	acap_buf_addch(b, '>');
 	profile_xml_escape(b, value);
-	acap_buf_printf(b, "</%s>\n", name);
+	acap_buf_addstr(b, "</");
+	acap_buf_addstr(b, name);
+	acap_buf_addstr(b, ">\n");
 }
 
 static void

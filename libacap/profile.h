@@ -96,7 +96,10 @@ const char *profile_socket_name(enum profile_socket s);
 /* Mozilla autoconfig <authentication> for a SASL mechanism (NULL: any). */
 const char *profile_auth_autoconfig(const char *mech);
 
-/* Append s with & < > " ' escaped (XML 1.0 §2.4); controls become spaces. */
+/*
+ * Append s with & < > " ' escaped (XML 1.0 §2.4); controls become spaces,
+ * invalid UTF-8 and U+FFFE/U+FFFF become U+FFFD: always well-formed.
+ */
 void profile_xml_escape(struct acap_buf *b, const char *s);
 
 /*

@@ -20,6 +20,17 @@ tls_key key.pem
 tls_generate yes
 bootstrap_admin admin
 admins admin
+# Mail-client discovery (doc/discovery.md): autoconfig and Autodiscover
+http_listen 127.0.0.1:8080
+https_listen 127.0.0.1:8443
+CONF
+elif ! grep -q '^http_listen' run/acapd.conf &&
+    grep -q '^# Embedded development instance' run/acapd.conf; then
+	# an instance made before discovery existed: serve it too
+	cat >> run/acapd.conf <<CONF
+# Mail-client discovery (doc/discovery.md): autoconfig and Autodiscover
+http_listen 127.0.0.1:8080
+https_listen 127.0.0.1:8443
 CONF
 fi
 exec ./build/acapd/acapd -f run/acapd.conf "$@"

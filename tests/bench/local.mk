@@ -3,7 +3,8 @@
 # "make check" does not run them (benchmarks are never timed unit tests),
 # it only runs the unit suite of their helpers (check_bench).
 # Scripts: tests/bench/run-*.sh; results: doc/performance.md.
-noinst_PROGRAMS += tests/bench/acap-bench tests/bench/sqlite-commit
+noinst_PROGRAMS += tests/bench/acap-bench tests/bench/sqlite-commit \
+	tests/bench/http-bench
 
 tests_bench_acap_bench_SOURCES = \
 	tests/bench/acap-bench.c \
@@ -19,6 +20,12 @@ tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) \
 tests_bench_acap_bench_LDADD = acapd/libsecurity.a libacap/libacap.a \
 	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) -lm
 
+# discovery over HTTP (run-http.sh)
+tests_bench_http_bench_SOURCES = tests/bench/http-bench.c \
+	tests/bench/bench-hist.c tests/bench/bench-hist.h
+tests_bench_http_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_http_bench_LDADD = libacap/libacap.a $(OPENSSL_LIBS) -lpthread -lm
+
 tests_bench_sqlite_commit_SOURCES = tests/bench/sqlite-commit.c
 tests_bench_sqlite_commit_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_bench_sqlite_commit_LDADD = $(SQLITE_LIBS)
@@ -27,7 +34,7 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-store.sh tests/bench/run-fanout.sh \
 	tests/bench/run-mixed.sh tests/bench/run-all.sh \
 	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
-	tests/bench/run-growth.sh \
+	tests/bench/run-growth.sh tests/bench/run-http.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
 
 if HAVE_CHECK

@@ -13,12 +13,12 @@ if ENABLE_FUZZER
 FUZZ_LINK = -fsanitize=fuzzer
 noinst_PROGRAMS += tests/fuzz/fuzz-parser tests/fuzz/fuzz-writer \
 	tests/fuzz/fuzz-dspath tests/fuzz/fuzz-comparator \
-	tests/fuzz/fuzz-command
+	tests/fuzz/fuzz-command tests/fuzz/fuzz-discovery
 else
 FUZZ_LINK =
 check_PROGRAMS += tests/fuzz/replay-parser tests/fuzz/replay-writer \
 	tests/fuzz/replay-dspath tests/fuzz/replay-comparator \
-	tests/fuzz/replay-command
+	tests/fuzz/replay-command tests/fuzz/replay-discovery
 endif
 
 tests_fuzz_fuzz_parser_SOURCES = tests/fuzz/fuzz-parser.c $(FUZZ_COMMON)
@@ -47,6 +47,18 @@ tests_fuzz_replay_dspath_LDADD = $(FUZZ_NAMES_LIBS)
 tests_fuzz_replay_comparator_SOURCES = tests/fuzz/replay.c \
 	tests/fuzz/fuzz-comparator.c $(FUZZ_COMMON)
 tests_fuzz_replay_comparator_LDADD = $(FUZZ_NAMES_LIBS)
+
+# Discovery's request parsers and the answers' XML (acapd/disc-req.c,
+# libacap/profile.c), checked with expat.
+FUZZ_DISC_SOURCES = tests/fuzz/fuzz-discovery.c $(FUZZ_COMMON) \
+	acapd/disc-req.c acapd/disc-req.h
+tests_fuzz_fuzz_discovery_SOURCES = $(FUZZ_DISC_SOURCES)
+tests_fuzz_fuzz_discovery_CFLAGS = $(AM_CFLAGS) $(EXPAT_CFLAGS)
+tests_fuzz_fuzz_discovery_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_discovery_LDADD = $(FUZZ_CODEC_LIBS) $(EXPAT_LIBS)
+tests_fuzz_replay_discovery_SOURCES = tests/fuzz/replay.c $(FUZZ_DISC_SOURCES)
+tests_fuzz_replay_discovery_CFLAGS = $(AM_CFLAGS) $(EXPAT_CFLAGS)
+tests_fuzz_replay_discovery_LDADD = $(FUZZ_CODEC_LIBS) $(EXPAT_LIBS)
 
 # The command layer in-process: acapd's sources without main.c.
 # XXX this list repeats acapd_acapd_SOURCES (acapd/local.mk) minus main.c

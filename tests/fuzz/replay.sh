@@ -9,7 +9,7 @@ top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
 status=0
 ran=0
-for t in parser writer dspath comparator command; do
+for t in parser writer dspath comparator command discovery; do
 	dirs=""
 	for d in "$top_srcdir/tests/fuzz/corpus/fuzz-$t" \
 	    "$top_srcdir/tests/fuzz/regressions/fuzz-$t"; do

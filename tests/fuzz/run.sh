@@ -22,7 +22,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 tag=$(printf '%s' "$src" | cksum | cut -d' ' -f1)
 build=${FUZZ_BUILD:-/tmp/acapd-fuzz-build-$tag}
 cc=${CLANG:-clang}
-targets=${*:-fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator fuzz-command}
+targets=${*:-fuzz-parser fuzz-writer fuzz-dspath fuzz-comparator fuzz-command fuzz-discovery}
 
 if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "run.sh: $cc not found; libFuzzer targets need clang" >&2
