@@ -6,8 +6,9 @@
  * Owns the strings in struct conf.  The file holds "key value" lines with
  * the same names as the long options (host, port, user, authzid,
  * password-file, mech, starttls, cafile, tls-name, insecure, timeout,
- * family, statedir, sasldb, enrol-url, profile-cert, profile-key); "#" starts a comment.  A password itself is
- * never accepted there, nor on the command line.
+ * family, statedir, sasldb, enrol-url, profile-cert, profile-key); "#"
+ * starts a comment.  A password itself is never accepted there, nor on
+ * the command line.
  */
 #ifndef ACAPCTL_CONF_H
 #define ACAPCTL_CONF_H
