@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/http.h>
 #include <openssl/evp.h>
 
 #include "acap-buf.h"
@@ -260,6 +261,12 @@ enrol_cb(const struct http_req *r, void *arg)
 
 	(void)arg;
 	http_header(r, "Cache-Control", "no-store");
+	/* a HEAD (a link checker) must not use the token up */
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		http_header(r, "Allow", "GET");
+		http_error(r, 405, "GET only: the link is served once");
+		return;
+	}
 	if (!token_ok(token) || EVP_Digest(token, TOKEN_LEN, md, NULL,
 	    EVP_sha256(), NULL) != 1) {
 		http_error(r, 404, "no such enrol link (unknown, used or "
