@@ -525,6 +525,13 @@ signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 	    strcmp(n->database, cfg->database) != 0)
 		log_warn("reload: listen, statedir and database changes "
 		    "need a restart");
+	if (strcmp(n->http_listen, cfg->http_listen) != 0 ||
+	    strcmp(n->https_listen, cfg->https_listen) != 0 ||
+	    n->http_max_body_size != cfg->http_max_body_size ||
+	    n->http_timeout != cfg->http_timeout)
+		log_warn("reload: http_listen, https_listen, "
+		    "http_max_body_size and http_timeout changes need a "
+		    "restart");
 	startup_reload(n);
 	config_clear(cfg);
 	free(cfg);

@@ -328,9 +328,11 @@ utf8_char(struct acap_buf *b, const unsigned char *c)
 	for (i = 1; i < n; i++)
 		if (c[i] == '\0')
 			break;
-	if (i == n && n > 1 && acap_utf8_valid((const char *)c, n) &&
-	    !(n == 3 && c[0] == 0xef && c[1] == 0xbf && c[2] >= 0xbe)) {
-		acap_buf_add(b, c, n);
+	if (i == n && n > 1 && acap_utf8_valid((const char *)c, n)) {
+		if (n == 3 && c[0] == 0xef && c[1] == 0xbf && c[2] >= 0xbe)
+			acap_buf_addstr(b, "\xef\xbf\xbd");
+		else
+			acap_buf_add(b, c, n);
 		return n;
 	}
 	acap_buf_addstr(b, "\xef\xbf\xbd");
@@ -458,6 +460,10 @@ autodiscover_protocol(struct acap_buf *b, const struct profile *p,
 {
 	const char *login = s->login != NULL ? s->login : p->login;
 	const char *auth = profile_auth_autoconfig(s->auth);
+
+	/* Autodiscover has no placeholders: Outlook then uses the address */
+	if (login != NULL && strstr(login, "%EMAIL") != NULL)
+		login = NULL;
 
 	acap_buf_addstr(b, "      <Protocol>\n");
 	elem(b, 8, "Type", type);

@@ -299,19 +299,19 @@ def cap(hp, n):
     for i in range(n):
         c = conn(hp)
         st, h, d = req(c, "GET", "/mail/config-v1.1.xml",
-                       headers={"Host": "acme.example"})
+                       headers={"Host": "site.example"})
         check(st == 200, "connection %d: %d" % (i, st))
         held.append(c)
     c = conn(hp)
     st, h, d = req(c, "GET", "/mail/config-v1.1.xml",
-                   headers={"Host": "acme.example"})
+                   headers={"Host": "site.example"})
     check(st == 429 and b"429" in d, "over the cap: %d" % st)
     for c in held:
         c.close()
     time.sleep(0.3)
     c = conn(hp)
     st, h, d = req(c, "GET", "/mail/config-v1.1.xml",
-                   headers={"Host": "acme.example"})
+                   headers={"Host": "site.example"})
     check(st == 200, "after closing: %d" % st)
 
 

@@ -16,16 +16,14 @@ SP=$(awk '$3 == "https" { print $2 }' "$CTL_DIR/port")
 [ -n "$HP" ] && [ -n "$SP" ] || fail "no http/https line in the port file"
 
 # an organisation with a mail domain; two users, one homed elsewhere
-ok org add acme --description 'Acme & Co <test>'
+ok org add acme --description 'Acme & Co <test>' --domain acme.example
 ok set org acme mail email.server.IMAP imaps://imap.acme.example/
 ok set org acme mail personality.Server.SMTP smtp:smtp.acme.example:587
-ok raw 'STORE ("/vendor.acapd.domain/site/acme.example" "vendor.acapd.domain.org" "acme")'
 for u in ann bob; do
 	printf '%s-secret-pw\n' "$u" | "$ACAPCTL" -s "$CTL_DIR" user add \
 	    --password-stdin --local-only "$u" >/dev/null 2>&1 ||
 	    fail "sasl account $u"
-	ok user add "$u" --org acme --no-account
-	ok raw "STORE (\"/vendor.acapd.address/site/$u@acme.example\" \"vendor.acapd.address.user\" \"$u\")"
+	ok user add "$u" --org acme --no-account --address "$u@acme.example"
 done
 ok set user ann mail email.server.IMAP imaps://ann-store.acme.example/
 ok set user ann mail personality.Real-Name 'Ann Example'
@@ -57,11 +55,22 @@ h=$($CHECK imap-host "$HP" nobody@acme.example) || fail "imap-host"
 [ "$h" = imap2.acme.example ] || fail "live change not seen: $h"
 
 # the organisation opts in to per-user answers
-ok raw 'STORE ("/vendor.acapd.org/site/acme" "vendor.acapd.org.discovery" "user")'
+ok org discovery acme user
 h=$($CHECK imap-host "$HP" ann@acme.example) || fail "imap-host ann"
 [ "$h" = ann-store.acme.example ] || fail "opt-in: ann gets $h"
 h=$($CHECK imap-host "$HP" nobody@acme.example) || fail "imap-host nobody"
 [ "$h" = imap2.acme.example ] || fail "opt-in: unknown address gets $h"
+
+# a domain of the site itself answers from the site layer; a domain that
+# is dropped is unknown at once
+ok set site mail email.server.IMAP imap://imap.site.example/
+ok set site mail personality.Server.SMTP submission://smtp.site.example
+ok site domain add site.example
+h=$($CHECK imap-host "$HP" someone@site.example) || fail "site domain"
+[ "$h" = imap.site.example ] || fail "site domain gets $h"
+ok org domain del acme acme.example
+$CHECK fetch "$HP" '/mail/config-v1.1.xml?emailaddress=ann@acme.example' \
+    "$CTL_DIR/gone.xml" 2>/dev/null && fail "a dropped domain still answers"
 
 # bounds; ACAP clients are not affected
 $CHECK limits "$HP" || fail "limits"
