@@ -514,3 +514,9 @@ discovery_init(void)
 	    HTTP_R_NOCASE | HTTP_R_PREFIX, HTTP_M_GET, autodiscover_json_cb,
 	    NULL);
 }
+
+bool
+discovery_fill_layer(struct profile *p, const char *layer)
+{
+	return fill_layer(p, layer);
+}

@@ -11,6 +11,8 @@
 #ifndef ACAPD_DISCOVERY_H
 #define ACAPD_DISCOVERY_H
 
+#include <stdbool.h>
+
 #include "profile.h"
 
 /* The registries the resolution reads (written by acapctl). */
@@ -43,5 +45,12 @@ enum disc_result {
  */
 enum disc_result discovery_resolve(const char *domain, const char *addr,
     const char *auth_user, struct profile *p);
+
+/*
+ * Fill p from the effective settings of one layer ("site", "group/<org>",
+ * "user/<user>", "host/<device>"), as the endpoints do.  false on a store
+ * error.  (enrol.c builds a device's profile with it.)
+ */
+bool discovery_fill_layer(struct profile *p, const char *layer);
 
 #endif

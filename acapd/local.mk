@@ -22,6 +22,7 @@ acapd_acapd_SOURCES = \
 	acapd/http.c acapd/http.h \
 	acapd/discovery.c acapd/discovery.h \
 	acapd/disc-req.c acapd/disc-req.h \
+	acapd/enrol.c acapd/enrol.h \
 	acapd/cmd-authenticate.c \
 	acapd/cmd-deleteacl.c \
 	acapd/cmd-listrights.c \

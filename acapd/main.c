@@ -30,6 +30,7 @@
 #include "config.h"
 #include "conn.h"
 #include "discovery.h"
+#include "enrol.h"
 #include "http.h"
 #include "limits.h"
 #include "log.h"
@@ -638,6 +639,7 @@ main(int argc, char *argv[])
 	metrics_http_open();
 	startup_open();		/* database, TLS, SASL: still privileged */
 	discovery_init();
+	enrol_init();		/* reads the instance key: still privileged */
 	http_open(portfp);	/* after TLS: https needs the context */
 	startup_chown();
 	drop_privileges();
@@ -668,6 +670,7 @@ main(int argc, char *argv[])
 	while (srv->nlisteners > 0)
 		evconnlistener_free(srv->listeners[--srv->nlisteners]);
 	http_close();
+	enrol_close();
 	startup_close();
 	event_base_free(srv->base);
 	config_clear(cfg);

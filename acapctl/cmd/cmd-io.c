@@ -952,7 +952,8 @@ import_owned(struct import *im, const json_t *o, bool address)
 		    &org)) != 1 || addresses_check(im->ctl, norm, owner,
 		    org) == -1) {
 			if (owner == NULL || r == 0)
-				result(im, kind, norm, R_FAILED, "no such user");
+				result(im, kind, norm, R_FAILED,
+				    "no such user");
 			else
 				read_failed(im, kind, norm);
 			free(org);

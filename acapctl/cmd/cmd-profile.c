@@ -355,31 +355,38 @@ cmd_device_url(struct ctl *ctl, int argc, char **argv)
 	return cmd_enrol_url(ctl, argv[0], format, ttl);
 }
 
-/* One SRV record, or a comment why there is none. */
+/*
+ * One SRV record; when the settings name the other socket type of the
+ * pair, "0 0 0 ." (RFC 6186 §3.4: the service is decidedly not offered,
+ * so clients take the published one); with no server, a comment.
+ */
 static void
 srv(struct ctl *ctl, const char *svc, const char *domain, long ttl,
     const struct profile_server *s, enum profile_socket want,
     unsigned int port_default, json_t *recs)
 {
+	unsigned int port = s->port != 0 ? s->port : port_default;
 	json_t *o;
 
-	if (s->host == NULL || s->socket != want) {
-		ctl_out(ctl, "; %s._tcp.%s.: not published (%s%s)\n", svc,
-		    domain, s->host == NULL ? "no server in the settings" :
-		    "the settings say ", s->host == NULL ? "" :
-		    s->socket == PROFILE_SOCKET_SSL ? "implicit TLS" :
-		    s->socket == PROFILE_SOCKET_STARTTLS ? "STARTTLS" :
-		    "plaintext");
+	if (s->host == NULL) {
+		ctl_out(ctl, "; %s._tcp.%s.: no server in the settings\n",
+		    svc, domain);
 		return;
 	}
-	/* RFC 6186 §3: priority 0, weight 1, the configured port */
-	ctl_out(ctl, "%s._tcp.%s.\t%ld\tIN\tSRV\t0 1 %u %s.\n", svc, domain,
-	    ttl, s->port != 0 ? s->port : port_default, s->host);
 	o = jsonx_add(recs, json_object());
 	jsonx_set_str(o, "name", svc);
 	jsonx_set_str(o, "type", "SRV");
-	jsonx_set_int(o, "port", (long long)(s->port != 0 ? s->port :
-	    port_default));
+	if (s->socket != want) {
+		ctl_out(ctl, "%s._tcp.%s.\t%ld\tIN\tSRV\t0 0 0 .\n", svc,
+		    domain, ttl);
+		jsonx_set_int(o, "port", 0);
+		jsonx_set_str(o, "target", ".");
+		return;
+	}
+	/* priority 0, weight 1, the configured port */
+	ctl_out(ctl, "%s._tcp.%s.\t%ld\tIN\tSRV\t0 1 %u %s.\n", svc, domain,
+	    ttl, port, s->host);
+	jsonx_set_int(o, "port", (long long)port);
 	jsonx_set_str(o, "target", s->host);
 }
 
@@ -455,6 +462,8 @@ cmd_dns(struct ctl *ctl, int argc, char **argv)
 	ctl_out(ctl, "autoconfig.%s.\t%ld\tIN\tCNAME\t%s.\n", dom, ttl, http);
 	ctl_out(ctl, "autodiscover.%s.\t%ld\tIN\tCNAME\t%s.\n", dom, ttl,
 	    http);
+	ctl_out(ctl, "_autodiscover._tcp.%s.\t%ld\tIN\tSRV\t0 0 443 %s.\n",
+	    dom, ttl, http);
 	jsonx_set_str(ctl_result(ctl), "acap_host", acap);
 	jsonx_set_str(ctl_result(ctl), "http_host", http);
 	profile_free(&p);

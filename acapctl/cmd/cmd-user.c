@@ -437,9 +437,9 @@ cmd_user_move(struct ctl *ctl, int argc, char **argv)
 	r = old == NULL || same ? 0 : addresses_store_drop(ctl, st, argv[0],
 	    old, dropped);
 	free(old);
-	if (!same && (r == -1 || addresses_defaults(ctl, argv[0], org, added) == -1 ||
-	    cmd_addresses_add(ctl, argv[0], org, NULL, 0, st, added) !=
-	    CTL_OK)) {
+	if (!same && (r == -1 || addresses_defaults(ctl, argv[0], org,
+	    added) == -1 || cmd_addresses_add(ctl, argv[0], org, NULL, 0, st,
+	    added) != CTL_OK)) {
 		ds_store_free(&st);
 		return CTL_FAIL;
 	}

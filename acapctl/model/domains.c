@@ -56,15 +56,15 @@ domains_list(struct ctl *ctl, const char *org, json_t *list)
 int
 domains_owner(struct ctl *ctl, const char *domain, char **org_r)
 {
-	return registry_lookup(ctl, MODEL_DOMAIN_REGISTRY, domain, MODEL_A_DOMAIN_ORG,
-	    org_r);
+	return registry_lookup(ctl, MODEL_DOMAIN_REGISTRY, domain,
+	    MODEL_A_DOMAIN_ORG, org_r);
 }
 
 int
 addresses_user(struct ctl *ctl, const char *addr, char **user_r)
 {
-	return registry_lookup(ctl, MODEL_ADDRESS_INDEX, addr, MODEL_A_ADDR_USER,
-	    user_r);
+	return registry_lookup(ctl, MODEL_ADDRESS_INDEX, addr,
+	    MODEL_A_ADDR_USER, user_r);
 }
 
 void
@@ -274,8 +274,9 @@ addresses_defaults(struct ctl *ctl, const char *user, const char *org,
 		    snprintf(addr, sizeof(addr), "%s@%s", user, d) >=
 		    (int)MODEL_ADDRESS_MAX || !model_address_ok(addr, norm,
 		    &err)) {
-			ctl_warn(ctl, "user %s gets no address in %s: \"%s@%s\" "
-			    "is not a valid address", user, d, user, d);
+			ctl_warn(ctl, "user %s gets no address in %s: "
+			    "\"%s@%s\" is not a valid address", user, d,
+			    user, d);
 			continue;
 		}
 		if ((r = addresses_user(ctl, norm, &who)) == -1) {

@@ -154,8 +154,12 @@ assert recs['_imaps._tcp.acme.example.'][1:] == \
     ['3600', 'IN', 'SRV', '0', '1', '993', 'imap.acme.example.'], recs
 assert recs['_submission._tcp.acme.example.'][3:] == \
     ['SRV', '0', '1', '587', 'smtp.acme.example.'], recs
-assert '_imap._tcp.acme.example.' not in recs
-assert '_submissions._tcp.acme.example.' not in recs
+# the other socket type of each pair: not offered (RFC 6186 §3.4)
+assert recs['_imap._tcp.acme.example.'][3:] == ['SRV', '0', '0', '0', '.']
+assert recs['_submissions._tcp.acme.example.'][3:] == \
+    ['SRV', '0', '0', '0', '.']
+assert recs['_autodiscover._tcp.acme.example.'][3:] == \
+    ['SRV', '0', '0', '443', 'web.example.net.']
 assert recs['_acap._tcp.acme.example.'][3:6] == ['SRV', '0', '1']
 assert recs['_acap._tcp.acme.example.'][7] == 'acap.example.net.'
 assert recs['autoconfig.acme.example.'][3:] == ['CNAME', 'web.example.net.']
@@ -170,8 +174,8 @@ assert recs['_imap._tcp.site.example.'][1:] == \
     ['300', 'IN', 'SRV', '0', '1', '143', 'imap.site.example.'], recs
 assert recs['_submissions._tcp.site.example.'][1:] == \
     ['300', 'IN', 'SRV', '0', '1', '465', 'smtp.site.example.'], recs
-assert '_imaps._tcp.site.example.' not in recs
-assert '_submission._tcp.site.example.' not in recs
+assert recs['_imaps._tcp.site.example.'][4:] == ['0', '0', '0', '.']
+assert recs['_submission._tcp.site.example.'][4:] == ['0', '0', '0', '.']
 PY
 status 1 dns unknown.example
 has 'unknown domain unknown.example'

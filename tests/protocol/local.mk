@@ -51,6 +51,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-device.sh \
 	tests/protocol/ctl-domain.sh \
 	tests/protocol/ctl-profile.sh \
+	tests/protocol/ctl-enrol.sh \
 	tests/protocol/ctl-import.sh \
 	tests/protocol/ctl-import-v1.sh \
 	tests/protocol/ctl-import-bad.sh \

@@ -1330,6 +1330,55 @@ START_TEST(test_model_names)
 }
 END_TEST
 
+START_TEST(test_model_domains)
+{
+	char out[MODEL_ADDRESS_MAX], d253[254], l64[80];
+	const char *err;
+	size_t i;
+
+	ck_assert(model_domain_ok("Acme.EXAMPLE", out, &err));
+	ck_assert_str_eq(out, "acme.example");
+	ck_assert(model_domain_ok("xn--bcher-kva.example", out, &err));
+	ck_assert(model_domain_ok("a-b.c0", out, &err));
+	ck_assert(!model_domain_ok("localhost", out, &err));
+	ck_assert(strstr(err, "two labels") != NULL);
+	ck_assert(!model_domain_ok("b\xc3\xbc" "cher.example", out,
+	    &err));
+	ck_assert(strstr(err, "ASCII") != NULL);
+	ck_assert(!model_domain_ok("a..b", out, &err));
+	ck_assert(!model_domain_ok(".a.b", out, &err));
+	ck_assert(!model_domain_ok("a.b.", out, &err));
+	ck_assert(!model_domain_ok("-a.b", out, &err));
+	ck_assert(!model_domain_ok("a-.b", out, &err));
+	ck_assert(!model_domain_ok("a_b.c", out, &err));
+	ck_assert(!model_domain_ok("", out, &err));
+	/* 63-octet labels, 253 octets in all */
+	for (i = 0; i < 253; i++)
+		d253[i] = i % 64 == 63 ? '.' : 'a';
+	d253[253] = '\0';
+	ck_assert(model_domain_ok(d253, out, &err));
+	memset(l64, 'a', 64);
+	strcpy(l64 + 64, ".example");
+	ck_assert(!model_domain_ok(l64, out, &err));
+	ck_assert(strstr(err, "63") != NULL);
+
+	ck_assert(model_address_ok("Ann.Smith+x@Acme.Example", out, &err));
+	ck_assert_str_eq(out, "ann.smith+x@acme.example");
+	ck_assert(model_address_ok("a@b@acme.example", out, &err) == false);
+	ck_assert(!model_address_ok("noat", out, &err));
+	ck_assert(!model_address_ok("@acme.example", out, &err));
+	ck_assert(!model_address_ok(".a@acme.example", out, &err));
+	ck_assert(!model_address_ok("a..b@acme.example", out, &err));
+	ck_assert(!model_address_ok("a b@acme.example", out, &err));
+	ck_assert(!model_address_ok("a/b@acme.example", out, &err));
+	ck_assert(!model_address_ok("a@localhost", out, &err));
+	memset(l64, 'a', 65);
+	strcpy(l64 + 65, "@acme.example");
+	ck_assert(!model_address_ok(l64, out, &err));
+	ck_assert(model_address_ok(l64 + 1, out, &err));
+}
+END_TEST
+
 START_TEST(test_words)
 {
 	struct acap_buf b = ACAP_BUF_INIT;
@@ -1406,6 +1455,7 @@ client_suite(void)
 	tcase_add_test(tc, test_lint);
 	tcase_add_test(tc, test_model_layers);
 	tcase_add_test(tc, test_model_names);
+	tcase_add_test(tc, test_model_domains);
 	tcase_add_test(tc, test_words);
 	suite_add_tcase(s, tc);
 	return s;
