@@ -6,7 +6,7 @@ acapd_acapd_SOURCES = \
 	acapd/main.c \
 	acapd/config.c acapd/config.h \
 	acapd/log.c acapd/log.h \
-	acapd/limits.h acapd/server.h \
+	acapd/bounds.h acapd/server.h \
 	acapd/conn.c acapd/conn.h \
 	acapd/commands.c acapd/commands.h \
 	acapd/greeting.c acapd/greeting.h \

@@ -29,7 +29,7 @@
 
 #include "config.h"
 #include "conn.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "server.h"
 #include "startup.h"
