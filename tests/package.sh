@@ -130,7 +130,17 @@ if [ -z "${PACKAGE_DEB:-}" ]; then
 	step "lintian: no error, no warning"
 fi
 
-# 3. Install; what the package put where.
+# 3. Install; what the package put where.  Under systemd, postinst starts
+# acapd.service: a drop-in written first makes it listen on 127.0.0.1
+# with a kernel-chosen port instead of port 674 on every address (only
+# where it listens changes; the unit is the installed one).
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	systemd=1
+	mkdir -p "$(dirname "$DROPIN")"
+	printf '%s\n' '[Service]' 'ExecStart=' \
+	    "ExecStart=/usr/sbin/acapd -f /etc/acapd/acapd.conf -l 127.0.0.1:0 -o portfile=$PORT_FILE" \
+	    > "$DROPIN"
+fi
 out=$(dpkg -i "$deb" 2>&1) || fail "dpkg -i $(basename "$deb")"
 installed=1
 for f in /usr/sbin/acapd /usr/bin/acapctl; do
@@ -174,15 +184,8 @@ start_acapd() {
 	rm -f "$PORT_FILE"
 	log=$work/acapd.log
 	: > "$log"
-	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-		# the installed unit with a drop-in that only changes where it
-		# listens (postinst has started it on port 674: restart)
-		systemd=1
-		mkdir -p "$(dirname "$DROPIN")"
-		printf '%s\n' '[Service]' 'ExecStart=' \
-		    "ExecStart=/usr/sbin/acapd -f /etc/acapd/acapd.conf -l 127.0.0.1:0 -o portfile=$PORT_FILE" \
-		    > "$DROPIN"
-		systemctl daemon-reload
+	if [ -n "$systemd" ]; then
+		# the installed unit with the drop-in (step 3)
 		systemctl restart acapd.service ||
 			fail "systemctl restart acapd"
 	else
