@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct config *cfg;
 
@@ -118,7 +118,7 @@ static const struct option options[] = {
 	    XSTR(LIM_PREAUTH_MAX_NONSYNC), 0, UMAX },
 	{ "preauth_max_command", OPT_UINT, O(preauth_max_command),
 	    XSTR(LIM_PREAUTH_MAX_COMMAND), 256, UMAX },
-	/* 0: bounded by max_command only (limits.h); else 1024 or more */
+	/* 0: bounded by max_command only (bounds.h); else 1024 or more */
 	{ "max_line", OPT_UINT, O(max_line), XSTR(LIM_MAX_LINE), 1024, UMAX },
 	{ "max_literal", OPT_UINT, O(max_literal), XSTR(LIM_MAX_LITERAL),
 	    1024, UMAX },
@@ -256,7 +256,7 @@ config_set(struct config *c, const struct option *o, const char *value,
 			    value);
 			return -1;
 		}
-		/* max_line 0 means "no bound of its own" (limits.h) */
+		/* max_line 0 means "no bound of its own" (bounds.h) */
 		if ((v < o->min && !(v == 0 &&
 		    strcmp(o->name, "max_line") == 0)) || v > o->max) {
 			snprintf(errbuf, errlen,

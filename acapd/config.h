@@ -70,7 +70,7 @@ struct config {
 	unsigned int auth_fail_window;		/* seconds */
 	unsigned int auth_fail_delay_ms;
 
-	/* limits (limits.h) */
+	/* limits (bounds.h) */
 	unsigned int preauth_max_line;
 	unsigned int preauth_max_literal;
 	unsigned int preauth_max_nonsync;

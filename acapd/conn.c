@@ -40,7 +40,7 @@
 #include "acap-parser.h"
 #include "config.h"
 #include "conn.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"

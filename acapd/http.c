@@ -1,7 +1,7 @@
 /*
  * http.c -- HTTP and HTTPS listeners on libevent's evhttp (see http.h).
  *
- * Bounds (acapd.conf(5), limits.h): the request line and headers together
+ * Bounds (acapd.conf(5), bounds.h): the request line and headers together
  * (431 past http_max_header_size; libevent itself answers 400 and closes
  * past four times that), the body (413), the request target (414), the number of header fields (431), a
  * read/write timeout per connection (a client that sends nothing for
@@ -32,7 +32,7 @@
 
 #include "config.h"
 #include "http.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "server.h"
 #include "tls.h"

@@ -7,7 +7,7 @@ acapd_acapd_SOURCES = \
 	acapd/config.c acapd/config.h \
 	acapd/log.c acapd/log.h \
 	acapd/metrics-http.c acapd/metrics-http.h \
-	acapd/limits.h acapd/server.h \
+	acapd/bounds.h acapd/server.h \
 	acapd/conn.c acapd/conn.h \
 	acapd/commands.c acapd/commands.h \
 	acapd/greeting.c acapd/greeting.h \

@@ -4,5 +4,6 @@ dist_pkgdata_DATA += doc/acapd.conf.sample
 EXTRA_DIST += doc/protocol-notes.md doc/sasl.md doc/interop.md doc/acl.md doc/datasets.md \
 	doc/store-batch.md \
 	doc/security.md doc/fuzzing.md doc/audit.md doc/discovery.md \
+	doc/packaging.md \
 	contrib/systemd/acapd.service contrib/systemd/acapd.socket \
 	contrib/logrotate/acapd

@@ -23,3 +23,14 @@ include tests/reliability/local.mk
 TESTS += tests/structure.sh
 EXTRA_DIST += tests/structure.sh tools/depgraph.py doc/architecture.md \
 	doc/architecture.dot doc/architecture.svg
+# The Debian package built, installed, run and purged: as root, in CI only
+# (.ci/run; doc/packaging.md), not part of "make check".
+EXTRA_DIST += tests/package.sh
+# The Check unit suites only (no daemon, no network, no helper tools but
+# sasl2-bin): the Debian package's build-time tests (debian/rules).
+check-unit:
+	@units=''; for t in $(TESTS); do \
+		case $$t in tests/unit/*) units="$$units $$t";; esac; \
+	done; \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$$units"
+.PHONY: check-unit

@@ -24,7 +24,7 @@
 #include "acap-buf.h"
 #include "acap-parser.h"
 #include "fuzz-common.h"
-#include "limits.h"
+#include "bounds.h"
 
 #define HEADER_LEN	15
 #define LOG_SHOW	400	/* octets of each log printed on a mismatch */

@@ -1,10 +1,16 @@
 /*
- * limits.h -- every default bound of acapd in one place.  Each can be
+ * bounds.h -- every default bound of acapd in one place.  Each can be
  * overridden in acapd.conf (see config.c and acapd.conf(5)); the names
  * there match these without the LIM_ prefix, in lower case.
+ *
+ * Not "limits.h": GCC's own <limits.h> does #include_next <limits.h>,
+ * which finds a limits.h in an -iquote directory (acapd/) before
+ * glibc's, so every <limits.h> lost glibc's definitions and builds with
+ * -D_FORTIFY_SOURCE (Debian packages, Ubuntu's default) stopped with
+ * "Assumed value of MB_LEN_MAX wrong".
  */
-#ifndef LIMITS_H
-#define LIMITS_H
+#ifndef BOUNDS_H
+#define BOUNDS_H
 
 /* Command framing, before authentication (STYLE §2.5). */
 #define LIM_PREAUTH_MAX_LINE		8192
