@@ -6,7 +6,7 @@ PKGS="build-essential autoconf automake pkg-config libevent-dev \
 libsqlite3-dev libssl-dev libsasl2-dev libsasl2-modules \
 libsasl2-modules-db sasl2-bin libedit-dev libjansson-dev check openssl \
 socat sqlite3 \
-libpq-dev \
+postgresql libpq-dev libsasl2-modules-sql \
 emacs-nox wl tmux python3"
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,19 @@
+# PostgreSQL: the throw-away cluster the PostgreSQL tests and benchmarks
+# start (tests/pg/pg-cluster.sh: initdb as an unprivileged user, Unix
+# socket in a temporary directory, fsync on).  PostgreSQL comes from
+# tools/deps.sh; without it these tests fail, they never skip.
+PG_TESTS = tests/pg/cluster.sh
+TESTS += $(PG_TESTS)
+EXTRA_DIST += $(PG_TESTS) tests/pg/pg-cluster.sh tests/pg/scenarios.sh \
+	tests/pg/sqlite-only
+
+# The protocol scenarios against PostgreSQL (tests/pg/scenarios.sh) read
+# their list from PROTOCOL_TESTS.  "make check-pg" runs only them.
+tests/pg/scenarios.list: Makefile
+	@$(MKDIR_P) tests/pg
+	@for t in $(PROTOCOL_TESTS); do echo "$$t"; done > $@
+check_DATA += tests/pg/scenarios.list
+CLEANFILES += tests/pg/scenarios.list
+check-pg: tests/pg/scenarios.list
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/pg/scenarios.sh'
+.PHONY: check-pg
