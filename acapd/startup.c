@@ -587,10 +587,13 @@ peer_watch(void)
 static void
 peer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	const char *note;
+
 	(void)fd;
 	(void)what;
 	(void)arg;
-	store_peer_poll(srv->store);
+	if ((note = store_peer_poll(srv->store)) != NULL)
+		log_warn("%s", note);
 	peer_watch();
 }
 

@@ -17,6 +17,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct store_pg {
 	size_t nstores;
 	char first[STORE_MODTIME_LEN + 1];	/* of the batch's STOREs */
 	char err[256];		/* the commit thread's failure */
+	char note[320];		/* for the log: store_peer_poll() */
 	unsigned char *image;	/* the base image until deserialized */
 	size_t image_len;
 };
@@ -71,6 +73,17 @@ bool
 store_database_remote(const char *path)
 {
 	return st_pg_url(path);
+}
+
+/* A line for the log, which store_peer_poll() hands to its caller. */
+static void __attribute__((format(printf, 2, 3)))
+note(struct store_pg *pg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pg->note, sizeof(pg->note), fmt, ap);
+	va_end(ap);
 }
 
 /* ---- Encoding of a STORE (node-independent, little-endian) ------------- */
@@ -431,8 +444,8 @@ replay_row(struct store *st, int64_t seq, const unsigned char *data,
 		r = store_batch_apply(st, ops, nops, &res);
 		if (r != STORE_OK) {
 			/* the replica differs from the origin's: say so */
-			fprintf(stderr, "acapd: log row %lld: a STORE on %s "
-			    "failed on replay: %s\n", (long long)seq,
+			note(st->pg, "PostgreSQL log row %lld: a STORE on %s "
+			    "failed on replay: %s", (long long)seq,
 			    nops > 0 ? ops[0].dataset : "?",
 			    store_err_text(r));
 			rc = -1;
@@ -477,8 +490,8 @@ replay_result(struct store *st, PGresult *res)
 			continue;	/* this node's own, or seen */
 		if (seq != st->pg->seq + 1) {
 			/* pruned past this replica: it cannot catch up */
-			fprintf(stderr, "acapd: log row %lld missing after "
-			    "%lld: restart this node\n",
+			note(st->pg, "PostgreSQL log row %lld missing after "
+			    "%lld (pruned): restart this node",
 			    (long long)st->pg->seq + 1, (long long)st->pg->seq);
 			st->pg->stale = true;
 			return i;
@@ -554,11 +567,20 @@ fail:
 	return -1;
 }
 
+/* PostgreSQL's NOTICEs (CREATE ... IF NOT EXISTS) are not for the log. */
+static void
+no_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static PGconn *
 pg_connect(struct store *st, const char *url)
 {
 	PGconn *c = PQconnectdb(url);
 
+	PQsetNoticeProcessor(c, no_notice, NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
 		snprintf(st->errbuf, sizeof(st->errbuf), "PostgreSQL %s: %s",
 		    url, PQerrorMessage(c));
@@ -727,8 +749,10 @@ lost(struct store *st)
 {
 	struct store_pg *pg = st->pg;
 
-	fprintf(stderr, "acapd: PostgreSQL change feed lost: %s",
-	    pg->lconn != NULL ? PQerrorMessage(pg->lconn) : "\n");
+	if (!pg->stale)
+		note(pg, "PostgreSQL change feed lost (reads and writes "
+		    "refused until it caught up): %s", pg->lconn != NULL ?
+		    PQerrorMessage(pg->lconn) : "no connection");
 	if (pg->lconn != NULL)
 		PQfinish(pg->lconn);
 	pg->lconn = NULL;
@@ -785,16 +809,14 @@ take_results(struct store *st, bool *ok_r, int *rows_r)
 	return false;
 }
 
-void
-store_peer_poll(struct store *st)
+static void
+peer_poll(struct store *st)
 {
 	struct store_pg *pg = st->pg;
 	PGnotify *n;
 	bool ok;
 	int rows;
 
-	if (pg == NULL || st->in_txn || st->in_callback || st->reading > 0)
-		return;
 	switch (pg->lstate) {
 	case L_DOWN:
 		pg->lconn = PQconnectStart(pg->url);
@@ -843,10 +865,28 @@ store_peer_poll(struct store *st)
 			pg->want_fetch = true;	/* catch up after a gap */
 		else if (rows == FETCH_ROWS)
 			pg->want_fetch = true;	/* more to come */
-		else if (ok)
+		else if (ok && pg->stale) {
 			pg->stale = false;	/* caught up, listening */
+			note(pg, "PostgreSQL change feed back, caught up to "
+			    "log row %lld", (long long)pg->seq);
+		}
 		pg->lstate = L_IDLE;
 	}
 	if (pg->want_fetch && pg->lstate == L_IDLE)
 		send_fetch(st);
+}
+
+const char *
+store_peer_poll(struct store *st)
+{
+	struct store_pg *pg = st->pg;
+
+	if (pg == NULL)
+		return NULL;
+	pg->note[0] = '\0';
+	/* a batch still committing completes first (its change callback) */
+	st_commit_wait(st);
+	if (!st->in_txn && !st->in_callback && st->reading == 0)
+		peer_poll(st);
+	return pg->note[0] != '\0' ? pg->note : NULL;
 }

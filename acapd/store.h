@@ -449,12 +449,13 @@ void store_set_change_cb(struct store *st, store_change_cb *cb, void *arg);
  * change callback as for local STOREs.  Call it when the descriptor is
  * readable and from a timer (a few times a second), outside batches and
  * read sections.  While the feed is lost and until it caught up, reads
- * and writes fail with STORE_ETRYLATER (no stale answers).
+ * and writes fail with STORE_ETRYLATER (no stale answers).  Returns a
+ * line for the log (lost, back, a row that failed) or NULL.
  */
 int store_peer_fd(const struct store *st);
 /* Whether a database setting names PostgreSQL (no file of ours). */
 bool store_database_remote(const char *path);
-void store_peer_poll(struct store *st);
+const char *store_peer_poll(struct store *st);
 
 /* ---- DELETEDSINCE (RFC 2244 §6.6.2) -------------------------------- */
 
