@@ -19,6 +19,9 @@
 #            connection): B answers NO (TRYLATER) or serves data that
 #            includes A's later STORE, never an older state, and catches
 #            up by itself
+#   down     PostgreSQL stopped: a STORE on A is NO (TRYLATER), B refuses
+#            reads (its feed is lost); once PostgreSQL is back both nodes
+#            take STOREs again and B shows A's, without a restart
 # Usage: nodes.py [PART...] (default all).
 import os
 import re
@@ -290,11 +293,56 @@ def part_stale(cl, a, b):
                   % (stored, last))
 
 
+def until_ok(c, cmd, timeout=15.0):
+    """Send cmd until it is answered OK (TRYLATER meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        data, final = c.command(cmd)
+        if re.match(rb"t\d+ OK", final):
+            return data
+        check(re.match(rb"t\d+ NO \(TRYLATER", final) is not None,
+              "%s: %r" % (cmd, final))
+        check(time.monotonic() < deadline, "%s: still %r" % (cmd, final))
+        time.sleep(0.1)
+
+
+def part_down(cl, a, b):
+    ca, cb = client(a), client(b)
+    ca.ok('STORE ("/addressbook/~/u" "addressbook.Alias" "1")')
+    wait_for(cb, "u")
+    subprocess.run(["sh", PG, "stop", cl.dir], check=True,
+                   stdout=subprocess.DEVNULL)
+    _, final = ca.command('STORE ("/addressbook/~/u" "addressbook.Alias" '
+                          '"2")')
+    check(re.match(rb"t\d+ NO \(TRYLATER", final) is not None,
+          "STORE with PostgreSQL down: %r" % final)
+    time.sleep(0.3)
+    _, final = cb.command('SEARCH "/addressbook/~/" RETURN ("entry") ALL')
+    check(re.match(rb"t\d+ NO \(TRYLATER", final) is not None,
+          "SEARCH on B with PostgreSQL down: %r" % final)
+    r = subprocess.run(["sh", PG, "start", cl.dir], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    check(r.returncode == 0, "restart: %r" % r.stderr)
+    until_ok(ca, 'STORE ("/addressbook/~/u" "addressbook.Alias" "3")')
+    until_ok(cb, 'STORE ("/addressbook/~/v" "addressbook.Alias" "b")')
+    deadline = time.monotonic() + 10
+    while True:
+        data = until_ok(cb, 'SEARCH "/addressbook/~/" RETURN '
+                        '("addressbook.Alias") EQUAL "entry" "i;octet" "u"')
+        if re.match(rb't\d+ ENTRY "u" "3"$', data[0]):
+            break
+        check(time.monotonic() < deadline, "B never showed A's STORE")
+        time.sleep(0.05)
+    wait_for(ca, "v")
+    check(a.alive() and b.alive(), "a node exited")
+
+
 PARTS = {
     "notify": lambda: run(part_notify),
     "race": lambda: run(part_race),
     "deleted": lambda: run(part_deleted),
     "stale": lambda: run(part_stale),
+    "down": lambda: run(part_down),
 }
 
 if __name__ == "__main__":
