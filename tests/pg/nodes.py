@@ -22,6 +22,11 @@
 #   down     PostgreSQL stopped: a STORE on A is NO (TRYLATER), B refuses
 #            reads (its feed is lost); once PostgreSQL is back both nodes
 #            take STOREs again and B shows A's, without a restart
+#   copy     a SQLite instance with entries, ACLs (dataset and attribute),
+#            deletions and quota usage is copied with acapd --copy-to;
+#            a node on PostgreSQL then answers SEARCH (values, modtimes,
+#            ACLs), DELETEDSINCE, MYRIGHTS and GETQUOTA exactly as the
+#            SQLite instance did; a second copy is refused
 # Usage: nodes.py [PART...] (default all).
 import os
 import re
@@ -337,12 +342,92 @@ def part_down(cl, a, b):
     check(a.alive() and b.alive(), "a node exited")
 
 
+COPY_QUERIES = [
+    'SEARCH "/addressbook/~/" RETURN ("modtime" "addressbook.Alias" '
+    '("value" "acl" "size")) ALL',
+    'SEARCH "/addressbook/~/" RETURN ("dataset.acl" ("value" "acl")) '
+    'EQUAL "entry" "i;octet" ""',
+    'SEARCH "/addressbook/~/sub/" RETURN ("modtime" "addressbook.Alias") '
+    'ALL',
+    'MYRIGHTS ("/addressbook/~/" "addressbook.Alias")',
+    'GETQUOTA "/addressbook/~/"',
+]
+
+
+def copy_answers(node, since):
+    c = client(node)
+    out = []
+    for q in COPY_QUERIES + ['DELETEDSINCE "/addressbook/~/" "%s"' % since]:
+        data, final = c.command(q)
+        out.append((q, data, final))
+    c.close()
+    return out
+
+
+def part_copy():
+    cl = Cluster()
+    sq = pg = None
+    try:
+        sq = acaprel.Instance("sqlite", config={"quota": "100000"})
+        sq.start()
+        sq.useradd(USER, PW)
+        c = client(sq)
+        c.ok('STORE ("/addressbook/~/first" "addressbook.Alias" "f")')
+        since = re.search(rb'"(\d{20})"', c.ok(
+            'SEARCH "/addressbook/~/" RETURN ("modtime") ALL')[0]) \
+            .group(1).decode()
+        for i in range(30):
+            c.ok('STORE ("/addressbook/~/e%d" "addressbook.Alias" "v%d")'
+                 % (i, i))
+        for i in range(0, 30, 3):
+            c.ok('STORE ("/addressbook/~/e%d" "entry" NIL)' % i)
+        c.ok('STORE ("/addressbook/~/sub/x" "addressbook.Alias" "in sub")')
+        c.ok('SETACL ("/addressbook/~/") "anyone" "r"')
+        c.ok('SETACL ("/addressbook/~/" "addressbook.Alias" "e1") "joe" '
+             '"rw"')
+        c.close()
+        want = copy_answers(sq, since)
+        sq.stop()
+        conf = sq.conf
+        r = subprocess.run([sq.acapd, "-f", conf, "--copy-to", cl.url],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        check(r.returncode == 0, "--copy-to: %s" % r.stdout)
+        r = subprocess.run([sq.acapd, "-f", conf, "--copy-to", cl.url],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        check(r.returncode == 1 and b"already holds" in r.stdout,
+              "a second copy: %d %s" % (r.returncode, r.stdout))
+        pg = acaprel.Instance("pg", config={
+            "database": cl.url, "quota": "100000",
+            "sasl_sasldb": os.path.join(sq.statedir, "sasldb2")})
+        pg.start()
+        got = copy_answers(pg, since)
+        for (q, wd, wf), (_, gd, gf) in zip(want, got):
+            check((wd, wf) == (gd, gf), "%s: SQLite %r %r, PostgreSQL "
+                  "%r %r" % (q, wd, wf, gd, gf))
+        check(b"joe" in b"".join(want[0][1]) and
+              b"anyone" in b"".join(want[1][1]), "no ACLs in %r" % want[:2])
+        check(len(want[-1][1]) == 10, "DELETEDSINCE listed %d names, "
+              "want 10" % len(want[-1][1]))
+        # and the copy goes on: a STORE on PostgreSQL works
+        c = client(pg)
+        c.ok('STORE ("/addressbook/~/after" "addressbook.Alias" "a")')
+        c.close()
+    finally:
+        for i in (sq, pg):
+            if i is not None:
+                if i.alive():
+                    i.stop()
+                i.cleanup()
+        cl.stop()
+
+
 PARTS = {
     "notify": lambda: run(part_notify),
     "race": lambda: run(part_race),
     "deleted": lambda: run(part_deleted),
     "stale": lambda: run(part_stale),
     "down": lambda: run(part_down),
+    "copy": part_copy,
 }
 
 if __name__ == "__main__":
