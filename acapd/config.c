@@ -349,7 +349,13 @@ config_resolve(char **sp, const char *dir)
 void
 config_finish(struct config *c)
 {
-	config_resolve(&c->database, c->statedir);
+	/* "sqlite:PATH" is PATH; a PostgreSQL URI is not a file */
+	if (strncmp(c->database, "sqlite:", 7) == 0)
+		memmove(c->database, c->database + 7,
+		    strlen(c->database + 7) + 1);
+	if (strncmp(c->database, "postgresql:", 11) != 0 &&
+	    strncmp(c->database, "postgres:", 9) != 0)
+		config_resolve(&c->database, c->statedir);
 	config_resolve(&c->sasl_sasldb, c->statedir);
 	config_resolve(&c->tls_cert, c->statedir);
 	config_resolve(&c->tls_key, c->statedir);

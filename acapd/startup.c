@@ -418,6 +418,9 @@ startup_open(void)
 
 static struct event *maintain_ev;
 static struct event *retry_ev;
+/* PostgreSQL: the other nodes' commits (store_peer_poll()) */
+static struct event *peer_ev, *peer_timer;
+static int peer_fd = -1;
 
 static void
 maintain_cb(evutil_socket_t fd, short what, void *arg)
@@ -585,6 +588,39 @@ store_at_exit(void)
 		store_free(&srv->store);
 }
 
+static void peer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Watch the store's change-feed descriptor, which changes on reconnect. */
+static void
+peer_watch(void)
+{
+	int fd = store_peer_fd(srv->store);
+
+	if (fd == peer_fd)
+		return;
+	if (peer_ev != NULL)
+		event_free(peer_ev);
+	peer_ev = NULL;
+	peer_fd = fd;
+	if (fd >= 0 && ((peer_ev = event_new(srv->base, fd, EV_READ |
+	    EV_PERSIST, peer_cb, NULL)) == NULL || event_add(peer_ev,
+	    NULL) == -1))
+		fatal("cannot watch the PostgreSQL change feed");
+}
+
+static void
+peer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	const char *note;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if ((note = store_peer_poll(srv->store)) != NULL)
+		log_warn("%s", note);
+	peer_watch();
+}
+
 static void
 startup_store(void)
 {
@@ -606,9 +642,11 @@ startup_store(void)
 	for (i = 0; i < DB_FILES; i++) {
 		snprintf(path, sizeof(path), "%s%s", cfg->database,
 		    db_suffix[i]);
-		existed[i] = access(path, F_OK) == 0;
+		existed[i] = store_database_remote(cfg->database) ||
+		    access(path, F_OK) == 0;
 	}
-	startup_db_private();
+	if (!store_database_remote(cfg->database))
+		startup_db_private();
 	if (store_open(&sc, &srv->store, &err) == -1) {
 		if (!existed[0])
 			startup_create_failed(existed, err);
@@ -627,6 +665,16 @@ startup_store(void)
 			fatal("cannot schedule the database write check");
 	} else
 		log_info("database %s open", cfg->database);
+	if (store_database_remote(cfg->database)) {
+		/* other nodes' commits: on input, and polled (reconnects) */
+		static const struct timeval tick = { 0, 100000 };
+
+		peer_watch();
+		if ((peer_timer = event_new(srv->base, -1, EV_PERSIST,
+		    peer_cb, NULL)) == NULL || event_add(peer_timer,
+		    &tick) == -1)
+			fatal("cannot schedule the PostgreSQL change feed");
+	}
 	startup_seed(true);
 	context_init(srv->store);
 	/* Prune the DELETEDSINCE log every hour, not only at start-up. */
@@ -722,7 +770,8 @@ startup_after_drop(void)
 	 * The database and sasldb must be usable by who we are now.  On a
 	 * degraded start the database is known not to take writes.
 	 */
-	if (access(cfg->database, store_degraded() ? R_OK : R_OK | W_OK) == -1)
+	if (!store_database_remote(cfg->database) &&
+	    access(cfg->database, store_degraded() ? R_OK : R_OK | W_OK) == -1)
 		fatal("database %s is not %s after dropping privileges: %s",
 		    cfg->database, store_degraded() ? "readable" : "writable",
 		    strerror(errno));
@@ -765,6 +814,13 @@ startup_close(void)
 	if (retry_ev != NULL)
 		event_free(retry_ev);
 	retry_ev = NULL;
+	if (peer_ev != NULL)
+		event_free(peer_ev);
+	peer_ev = NULL;
+	peer_fd = -1;
+	if (peer_timer != NULL)
+		event_free(peer_timer);
+	peer_timer = NULL;
 	if (srv->store != NULL)
 		store_free(&srv->store);
 	if (sasl_module_active())

@@ -20,6 +20,9 @@
 
 #include "store-int.h"
 
+/* A COMMIT's result when the PostgreSQL log refused the batch. */
+#define ST_PG_FAILED	(-1)
+
 /* ---- The change feed ------------------------------------------------- */
 
 void
@@ -53,6 +56,7 @@ txn_reset(struct store *st)
 {
 	txn_changes_truncate(st, 0);
 	st_txn_quota_reset(st);
+	st_pg_batch_reset(st);
 	st->in_txn = false;
 	st->txn_lost = STORE_OK;
 	st->nkept = 0;
@@ -121,11 +125,18 @@ commit_complete(struct store *st, int rc)
 {
 	enum store_err r;
 
+	if (rc == ST_PG_FAILED) {
+		/* not in the shared log: not committed anywhere */
+		st_pg_committed(st, false);
+		batch_rollback(st);
+		return STORE_ETRYLATER;
+	}
 	if (rc != SQLITE_DONE) {
 		r = st_db_fail(st, rc);
 		batch_rollback(st);
 		return r;
 	}
+	st_pg_committed(st, true);
 	st->stats.commits++;
 	st->stats.stores += st->nkept;
 	/* the callback may read (NOTIFY re-evaluation), not write */
@@ -160,9 +171,14 @@ commit_thread(void *arg)
 		/* fetched each time: store_retry_writes() may reopen */
 		s = st->stmt[ST_COMMIT];
 		pthread_mutex_unlock(&st->cmu);
-		sqlite3_reset(s);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
+		/* the shared log first: the replica commits what it took */
+		if (st->pg != NULL && st_pg_commit(st) == -1)
+			rc = ST_PG_FAILED;
+		else {
+			sqlite3_reset(s);
+			rc = sqlite3_step(s);
+			sqlite3_reset(s);
+		}
 		pthread_mutex_lock(&st->cmu);
 		st->crc = rc;
 		st->crequest = false;
@@ -306,6 +322,8 @@ store_batch_begin(struct store *st)
 		    "batch, a read section or a change callback");
 		return STORE_EIO;
 	}
+	if (st_pg_refuse(st))
+		return STORE_ETRYLATER;
 	if ((r = st_step_done(st, st_stq(st, ST_BEGIN))) != STORE_OK)
 		return r;
 	st->in_txn = true;
@@ -341,7 +359,15 @@ store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
 		return st->txn_lost;
 	if ((r = st_step_done(st, st_stq(st, ST_SAVEPOINT))) != STORE_OK)
 		goto lost;
-	st_modtime_next(st, st->txn_modtime);
+	if (st->forced_modtime[0] != '\0') {
+		/* a logged STORE replayed: the modtime it was given */
+		memcpy(st->txn_modtime, st->forced_modtime,
+		    sizeof(st->txn_modtime));
+		if (strcmp(st->txn_modtime, st->last_modtime) > 0)
+			memcpy(st->last_modtime, st->txn_modtime,
+			    sizeof(st->last_modtime));
+	} else
+		st_modtime_next(st, st->txn_modtime);
 	r = STORE_OK;
 	for (i = 0; i < nops && r == STORE_OK; i++)
 		r = st_apply_entry(st, &ops[i], res);
@@ -354,6 +380,7 @@ store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
 	if (r == STORE_OK && (r = st_step_done(st, st_stq(st, ST_RELEASE))) ==
 	    STORE_OK) {
 		memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));
+		st_pg_record(st, ops, nops);
 		st->nkept++;
 		return STORE_OK;
 	}
@@ -406,6 +433,8 @@ store_batch_commit(struct store *st)
 		batch_rollback(st);
 		return r;
 	}
+	if (st->pg != NULL && st_pg_commit(st) == -1)
+		return commit_complete(st, ST_PG_FAILED);
 	s = st_stq(st, ST_COMMIT);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);

@@ -101,7 +101,10 @@ struct store_view_ops {
 };
 
 struct store_config {
-	const char *path;		/* database file (":memory:" works) */
+	const char *path;		/* database file (":memory:" works), or
+					   a libpq URI postgresql://... or
+					   postgres://...: the PostgreSQL
+					   backend (doc/scale-out.md) */
 	bool integrity_check;		/* PRAGMA integrity_check at open */
 	uint64_t quota_bytes;		/* default per-user quota; 0 = none */
 	uint32_t deleted_retention;	/* seconds DELETEDSINCE reaches back;
@@ -435,6 +438,24 @@ typedef void store_change_cb(void *arg, const struct store_change *changes,
     size_t nchanges);
 /* Install (or with NULL remove) the change callback. */
 void store_set_change_cb(struct store *st, store_change_cb *cb, void *arg);
+
+/*
+ * The PostgreSQL backend: the commits of other nodes.  store_peer_fd()
+ * is the descriptor to watch for reading (-1 on SQLite, or while the
+ * connection is down or being made: it changes after a reconnection, so
+ * ask again after every poll); store_peer_poll() reads what arrived
+ * without waiting, reconnects a lost connection step by step, fetches
+ * the log rows after the replica's and applies them, which runs the
+ * change callback as for local STOREs.  Call it when the descriptor is
+ * readable and from a timer (a few times a second), outside batches and
+ * read sections.  While the feed is lost and until it caught up, reads
+ * and writes fail with STORE_ETRYLATER (no stale answers).  Returns a
+ * line for the log (lost, back, a row that failed) or NULL.
+ */
+int store_peer_fd(const struct store *st);
+/* Whether a database setting names PostgreSQL (no file of ours). */
+bool store_database_remote(const char *path);
+const char *store_peer_poll(struct store *st);
 
 /* ---- DELETEDSINCE (RFC 2244 §6.6.2) -------------------------------- */
 

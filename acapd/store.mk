@@ -7,7 +7,7 @@ acapd_libstore_a_SOURCES = \
 	acapd/store.c acapd/store.h acapd/store-int.h \
 	acapd/store-open.c acapd/store-schema.c acapd/store-stmt.c \
 	acapd/store-snap.c acapd/store-write.c acapd/store-commit.c \
-	acapd/store-quota.c acapd/store-log.c \
+	acapd/store-quota.c acapd/store-log.c acapd/store-pg.c \
 	acapd/inherit.c acapd/inherit.h \
 	acapd/search.c acapd/search.h
 nodist_acapd_libstore_a_SOURCES = schema/schema-sql.c
