@@ -3,9 +3,12 @@
 # socket in a temporary directory, fsync on).  PostgreSQL comes from
 # tools/deps.sh; without it these tests fail, they never skip.
 PG_TESTS = tests/pg/cluster.sh tests/pg/sasl-accounts.sh
+# Faults (issue 16, item 6): SIGKILL of a node and a PostgreSQL restart,
+# both under load (faults.py, through the reliability tests' helpers).
+PG_TESTS += tests/pg/faults.sh
 TESTS += $(PG_TESTS)
 EXTRA_DIST += $(PG_TESTS) tests/pg/pg-cluster.sh tests/pg/scenarios.sh \
-	tests/pg/sqlite-only
+	tests/pg/sqlite-only tests/pg/faults.py
 
 # The protocol scenarios against PostgreSQL (tests/pg/scenarios.sh) read
 # their list from PROTOCOL_TESTS.  "make check-pg" runs only them.
