@@ -763,6 +763,28 @@ startup_chown(void)
 	chown_statedir(pw->pw_uid, gid);
 }
 
+int
+startup_copy_to(const char *url)
+{
+	char err[512];
+
+	if (store_database_remote(cfg->database)) {
+		log_err("--copy-to: the configured database %s is not a "
+		    "SQLite file", cfg->database);
+		return 1;
+	}
+	if (access(cfg->database, R_OK) == -1) {
+		log_err("--copy-to: %s: %s", cfg->database, strerror(errno));
+		return 1;
+	}
+	if (store_copy_to(cfg->database, url, err, sizeof(err)) == -1) {
+		log_err("--copy-to: %s", err);
+		return 1;
+	}
+	log_info("copied %s into %s", cfg->database, url);
+	return 0;
+}
+
 void
 startup_after_drop(void)
 {

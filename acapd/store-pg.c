@@ -890,3 +890,103 @@ store_peer_poll(struct store *st)
 		peer_poll(st);
 	return pg->note[0] != '\0' ? pg->note : NULL;
 }
+
+/* ---- Copying a SQLite database into PostgreSQL ---------------------------- */
+
+/*
+ * The SQLite file as one image, read in one read transaction (WAL frames
+ * included), marked as a rollback-journal database so that the replica
+ * can load it into memory.  Its modtime too.  NULL with errbuf set.
+ */
+static unsigned char *
+sqlite_image(const char *path, sqlite3_int64 *len_r, char *modtime,
+    char *errbuf, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	unsigned char *img = NULL;
+	const char *v;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, "SELECT value FROM "
+	    "store_meta WHERE key = 'modtime'", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(errbuf, errlen, "%s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		goto done;
+	}
+	modtime[0] = '\0';
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (v = (const char *)sqlite3_column_text(s, 0)) != NULL &&
+	    strlen(v) == STORE_MODTIME_LEN)
+		memcpy(modtime, v, STORE_MODTIME_LEN + 1);
+	if ((img = sqlite3_serialize(db, "main", len_r, 0)) == NULL ||
+	    *len_r < 100) {
+		snprintf(errbuf, errlen, "%s: cannot read the database: %s",
+		    path, sqlite3_errmsg(db));
+		sqlite3_free(img);
+		img = NULL;
+		goto done;
+	}
+	/* file format bytes 18 and 19: 2 is WAL, 1 the rollback journal */
+	img[18] = img[19] = 1;
+done:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return img;
+}
+
+int
+store_copy_to(const char *path, const char *url, char *errbuf,
+    size_t errlen)
+{
+	static const char sql[] =
+	    "WITH h AS (UPDATE acap_head SET modtime = $1 WHERE id = 1 AND "
+	    "seq = 0 AND NOT EXISTS (SELECT 1 FROM acap_log) AND NOT EXISTS "
+	    "(SELECT 1 FROM acap_base) RETURNING seq) "
+	    "INSERT INTO acap_base (id, seq, modtime, image) "
+	    "SELECT 1, seq, $1, $2 FROM h";
+	struct store st;
+	char modtime[STORE_MODTIME_LEN + 1];
+	sqlite3_int64 len;
+	unsigned char *img;
+	const char *vals[2];
+	int lens[2] = { 0, 0 }, fmts[2] = { 0, 1 };
+	PGconn *c = NULL;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (!st_pg_url(url)) {
+		snprintf(errbuf, errlen, "%s is not a postgresql:// URI", url);
+		return -1;
+	}
+	if ((img = sqlite_image(path, &len, modtime, errbuf, errlen)) == NULL)
+		return -1;
+	if (len > 0x7fffffff) {
+		snprintf(errbuf, errlen, "%s: over 2 GB, too large to copy in "
+		    "one piece", path);
+		goto done;
+	}
+	if ((c = pg_connect(&st, url)) == NULL || pg_migrate(&st, c) == -1) {
+		snprintf(errbuf, errlen, "%s", st.errbuf);
+		goto done;
+	}
+	vals[0] = modtime;
+	vals[1] = (const char *)img;
+	lens[1] = (int)len;
+	res = PQexecParams(c, sql, 2, NULL, vals, lens, fmts, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		snprintf(errbuf, errlen, "PostgreSQL: %s", PQerrorMessage(c));
+	else if (strcmp(PQcmdTuples(res), "1") != 0)
+		snprintf(errbuf, errlen, "the PostgreSQL database already "
+		    "holds datasets: nothing copied");
+	else
+		rc = 0;
+done:
+	PQclear(res);
+	if (c != NULL)
+		PQfinish(c);
+	sqlite3_free(img);
+	return rc;
+}

@@ -457,6 +457,16 @@ int store_peer_fd(const struct store *st);
 bool store_database_remote(const char *path);
 const char *store_peer_poll(struct store *st);
 
+/*
+ * Copy the SQLite database at path (every dataset, entry, modtime, ACL,
+ * DELETEDSINCE record and quota) into the empty PostgreSQL database url,
+ * as the base image every node's replica starts from; the schema is
+ * created or migrated first.  Refused when url already holds datasets.
+ * Run it on a stopped instance.  0, or -1 with the reason in errbuf.
+ */
+int store_copy_to(const char *path, const char *url, char *errbuf,
+    size_t errlen);
+
 /* ---- DELETEDSINCE (RFC 2244 §6.6.2) -------------------------------- */
 
 /*

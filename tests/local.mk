@@ -19,6 +19,7 @@ include tests/protocol/local.mk
 include tests/interop/local.mk
 include tests/reliability/local.mk
 include tests/pg/local.mk
+include tests/pg/store.mk
 # The module graph: no circles, and the committed picture is the code's
 # (doc/architecture.md).
 TESTS += tests/structure.sh

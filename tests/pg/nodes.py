@@ -15,12 +15,18 @@
 #            STORE is NO (MODIFIED) or NO (TRYLATER) and nothing else
 #   deleted  entries deleted on A and on B at once: DELETEDSINCE on either
 #            node lists every one of them
-#   quota    both nodes fill one user's quota at once: the usage both
-#            report never exceeds the limit
 #   stale    B's change feed is cut (pg_terminate_backend of its LISTEN
 #            connection): B answers NO (TRYLATER) or serves data that
 #            includes A's later STORE, never an older state, and catches
 #            up by itself
+#   down     PostgreSQL stopped: a STORE on A is NO (TRYLATER), B refuses
+#            reads (its feed is lost); once PostgreSQL is back both nodes
+#            take STOREs again and B shows A's, without a restart
+#   copy     a SQLite instance with entries, ACLs (dataset and attribute),
+#            deletions and quota usage is copied with acapd --copy-to;
+#            a node on PostgreSQL then answers SEARCH (values, modtimes,
+#            ACLs), DELETEDSINCE, MYRIGHTS and GETQUOTA exactly as the
+#            SQLite instance did; a second copy is refused
 # Usage: nodes.py [PART...] (default all).
 import os
 import re
@@ -167,6 +173,7 @@ def part_race(cl, a, b):
     rounds = int(os.environ.get("NODES_RACE", "150"))
     ca, cb = client(a), client(b)
     ca.ok('STORE ("%s" "addressbook.Alias" "0")' % COUNTER)
+    wait_for(cb, "counter")
     oks = {"A": [], "B": []}
     errs = []
 
@@ -203,7 +210,9 @@ def part_race(cl, a, b):
         mod, v = read_counter(c)
         check(v == len(allok), "%s reads %d, %d STOREs won" %
               (n, v, len(allok)))
-    check(sorted(bases) == bases or True, "")
+    inorder = [m for m, _ in sorted(allok, key=lambda x: x[1])]
+    check(all(x < y for x, y in zip(inorder, inorder[1:])),
+          "modtimes do not increase across the nodes")
     log(NAME, "race: %d rounds per node, %d won on A, %d on B"
         % (rounds, len(oks["A"]), len(oks["B"])))
     check(len(allok) > 0, "no STORE won")
@@ -259,7 +268,8 @@ def part_stale(cl, a, b):
     # A's is cut too, both must recover)
     cl.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE query LIKE 'LISTEN%' OR query LIKE 'SELECT seq, data%'")
-    ca2 = None
+    last = None
+    refused = 0
     deadline = time.monotonic() + 10
     stored = False
     while time.monotonic() < deadline:
@@ -275,14 +285,140 @@ def part_stale(cl, a, b):
                                  '("addressbook.Alias") EQUAL "entry" '
                                  '"i;octet" "s"')
         if re.match(rb"t\d+ NO \(TRYLATER", final):
+            refused += 1
             time.sleep(0.05)
             continue
         check(re.match(rb"t\d+ OK", final) is not None, "B: %r" % final)
-        if stored and data == [data[0]] and data[0].endswith(b'"2"'):
-            del ca2
+        last = data
+        if stored and re.match(rb't\d+ ENTRY "s" "2"$', data[0]):
+            check(refused > 0, "B served reads while its feed was cut")
             return
         time.sleep(0.05)
-    raise Failure("B did not catch up within 10 s (stored %s)" % stored)
+    raise Failure("B did not catch up within 10 s (stored %s, B: %r)"
+                  % (stored, last))
+
+
+def until_ok(c, cmd, timeout=15.0):
+    """Send cmd until it is answered OK (TRYLATER meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        data, final = c.command(cmd)
+        if re.match(rb"t\d+ OK", final):
+            return data
+        check(re.match(rb"t\d+ NO \(TRYLATER", final) is not None,
+              "%s: %r" % (cmd, final))
+        check(time.monotonic() < deadline, "%s: still %r" % (cmd, final))
+        time.sleep(0.1)
+
+
+def part_down(cl, a, b):
+    ca, cb = client(a), client(b)
+    ca.ok('STORE ("/addressbook/~/u" "addressbook.Alias" "1")')
+    wait_for(cb, "u")
+    subprocess.run(["sh", PG, "stop", cl.dir], check=True,
+                   stdout=subprocess.DEVNULL)
+    _, final = ca.command('STORE ("/addressbook/~/u" "addressbook.Alias" '
+                          '"2")')
+    check(re.match(rb"t\d+ NO \(TRYLATER", final) is not None,
+          "STORE with PostgreSQL down: %r" % final)
+    time.sleep(0.3)
+    _, final = cb.command('SEARCH "/addressbook/~/" RETURN ("entry") ALL')
+    check(re.match(rb"t\d+ NO \(TRYLATER", final) is not None,
+          "SEARCH on B with PostgreSQL down: %r" % final)
+    r = subprocess.run(["sh", PG, "start", cl.dir], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    check(r.returncode == 0, "restart: %r" % r.stderr)
+    until_ok(ca, 'STORE ("/addressbook/~/u" "addressbook.Alias" "3")')
+    until_ok(cb, 'STORE ("/addressbook/~/v" "addressbook.Alias" "b")')
+    deadline = time.monotonic() + 10
+    while True:
+        data = until_ok(cb, 'SEARCH "/addressbook/~/" RETURN '
+                        '("addressbook.Alias") EQUAL "entry" "i;octet" "u"')
+        if re.match(rb't\d+ ENTRY "u" "3"$', data[0]):
+            break
+        check(time.monotonic() < deadline, "B never showed A's STORE")
+        time.sleep(0.05)
+    wait_for(ca, "v")
+    check(a.alive() and b.alive(), "a node exited")
+
+
+COPY_QUERIES = [
+    'SEARCH "/addressbook/~/" RETURN ("modtime" "addressbook.Alias" '
+    '("value" "acl" "size")) ALL',
+    'SEARCH "/addressbook/~/" RETURN ("dataset.acl" ("value" "acl")) '
+    'EQUAL "entry" "i;octet" ""',
+    'SEARCH "/addressbook/~/sub/" RETURN ("modtime" "addressbook.Alias") '
+    'ALL',
+    'MYRIGHTS ("/addressbook/~/" "addressbook.Alias")',
+    'GETQUOTA "/addressbook/~/"',
+]
+
+
+def copy_answers(node, since):
+    c = client(node)
+    out = []
+    for q in COPY_QUERIES + ['DELETEDSINCE "/addressbook/~/" "%s"' % since]:
+        data, final = c.command(q)
+        out.append((q, data, final))
+    c.close()
+    return out
+
+
+def part_copy():
+    cl = Cluster()
+    sq = pg = None
+    try:
+        sq = acaprel.Instance("sqlite", config={"quota": "100000"})
+        sq.start()
+        sq.useradd(USER, PW)
+        c = client(sq)
+        c.ok('STORE ("/addressbook/~/first" "addressbook.Alias" "f")')
+        since = re.search(rb'"(\d{20})"', c.ok(
+            'SEARCH "/addressbook/~/" RETURN ("modtime") ALL')[0]) \
+            .group(1).decode()
+        for i in range(30):
+            c.ok('STORE ("/addressbook/~/e%d" "addressbook.Alias" "v%d")'
+                 % (i, i))
+        for i in range(0, 30, 3):
+            c.ok('STORE ("/addressbook/~/e%d" "entry" NIL)' % i)
+        c.ok('STORE ("/addressbook/~/sub/x" "addressbook.Alias" "in sub")')
+        c.ok('SETACL ("/addressbook/~/") "anyone" "r"')
+        c.ok('SETACL ("/addressbook/~/" "addressbook.Alias" "e1") "joe" '
+             '"rw"')
+        c.close()
+        want = copy_answers(sq, since)
+        sq.stop()
+        conf = sq.conf
+        r = subprocess.run([sq.acapd, "-f", conf, "--copy-to", cl.url],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        check(r.returncode == 0, "--copy-to: %s" % r.stdout)
+        r = subprocess.run([sq.acapd, "-f", conf, "--copy-to", cl.url],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        check(r.returncode == 1 and b"already holds" in r.stdout,
+              "a second copy: %d %s" % (r.returncode, r.stdout))
+        pg = acaprel.Instance("pg", config={
+            "database": cl.url, "quota": "100000",
+            "sasl_sasldb": os.path.join(sq.statedir, "sasldb2")})
+        pg.start()
+        got = copy_answers(pg, since)
+        for (q, wd, wf), (_, gd, gf) in zip(want, got):
+            check((wd, wf) == (gd, gf), "%s: SQLite %r %r, PostgreSQL "
+                  "%r %r" % (q, wd, wf, gd, gf))
+        check(b"joe" in b"".join(want[0][1]) and
+              b"anyone" in b"".join(want[1][1]), "no ACLs in %r" % want[:2])
+        check(len(want[-1][1]) == 10, "DELETEDSINCE listed %d names, "
+              "want 10" % len(want[-1][1]))
+        # and the copy goes on: a STORE on PostgreSQL works
+        c = client(pg)
+        c.ok('STORE ("/addressbook/~/after" "addressbook.Alias" "a")')
+        c.close()
+    finally:
+        for i in (sq, pg):
+            if i is not None:
+                if i.alive():
+                    i.stop()
+                i.cleanup()
+        cl.stop()
 
 
 PARTS = {
@@ -290,6 +426,8 @@ PARTS = {
     "race": lambda: run(part_race),
     "deleted": lambda: run(part_deleted),
     "stale": lambda: run(part_stale),
+    "down": lambda: run(part_down),
+    "copy": part_copy,
 }
 
 if __name__ == "__main__":
