@@ -79,6 +79,7 @@ static const struct option options[] = {
 	    0, 0 },
 	{ "sasl_sasldb", OPT_STR, O(sasl_sasldb), "sasldb2", 0, 0 },
 	{ "sasl_saslauthd_path", OPT_STR, O(sasl_saslauthd_path), "", 0, 0 },
+	{ "sasl_sql", OPT_STR, O(sasl_sql), "", 0, 0 },
 	{ "allow_plaintext", OPT_BOOL, O(allow_plaintext), "no", 0, 0 },
 	{ "allow_anonymous", OPT_BOOL, O(allow_anonymous), "no", 0, 0 },
 	{ "admins", OPT_STR, O(admins), "", 0, 0 },

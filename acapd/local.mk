@@ -34,4 +34,4 @@ acapd_acapd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) \
 ACAPD_LIBS = acapd/libcmd-data.a acapd/libstore.a acapd/libsecurity.a \
 	acapd/libnames.a
 acapd_acapd_LDADD = $(ACAPD_LIBS) libacap/libacap.a \
-	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) $(SQLITE_LIBS)
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS)

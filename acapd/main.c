@@ -31,6 +31,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "log.h"
+#include "sasl-sql.h"
 #include "server.h"
 #include "startup.h"
 
@@ -638,6 +639,18 @@ main(int argc, char *argv[])
 		add_override("log_level", "debug");
 	log_set_level(debug ? LOG_DEBUG : log_level_from_name(cfg->log_level));
 	if (test_only) {
+		char **sql;
+		const char *sqlerr;
+
+		if (cfg->sasl_sql[0] != '\0') {
+			if ((sql = sasl_sql_options(cfg->sasl_sql,
+			    &sqlerr)) == NULL) {
+				fprintf(stderr, "acapd: sasl_sql: %s\n",
+				    sqlerr);
+				return 1;
+			}
+			free(sql);
+		}
 		if (debug)
 			config_dump(cfg, stdout);
 		printf("acapd: configuration %s is valid\n",

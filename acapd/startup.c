@@ -33,6 +33,7 @@
 #include "inherit.h"
 #include "log.h"
 #include "sasl.h"
+#include "sasl-sql.h"
 #include "seed.h"
 #include "session.h"
 #include "upgrade.h"
@@ -200,13 +201,21 @@ startup_statedir(void)
 	statedir_check(&st);
 }
 
-static const char *sasl_extra[4];
+/* saslauthd_path and the sql plugin's options (sasl_sql), then NULL. */
+static const char *sasl_extra[2 + 24];
+static char **sasl_sql_list;
 
-/* SASL options from a configuration (admin_list is rebuilt). */
-static void
-sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o)
+/*
+ * SASL options from a configuration (admin_list is rebuilt).  Returns 0,
+ * or -1 with *errstr_r when sasl_sql cannot be used.
+ */
+static int
+sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o,
+    const char **errstr_r)
 {
-	size_t n = 0;
+	const char *err = NULL;
+	size_t n = 0, i;
+	int r = 0;
 
 	free_words(&admin_list);
 	admin_list = split_words(c->admins);
@@ -224,9 +233,23 @@ sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o)
 		sasl_extra[n++] = "saslauthd_path";
 		sasl_extra[n++] = c->sasl_saslauthd_path;
 	}
+	/* Accounts in PostgreSQL, shared by every node (sasl-sql.h). */
+	free(sasl_sql_list);
+	sasl_sql_list = NULL;
+	if (c->sasl_sql[0] != '\0') {
+		if ((sasl_sql_list = sasl_sql_options(c->sasl_sql, &err)) ==
+		    NULL)
+			r = -1;
+		o->auxprop_plugin = "sql";
+		for (i = 0; sasl_sql_list != NULL && sasl_sql_list[i] != NULL &&
+		    n + 1 < sizeof(sasl_extra) / sizeof(sasl_extra[0]); i++)
+			sasl_extra[n++] = sasl_sql_list[i];
+	}
 	sasl_extra[n] = NULL;
 	o->extra = sasl_extra;
 	o->log_cb = sasl_log_cb;
+	*errstr_r = err;
+	return r;
 }
 
 static void
@@ -235,7 +258,8 @@ startup_sasl(void)
 	struct sasl_opts o;
 	const char *err;
 
-	sasl_opts_from_cfg(cfg, &o);
+	if (sasl_opts_from_cfg(cfg, &o, &err) == -1)
+		fatal("sasl_sql: %s", err);
 	if (sasl_module_init(&o, &err) == -1)
 		fatal("SASL: %s", err);
 	conn_sasl_free_hook = sasl_free_hook;
@@ -785,7 +809,9 @@ startup_reload(const struct config *next)
 
 	store_set_default_quota(srv->store, next->quota);
 	/* Admins and the allow_* policies change; mechanisms need a restart. */
-	sasl_opts_from_cfg(next, &so);
+	if (sasl_opts_from_cfg(next, &so, &err) == -1)
+		log_err("reload: sasl_sql: %s (it needs a restart anyway)",
+		    err);
 	if (sasl_module_reload(&so) == -1)
 		log_err("reload: SASL options not applied");
 
@@ -822,5 +848,7 @@ startup_close(void)
 	if (sasl_module_active())
 		sasl_module_deinit();
 	free_words(&admin_list);
+	free(sasl_sql_list);
+	sasl_sql_list = NULL;
 }
 

@@ -35,6 +35,7 @@ conf_clear(struct conf *c)
 	free(c->tls_name);
 	free(c->statedir);
 	free(c->sasldb);
+	free(c->sasl_sql);
 	conf_init(c);
 }
 
@@ -105,6 +106,8 @@ conf_set(struct conf *c, const char *key, const char *value,
 		return set_str(&c->statedir, value);
 	if (strcmp(key, "sasldb") == 0)
 		return set_str(&c->sasldb, value);
+	if (strcmp(key, "sasl-sql") == 0)
+		return set_str(&c->sasl_sql, value);
 	if (strcmp(key, "starttls") == 0) {
 		if (strcmp(value, "auto") == 0)
 			c->tls = CONF_TLS_AUTO;

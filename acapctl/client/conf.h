@@ -6,7 +6,7 @@
  * Owns the strings in struct conf.  The file holds "key value" lines with
  * the same names as the long options (host, port, user, authzid,
  * password-file, mech, starttls, cafile, tls-name, insecure, timeout,
- * family, statedir, sasldb); "#" starts a comment.  A password itself is
+ * family, statedir, sasldb, sasl-sql); "#" starts a comment.  A password itself is
  * never accepted there, nor on the command line.
  */
 #ifndef ACAPCTL_CONF_H
@@ -32,6 +32,7 @@ struct conf {
 	char *tls_name;		/* name the certificate must carry */
 	char *statedir;		/* local instance (sasldb) */
 	char *sasldb;
+	char *sasl_sql;		/* accounts in PostgreSQL: libpq URI */
 	int family;		/* AF_UNSPEC / AF_INET / AF_INET6 */
 	int timeout_s;
 	enum conf_tls tls;

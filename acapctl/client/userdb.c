@@ -23,6 +23,7 @@
 #include "sasl.h"
 #include "tls.h"
 #include "userdb.h"
+#include "userdb-pg.h"
 
 /* Bound on what we read from sasldblistusers2 (one line per secret). */
 #define USERDB_LIST_MAX		(64u * 1024 * 1024)
@@ -33,6 +34,7 @@ struct userdb {
 	char *path;
 	char *realm;
 	char *lister;		/* NULL: search */
+	struct userdb_pg *pg;	/* accounts in PostgreSQL (userdb-pg.c) */
 	char err[512];
 };
 
@@ -106,6 +108,34 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 	return 0;
 }
 
+int
+userdb_open_pg(const char *uri, struct userdb **db_r, const char **errstr_r)
+{
+	struct userdb *db;
+
+	*db_r = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		abort();
+	if (userdb_pg_open(uri, &db->pg, db->err, sizeof(db->err)) == -1) {
+		*errstr_r = userdb_err(NULL, "%s", db->err);
+		free(db);
+		return -1;
+	}
+	db->path = userdb_xstrdup(userdb_pg_where(db->pg));
+	db->realm = userdb_xstrdup("");
+	*db_r = db;
+	return 0;
+}
+
+/* A userdb-pg.c result: its message is in db->err. */
+static int
+userdb_pg_r(struct userdb *db, int r, const char **errstr_r)
+{
+	if (r == -1)
+		*errstr_r = db->err;
+	return r;
+}
+
 void
 userdb_close(struct userdb **dbp)
 {
@@ -115,6 +145,7 @@ userdb_close(struct userdb **dbp)
 		return;
 	if (db->owns_module)
 		sasl_module_deinit();
+	userdb_pg_close(&db->pg);
 	free(db->path);
 	free(db->realm);
 	free(db->lister);
@@ -248,6 +279,9 @@ userdb_exists(struct userdb *db, const char *user, const char **errstr_r)
 	const char *err;
 	int r;
 
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_exists(db->pg, user, db->err,
+		    sizeof(db->err)), errstr_r);
 	if ((r = userdb_file_state(db, false, errstr_r)) != 1)
 		return r;
 	if ((r = sasl_module_user_exists(user, &err)) == -1)
@@ -301,6 +335,9 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
 	}
 	if (userdb_check_pass(db, pass, errstr_r) == -1)
 		return -1;
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_add(db->pg, user, pass,
+		    db->err, sizeof(db->err)), errstr_r);
 	if ((state = userdb_file_state(db, true, errstr_r)) == -1)
 		return -1;
 	if (state == 0 && userdb_check_dir(db, errstr_r) == -1)
@@ -353,6 +390,9 @@ userdb_passwd(struct userdb *db, const char *user, const char *pass,
 {
 	const char *err;
 
+	if (db->pg != NULL && userdb_check_pass(db, pass, errstr_r) == 0)
+		return userdb_pg_r(db, userdb_pg_passwd(db->pg, user, pass,
+		    db->err, sizeof(db->err)), errstr_r);
 	if (userdb_check_pass(db, pass, errstr_r) == -1 ||
 	    userdb_need_user(db, user, errstr_r) == -1)
 		return -1;
@@ -370,6 +410,9 @@ userdb_del(struct userdb *db, const char *user, const char **errstr_r)
 {
 	const char *err;
 
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_del(db->pg, user, db->err,
+		    sizeof(db->err)), errstr_r);
 	if (userdb_need_user(db, user, errstr_r) == -1)
 		return -1;
 	if (sasl_module_setpass(user, NULL, 0, SASL_PW_DELETE, &err) == -1) {
@@ -573,6 +616,9 @@ userdb_list(struct userdb *db,
 	size_t n, i;
 	int state, status;
 
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_list(db->pg, cb, arg, db->err,
+		    sizeof(db->err)), errstr_r);
 	if ((state = userdb_file_state(db, false, errstr_r)) != 1)
 		return state;		/* 0: no file, no users */
 	if ((tool = userdb_find_lister(db)) == NULL) {

@@ -44,6 +44,7 @@ usage(int status)
 "Local instance (user accounts):\n"
 "  -s, --statedir DIR     acapd state directory (its sasldb2)\n"
 "      --sasldb PATH      the sasldb file itself\n"
+"      --sasl-sql URI     accounts in PostgreSQL (acapd's sasl_sql)\n"
 "Output and batches:\n"
 "      --json             one JSON object per command\n"
 "  -f, --file FILE        run the commands in FILE ('-': stdin)\n"
@@ -108,6 +109,7 @@ main(int argc, char *argv[])
 		{ "timeout", required_argument, NULL, 't' },
 		{ "statedir", required_argument, NULL, 's' },
 		{ "sasldb", required_argument, NULL, 'D' },
+		{ "sasl-sql", required_argument, NULL, 'Q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "keep-going", no_argument, NULL, 'k' },
@@ -149,6 +151,7 @@ main(int argc, char *argv[])
 		case 't': *s = (struct setting){ "timeout", optarg }; break;
 		case 's': *s = (struct setting){ "statedir", optarg }; break;
 		case 'D': *s = (struct setting){ "sasldb", optarg }; break;
+		case 'Q': *s = (struct setting){ "sasl-sql", optarg }; break;
 		case '4': *s = (struct setting){ "family", "4" }; break;
 		case '6': *s = (struct setting){ "family", "6" }; break;
 		case 'j': ctl.json = true; continue;

@@ -17,7 +17,7 @@ tests_bench_acap_bench_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl/c
 tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) \
 	$(JANSSON_CFLAGS)
 tests_bench_acap_bench_LDADD = acapd/libsecurity.a libacap/libacap.a \
-	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) -lm
+	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) $(LIBPQ_LIBS) -lm
 
 tests_bench_sqlite_commit_SOURCES = tests/bench/sqlite-commit.c
 tests_bench_sqlite_commit_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)

@@ -7,7 +7,9 @@
 #
 # tests/pg/sqlite-only lists the scenarios that test the SQLite file
 # itself (they are not run here, each with its reason); every other
-# scenario must pass.  A failing scenario's output is in
+# scenario must pass, and must have opened the PostgreSQL store (its
+# schema is in the scenario's database) unless tests/pg/no-store says it
+# runs no store.  A failing scenario's output is in
 # $ACAPD_PG_KEEP/NAME.log when ACAPD_PG_KEEP names a directory, and its
 # last lines are printed.
 #
@@ -44,6 +46,15 @@ if [ "${1:-}" = --one ]; then
 	case $st in
 	0) r=PASS ;; 77) r=SKIP ;; *) r=FAIL ;;
 	esac
+	# A pass that never opened the PostgreSQL store proves nothing
+	# (the scenario wrote its own acapd.conf, or ran no acapd).
+	used=$(sh "$PG" psql "$dir" -d "$db" -tAc \
+	    "SELECT count(*) FROM pg_class WHERE relname = 'acap_head'" 2>&1)
+	if [ "$r" = PASS ] && [ "$used" != 1 ] &&
+	    ! grep -q "^$name[[:space:]]" "$top_srcdir/tests/pg/no-store" 2>/dev/null; then
+		r=FAIL
+		echo "$name passed without opening PostgreSQL ($used)" >> "$out"
+	fi
 	echo "$r $name ${secs}s" > "$dir/out/$name.res"
 	sh "$PG" psql "$dir" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
 	exit 0
