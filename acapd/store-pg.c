@@ -851,7 +851,10 @@ peer_poll(struct store *st)
 		return;
 	}
 	while ((n = PQnotifies(pg->lconn)) != NULL) {
-		pg->want_fetch = true;
+		/* the payload is the row's sequence number: this node's own
+		   commits (already in the replica) need no fetch */
+		if (strtoll(n->extra, NULL, 10) > pg->seq)
+			pg->want_fetch = true;
 		PQfreemem(n);
 	}
 	if (pg->lstate == L_LISTEN || pg->lstate == L_FETCH) {

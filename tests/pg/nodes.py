@@ -22,6 +22,10 @@
 #   down     PostgreSQL stopped: a STORE on A is NO (TRYLATER), B refuses
 #            reads (its feed is lost); once PostgreSQL is back both nodes
 #            take STOREs again and B shows A's, without a restart
+#   load     4 clients on each node store their own entries at once
+#            (retrying on NO (TRYLATER)): afterwards both nodes show every
+#            entry with the same value and modtime; the share of STOREs
+#            refused because the other node committed first is logged
 #   copy     a SQLite instance with entries, ACLs (dataset and attribute),
 #            deletions and quota usage is copied with acapd --copy-to;
 #            a node on PostgreSQL then answers SEARCH (values, modtimes,
@@ -342,6 +346,61 @@ def part_down(cl, a, b):
     check(a.alive() and b.alive(), "a node exited")
 
 
+def part_load(cl, a, b):
+    n = int(os.environ.get("NODES_LOAD", "100"))
+    per = 4
+    counts = {"ok": 0, "retry": 0}
+    lock = threading.Lock()
+    errs = []
+
+    def worker(node, k):
+        try:
+            c = client(node)
+            for i in range(n):
+                cmd = ('STORE ("/addressbook/~/%s-%d-%d" "addressbook.Alias" '
+                       '"v%d")' % (node.name, k, i, i))
+                while True:
+                    _, final = c.command(cmd)
+                    if re.match(rb"t\d+ OK", final):
+                        break
+                    check(re.match(rb"t\d+ NO \(TRYLATER", final)
+                          is not None, "%r" % final)
+                    with lock:
+                        counts["retry"] += 1
+                    time.sleep(0.005)
+                with lock:
+                    counts["ok"] += 1
+            c.close()
+        except Failure as e:
+            errs.append(str(e))
+
+    ts = [threading.Thread(target=worker, args=(node, k))
+          for node in (a, b) for k in range(per)]
+    t0 = time.monotonic()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    secs = time.monotonic() - t0
+    check(not errs, "%r" % errs[:3])
+    time.sleep(0.5)
+    views = []
+    for node in (a, b):
+        c = client(node)
+        data = c.ok('SEARCH "/addressbook/~/" RETURN ("modtime" '
+                    '"addressbook.Alias") ALL')
+        c.close()
+        views.append(sorted(ln.split(b" ", 1)[1] for ln in data
+                            if re.match(rb't\d+ ENTRY "[AB]-', ln)))
+    check(len(views[0]) == 2 * per * n, "A shows %d entries, want %d"
+          % (len(views[0]), 2 * per * n))
+    check(views[0] == views[1], "A and B differ")
+    log(NAME, "load: %d STOREs from 2 nodes in %.1f s (%.0f/s), %d "
+        "refused with TRYLATER and retried (%.0f %%)"
+        % (counts["ok"], secs, counts["ok"] / secs, counts["retry"],
+           100.0 * counts["retry"] / (counts["ok"] + counts["retry"])))
+
+
 COPY_QUERIES = [
     'SEARCH "/addressbook/~/" RETURN ("modtime" "addressbook.Alias" '
     '("value" "acl" "size")) ALL',
@@ -427,6 +486,7 @@ PARTS = {
     "deleted": lambda: run(part_deleted),
     "stale": lambda: run(part_stale),
     "down": lambda: run(part_down),
+    "load": lambda: run(part_load),
     "copy": part_copy,
 }
 
