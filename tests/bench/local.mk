@@ -27,7 +27,8 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-store.sh tests/bench/run-fanout.sh \
 	tests/bench/run-mixed.sh tests/bench/run-all.sh \
 	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
-	tests/bench/run-growth.sh \
+	tests/bench/run-growth.sh tests/bench/run-pg-store.sh \
+	tests/bench/run-pg-node.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
 
 if HAVE_CHECK

@@ -124,7 +124,7 @@ start() {
 			echo "synchronous_commit = on"
 			echo "full_page_writes = on"
 			echo "shared_buffers = 16MB"
-			echo "max_connections = 60"
+			echo "max_connections = 300"
 			echo "max_wal_size = 256MB"
 			echo "dynamic_shared_memory_type = posix"
 			echo "log_min_messages = warning"
