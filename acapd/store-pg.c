@@ -53,6 +53,7 @@ struct store_pg {
 	bool want_fetch;	/* a NOTIFY (or a reconnect) since the fetch */
 	bool stale;		/* the replica may miss other nodes' commits */
 	bool replaying;		/* applying log rows: no refusal, no commit */
+	bool lost_race;		/* the last commit: another node's was first */
 	int64_t seq;		/* the last log row in the replica */
 	int64_t commit_seq;	/* the commit thread's result: the new row */
 	struct acap_buf batch;	/* the batch's STOREs, encoded */
@@ -359,6 +360,7 @@ st_pg_commit(struct store *st)
 
 	if (pg->replaying || pg->nstores == 0)
 		return 0;
+	pg->lost_race = false;
 	if (PQstatus(pg->cconn) != CONNECTION_OK) {
 		PQreset(pg->cconn);
 		if (PQstatus(pg->cconn) != CONNECTION_OK) {
@@ -378,9 +380,11 @@ st_pg_commit(struct store *st)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		snprintf(pg->err, sizeof(pg->err), "PostgreSQL: %s",
 		    PQerrorMessage(pg->cconn));
-	else if (PQntuples(res) != 1)
+	else if (PQntuples(res) != 1) {
 		snprintf(pg->err, sizeof(pg->err), "another node committed "
 		    "first; catching up");
+		pg->lost_race = true;
+	}
 	else {
 		pg->commit_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		rc = 0;
@@ -404,6 +408,12 @@ st_pg_committed(struct store *st, bool ok)
 		pg->want_fetch = true;
 	}
 	st_pg_batch_reset(st);
+}
+
+bool
+store_batch_lost_race(const struct store *st)
+{
+	return st->pg != NULL && st->pg->lost_race;
 }
 
 bool

@@ -453,6 +453,13 @@ void store_set_change_cb(struct store *st, store_change_cb *cb, void *arg);
  * line for the log (lost, back, a row that failed) or NULL.
  */
 int store_peer_fd(const struct store *st);
+/*
+ * PostgreSQL: whether the last batch failed (STORE_ETRYLATER) only
+ * because another node committed first.  Nothing of it was applied
+ * anywhere: the caller may apply the same STOREs again, best once the
+ * replica caught up (a few milliseconds later).  False on SQLite.
+ */
+bool store_batch_lost_race(const struct store *st);
 /* Whether a database setting names PostgreSQL (no file of ours). */
 bool store_database_remote(const char *path);
 const char *store_peer_poll(struct store *st);
