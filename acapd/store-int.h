@@ -3,7 +3,8 @@
  * include: struct store, the statement ids, dataset paths, the snapshot
  * builder and cache, and the functions one role file calls in another
  * (store-open.c, store-schema.c, store-stmt.c, store-snap.c,
- * store-write.c, store-commit.c, store-quota.c, store-log.c).  The rest
+ * store-write.c, store-commit.c, store-quota.c, store-log.c, and
+ * store-pg.c, the PostgreSQL backend under them).  The rest
  * of acapd goes through store.h.  Functions shared across these files
  * carry the st_ prefix, so that no generic name leaves libstore.a.
  */

@@ -1,6 +1,9 @@
 /*
  * store.h -- the dataset store: datasets, entries, attributes, modtimes,
- * the DELETEDSINCE log and quotas, persisted in SQLite (RFC 2244 §3.1, §5).
+ * the DELETEDSINCE log and quotas, persisted in SQLite (RFC 2244 §3.1, §5),
+ * or shared by several nodes through PostgreSQL (database postgresql://,
+ * store-pg.c: an in-memory SQLite replica of a shared log; every call
+ * below behaves the same; doc/scale-out.md).
  *
  * Owns: the database handle, the schema migrations, every SQL statement,
  * the global modtime generator and a cache of dataset snapshots.  It knows
