@@ -41,12 +41,13 @@ acapctl_acapctl_SOURCES = \
 	acapctl/cmd/cmd-stats.c \
 	acapctl/client/scrape.c acapctl/client/scrape.h
 acapctl_acapctl_CFLAGS = $(AM_CFLAGS) $(CTL_IQUOTE) \
-	$(LIBEDIT_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) $(JANSSON_CFLAGS)
+	$(LIBEDIT_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBPQ_CFLAGS)
 # userdb.c (sasldb management, owned by the security layer) comes in
 # acapd/libsecurity.a together with the acapd/sasl.c it builds on.
 acapctl_acapctl_LDADD = acapctl/libctl.a acapd/libsecurity.a acapd/libnames.a \
 	libacap/libacap.a $(LIBEDIT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) \
-	$(JANSSON_LIBS)
+	$(JANSSON_LIBS) $(LIBPQ_LIBS)
 
 dist_man_MANS += doc/acapctl.1
 # The site-layer seed, in acapctl's import format (doc/settings.md §8).

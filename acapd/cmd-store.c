@@ -535,12 +535,16 @@ struct pending {
 	struct acap_buf out;		/* ENTRY lines and the completion */
 	bool applied;			/* OK once the batch is committed */
 	bool flushing;			/* in the batch being committed */
+	unsigned int retries;		/* applied again (batch_retry()) */
 	TAILQ_ENTRY(pending) entry;
 };
 TAILQ_HEAD(pending_list, pending);
 
 /* STOREs per transaction; more wait for the next one (same turn). */
 #define BATCH_MAX	512
+/* PostgreSQL: times a batch that lost the race to another node is
+   applied again before its STOREs are answered NO (TRYLATER). */
+#define BATCH_RETRIES	8
 
 static struct {
 	struct pending_list q;		/* waiting for the next flush */
@@ -673,6 +677,46 @@ batch_answer(struct pending_list *list, enum store_err r)
 }
 
 /*
+ * PostgreSQL (doc/scale-out.md): the batch's commit failed only because
+ * another node committed first, so nothing of it was applied.  Its
+ * STOREs go back to the head of the queue, in order, to be checked and
+ * applied again from scratch (rights, UNCHANGEDSINCE, quotas) against
+ * the replica once it caught up, 2 ms later (2 ms more at each retry);
+ * their connections stay suspended.  False, and nothing moved, once a STORE
+ * of it was retried BATCH_RETRIES times.
+ */
+static bool
+batch_retry(void)
+{
+	struct timeval soon = { 0, 2000 };
+	struct pending *p;
+
+	if (!store_batch_lost_race(srv->store))
+		return false;
+	TAILQ_FOREACH(p, &queue.batch, entry) {
+		if (p->retries >= BATCH_RETRIES)
+			return false;
+		/* a little longer each time: the other node is busy */
+		if (2000 * (long)(p->retries + 1) > soon.tv_usec)
+			soon.tv_usec = 2000 * (long)(p->retries + 1);
+	}
+	while ((p = TAILQ_LAST(&queue.batch, pending_list)) != NULL) {
+		TAILQ_REMOVE(&queue.batch, p, entry);
+		if (p->cmd.conn == NULL) {
+			pending_free(p);	/* its connection went away */
+			continue;
+		}
+		acap_buf_reset(&p->out);
+		p->applied = false;
+		p->flushing = false;
+		p->retries++;
+		TAILQ_INSERT_HEAD(&queue.q, p, entry);
+	}
+	event_add(queue.ev, &soon);
+	return true;
+}
+
+/*
  * One batch: every STORE queued during this event-loop turn (up to
  * BATCH_MAX) in one transaction, one fsync, then every answer.  With the
  * commit thread, the COMMIT runs there while the loop goes on (and
@@ -720,6 +764,8 @@ batch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (r == STORE_OK && queue.done_ev == NULL)
 		r = store_batch_commit(st);
+	if (r == STORE_ETRYLATER && batch_retry())
+		return;
 	batch_answer(&queue.batch, r);
 }
 
@@ -736,6 +782,8 @@ commit_done_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	r = store_batch_commit_finish(srv->store);
 	queue.committing = false;
+	if (r == STORE_ETRYLATER && batch_retry())
+		return;
 	batch_answer(&queue.batch, r);
 	/* what arrived meanwhile goes into the next commit now */
 	if (!TAILQ_EMPTY(&queue.q))

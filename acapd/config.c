@@ -95,6 +95,7 @@ static const struct option options[] = {
 	    0, 0 },
 	{ "sasl_sasldb", OPT_STR, O(sasl_sasldb), "sasldb2", 0, 0 },
 	{ "sasl_saslauthd_path", OPT_STR, O(sasl_saslauthd_path), "", 0, 0 },
+	{ "sasl_sql", OPT_STR, O(sasl_sql), "", 0, 0 },
 	{ "allow_plaintext", OPT_BOOL, O(allow_plaintext), "no", 0, 0 },
 	{ "allow_anonymous", OPT_BOOL, O(allow_anonymous), "no", 0, 0 },
 	{ "admins", OPT_STR, O(admins), "", 0, 0 },
@@ -422,7 +423,13 @@ config_split_hostport(const char *spec, const char *defport, char *host,
 void
 config_finish(struct config *c)
 {
-	config_resolve(&c->database, c->statedir);
+	/* "sqlite:PATH" is PATH; a PostgreSQL URI is not a file */
+	if (strncmp(c->database, "sqlite:", 7) == 0)
+		memmove(c->database, c->database + 7,
+		    strlen(c->database + 7) + 1);
+	if (strncmp(c->database, "postgresql:", 11) != 0 &&
+	    strncmp(c->database, "postgres:", 9) != 0)
+		config_resolve(&c->database, c->statedir);
 	config_resolve(&c->sasl_sasldb, c->statedir);
 	config_resolve(&c->tls_cert, c->statedir);
 	config_resolve(&c->tls_key, c->statedir);

@@ -59,6 +59,7 @@ struct config {
 	char *sasl_auxprop_plugin;
 	char *sasl_sasldb;		/* default <statedir>/sasldb2 */
 	char *sasl_saslauthd_path;
+	char *sasl_sql;			/* libpq URI: accounts in PostgreSQL */
 	bool allow_plaintext;		/* PLAIN/LOGIN without TLS */
 	bool allow_anonymous;
 	char *admins;			/* space-separated identities */

@@ -40,4 +40,4 @@ ACAPD_LIBS = acapd/libcmd-data.a acapd/libstore.a acapd/libsecurity.a \
 	acapd/libnames.a
 acapd_acapd_LDADD = $(ACAPD_LIBS) libacap/libacap.a \
 	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(SASL_LIBS) $(SQLITE_LIBS) \
-	$(EXPAT_LIBS)
+	$(EXPAT_LIBS) $(LIBPQ_LIBS)

@@ -35,6 +35,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics-http.h"
+#include "sasl-sql.h"
 #include "server.h"
 #include "startup.h"
 
@@ -51,13 +52,15 @@ usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: acapd [-dtVh] [-f config] [-o name=value] [-l listen]\n"
-	    "             [-s statedir]\n"
+	    "             [-s statedir] [--copy-to postgresql://...]\n"
 	    "  -f FILE        configuration file (default %s)\n"
 	    "  -o NAME=VALUE  override one configuration option\n"
 	    "  -l LISTEN      listen addresses, e.g. \"127.0.0.1:674 [::1]:674\"\n"
 	    "  -s DIR         state directory (database, sasldb, keys)\n"
 	    "  -d             debug logging\n"
 	    "  -t             check the configuration and exit\n"
+	    "  --copy-to URI  copy the SQLite database into the empty\n"
+	    "                 PostgreSQL database URI and exit\n"
 	    "  -V             print the version and exit\n"
 	    "  -h             this help\n", DEFAULT_CONFIG);
 	exit(status);
@@ -556,10 +559,19 @@ main(int argc, char *argv[])
 	char *portbuf = NULL;
 	size_t portlen = 0;
 	char err[512];
+	static const struct option longopts[] = {
+		{ "copy-to", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *copy_to = NULL;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "df:hl:o:s:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hl:o:s:tV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			copy_to = optarg;
+			break;
 		case 'd':
 			debug = true;
 			break;
@@ -602,12 +614,34 @@ main(int argc, char *argv[])
 		add_override("log_level", "debug");
 	log_set_level(debug ? LOG_DEBUG : log_level_from_name(cfg->log_level));
 	if (test_only) {
+		char **sql;
+		const char *sqlerr;
+
+		if (cfg->sasl_sql[0] != '\0') {
+			if ((sql = sasl_sql_options(cfg->sasl_sql,
+			    &sqlerr)) == NULL) {
+				fprintf(stderr, "acapd: sasl_sql: %s\n",
+				    sqlerr);
+				return 1;
+			}
+			free(sql);
+		}
 		if (debug)
 			config_dump(cfg, stdout);
 		printf("acapd: configuration %s is valid\n",
 		    config_explicit || access(config_path, F_OK) == 0 ?
 		    config_path : "(defaults)");
 		return 0;
+	}
+	if (copy_to != NULL) {
+		int status = startup_copy_to(copy_to);
+
+		config_clear(cfg);
+		free(cfg);
+		while (noverrides > 0)
+			free(overrides[--noverrides]);
+		free(overrides);
+		return status;
 	}
 	log_init("acapd", cfg->syslog, log_get_level());
 	signal(SIGPIPE, SIG_IGN);

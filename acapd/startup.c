@@ -33,6 +33,7 @@
 #include "inherit.h"
 #include "log.h"
 #include "sasl.h"
+#include "sasl-sql.h"
 #include "seed.h"
 #include "session.h"
 #include "upgrade.h"
@@ -200,13 +201,21 @@ startup_statedir(void)
 	statedir_check(&st);
 }
 
-static const char *sasl_extra[4];
+/* saslauthd_path and the sql plugin's options (sasl_sql), then NULL. */
+static const char *sasl_extra[2 + 24];
+static char **sasl_sql_list;
 
-/* SASL options from a configuration (admin_list is rebuilt). */
-static void
-sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o)
+/*
+ * SASL options from a configuration (admin_list is rebuilt).  Returns 0,
+ * or -1 with *errstr_r when sasl_sql cannot be used.
+ */
+static int
+sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o,
+    const char **errstr_r)
 {
-	size_t n = 0;
+	const char *err = NULL;
+	size_t n = 0, i;
+	int r = 0;
 
 	free_words(&admin_list);
 	admin_list = split_words(c->admins);
@@ -224,9 +233,23 @@ sasl_opts_from_cfg(const struct config *c, struct sasl_opts *o)
 		sasl_extra[n++] = "saslauthd_path";
 		sasl_extra[n++] = c->sasl_saslauthd_path;
 	}
+	/* Accounts in PostgreSQL, shared by every node (sasl-sql.h). */
+	free(sasl_sql_list);
+	sasl_sql_list = NULL;
+	if (c->sasl_sql[0] != '\0') {
+		if ((sasl_sql_list = sasl_sql_options(c->sasl_sql, &err)) ==
+		    NULL)
+			r = -1;
+		o->auxprop_plugin = "sql";
+		for (i = 0; sasl_sql_list != NULL && sasl_sql_list[i] != NULL &&
+		    n + 1 < sizeof(sasl_extra) / sizeof(sasl_extra[0]); i++)
+			sasl_extra[n++] = sasl_sql_list[i];
+	}
 	sasl_extra[n] = NULL;
 	o->extra = sasl_extra;
 	o->log_cb = sasl_log_cb;
+	*errstr_r = err;
+	return r;
 }
 
 static void
@@ -235,7 +258,8 @@ startup_sasl(void)
 	struct sasl_opts o;
 	const char *err;
 
-	sasl_opts_from_cfg(cfg, &o);
+	if (sasl_opts_from_cfg(cfg, &o, &err) == -1)
+		fatal("sasl_sql: %s", err);
 	if (sasl_module_init(&o, &err) == -1)
 		fatal("SASL: %s", err);
 	conn_sasl_free_hook = sasl_free_hook;
@@ -394,6 +418,9 @@ startup_open(void)
 
 static struct event *maintain_ev;
 static struct event *retry_ev;
+/* PostgreSQL: the other nodes' commits (store_peer_poll()) */
+static struct event *peer_ev, *peer_timer;
+static int peer_fd = -1;
 
 static void
 maintain_cb(evutil_socket_t fd, short what, void *arg)
@@ -561,6 +588,39 @@ store_at_exit(void)
 		store_free(&srv->store);
 }
 
+static void peer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Watch the store's change-feed descriptor, which changes on reconnect. */
+static void
+peer_watch(void)
+{
+	int fd = store_peer_fd(srv->store);
+
+	if (fd == peer_fd)
+		return;
+	if (peer_ev != NULL)
+		event_free(peer_ev);
+	peer_ev = NULL;
+	peer_fd = fd;
+	if (fd >= 0 && ((peer_ev = event_new(srv->base, fd, EV_READ |
+	    EV_PERSIST, peer_cb, NULL)) == NULL || event_add(peer_ev,
+	    NULL) == -1))
+		fatal("cannot watch the PostgreSQL change feed");
+}
+
+static void
+peer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	const char *note;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if ((note = store_peer_poll(srv->store)) != NULL)
+		log_warn("%s", note);
+	peer_watch();
+}
+
 static void
 startup_store(void)
 {
@@ -585,9 +645,11 @@ startup_store(void)
 	for (i = 0; i < DB_FILES; i++) {
 		snprintf(path, sizeof(path), "%s%s", cfg->database,
 		    db_suffix[i]);
-		existed[i] = access(path, F_OK) == 0;
+		existed[i] = store_database_remote(cfg->database) ||
+		    access(path, F_OK) == 0;
 	}
-	startup_db_private();
+	if (!store_database_remote(cfg->database))
+		startup_db_private();
 	if (store_open(&sc, &srv->store, &err) == -1) {
 		if (!existed[0])
 			startup_create_failed(existed, err);
@@ -606,6 +668,16 @@ startup_store(void)
 			fatal("cannot schedule the database write check");
 	} else
 		log_info("database %s open", cfg->database);
+	if (store_database_remote(cfg->database)) {
+		/* other nodes' commits: on input, and polled (reconnects) */
+		static const struct timeval tick = { 0, 100000 };
+
+		peer_watch();
+		if ((peer_timer = event_new(srv->base, -1, EV_PERSIST,
+		    peer_cb, NULL)) == NULL || event_add(peer_timer,
+		    &tick) == -1)
+			fatal("cannot schedule the PostgreSQL change feed");
+	}
 	startup_seed(true);
 	context_init(srv->store);
 	/* Prune the DELETEDSINCE log every hour, not only at start-up. */
@@ -694,6 +766,28 @@ startup_chown(void)
 	chown_statedir(pw->pw_uid, gid);
 }
 
+int
+startup_copy_to(const char *url)
+{
+	char err[512];
+
+	if (store_database_remote(cfg->database)) {
+		log_err("--copy-to: the configured database %s is not a "
+		    "SQLite file", cfg->database);
+		return 1;
+	}
+	if (access(cfg->database, R_OK) == -1) {
+		log_err("--copy-to: %s: %s", cfg->database, strerror(errno));
+		return 1;
+	}
+	if (store_copy_to(cfg->database, url, err, sizeof(err)) == -1) {
+		log_err("--copy-to: %s", err);
+		return 1;
+	}
+	log_info("copied %s into %s", cfg->database, url);
+	return 0;
+}
+
 void
 startup_after_drop(void)
 {
@@ -701,7 +795,8 @@ startup_after_drop(void)
 	 * The database and sasldb must be usable by who we are now.  On a
 	 * degraded start the database is known not to take writes.
 	 */
-	if (access(cfg->database, store_degraded() ? R_OK : R_OK | W_OK) == -1)
+	if (!store_database_remote(cfg->database) &&
+	    access(cfg->database, store_degraded() ? R_OK : R_OK | W_OK) == -1)
 		fatal("database %s is not %s after dropping privileges: %s",
 		    cfg->database, store_degraded() ? "readable" : "writable",
 		    strerror(errno));
@@ -719,7 +814,9 @@ startup_reload(const struct config *next)
 	store_set_audit(srv->store, next->audit, next->audit_retention,
 	    next->audit_secret);
 	/* Admins and the allow_* policies change; mechanisms need a restart. */
-	sasl_opts_from_cfg(next, &so);
+	if (sasl_opts_from_cfg(next, &so, &err) == -1)
+		log_err("reload: sasl_sql: %s (it needs a restart anyway)",
+		    err);
 	if (sasl_module_reload(&so) == -1)
 		log_err("reload: SASL options not applied");
 
@@ -744,10 +841,19 @@ startup_close(void)
 	if (retry_ev != NULL)
 		event_free(retry_ev);
 	retry_ev = NULL;
+	if (peer_ev != NULL)
+		event_free(peer_ev);
+	peer_ev = NULL;
+	peer_fd = -1;
+	if (peer_timer != NULL)
+		event_free(peer_timer);
+	peer_timer = NULL;
 	if (srv->store != NULL)
 		store_free(&srv->store);
 	if (sasl_module_active())
 		sasl_module_deinit();
 	free_words(&admin_list);
+	free(sasl_sql_list);
+	sasl_sql_list = NULL;
 }
 

@@ -21,6 +21,11 @@ void startup_open(void);
 void startup_chown(void);
 /* Give files created as root to the unprivileged user; final checks. */
 void startup_after_drop(void);
+/*
+ * acapd --copy-to URI: copy the configured SQLite database into the
+ * PostgreSQL database URI (doc/scale-out.md).  Returns the exit status.
+ */
+int startup_copy_to(const char *url);
 /* SIGHUP: apply what can change at run time (TLS, SASL options). */
 void startup_reload(const struct config *next);
 /* Release everything startup_open() created. */

@@ -21,6 +21,9 @@
 #include "metrics.h"
 #include "store-int.h"
 
+/* A COMMIT's result when the PostgreSQL log refused the batch. */
+#define ST_PG_FAILED	(-1)
+
 /* ---- The change feed ------------------------------------------------- */
 
 void
@@ -54,6 +57,7 @@ txn_reset(struct store *st)
 {
 	txn_changes_truncate(st, 0);
 	st_txn_quota_reset(st);
+	st_pg_batch_reset(st);
 	st->in_txn = false;
 	st->txn_lost = STORE_OK;
 	st->nkept = 0;
@@ -123,6 +127,13 @@ commit_complete(struct store *st, int rc, long long commit_us)
 {
 	enum store_err r;
 
+	if (rc == ST_PG_FAILED) {
+		/* not in the shared log: not committed anywhere */
+		metrics_store_commit(0, commit_us, false);
+		st_pg_committed(st, false);
+		batch_rollback(st);
+		return STORE_ETRYLATER;
+	}
 	if (rc != SQLITE_DONE) {
 		metrics_store_commit(0, commit_us, false);
 		r = st_db_fail(st, rc);
@@ -130,6 +141,7 @@ commit_complete(struct store *st, int rc, long long commit_us)
 		return r;
 	}
 	metrics_store_commit(st->nkept, commit_us, true);
+	st_pg_committed(st, true);
 	st->stats.commits++;
 	st->stats.stores += st->nkept;
 	/* the callback may read (NOTIFY re-evaluation), not write */
@@ -166,9 +178,14 @@ commit_thread(void *arg)
 		s = st->stmt[ST_COMMIT];
 		pthread_mutex_unlock(&st->cmu);
 		t0 = metrics_now_us();
-		sqlite3_reset(s);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
+		/* the shared log first: the replica commits what it took */
+		if (st->pg != NULL && st_pg_commit(st) == -1)
+			rc = ST_PG_FAILED;
+		else {
+			sqlite3_reset(s);
+			rc = sqlite3_step(s);
+			sqlite3_reset(s);
+		}
 		us = metrics_now_us() - t0;
 		pthread_mutex_lock(&st->cmu);
 		st->crc = rc;
@@ -316,6 +333,8 @@ store_batch_begin(struct store *st)
 		    "batch, a read section or a change callback");
 		return STORE_EIO;
 	}
+	if (st_pg_refuse(st))
+		return STORE_ETRYLATER;
 	if ((r = st_step_done(st, st_stq(st, ST_BEGIN))) != STORE_OK)
 		return r;
 	st->in_txn = true;
@@ -351,7 +370,15 @@ store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
 		return st->txn_lost;
 	if ((r = st_step_done(st, st_stq(st, ST_SAVEPOINT))) != STORE_OK)
 		goto lost;
-	st_modtime_next(st, st->txn_modtime);
+	if (st->forced_modtime[0] != '\0') {
+		/* a logged STORE replayed: the modtime it was given */
+		memcpy(st->txn_modtime, st->forced_modtime,
+		    sizeof(st->txn_modtime));
+		if (strcmp(st->txn_modtime, st->last_modtime) > 0)
+			memcpy(st->last_modtime, st->txn_modtime,
+			    sizeof(st->last_modtime));
+	} else
+		st_modtime_next(st, st->txn_modtime);
 	r = STORE_OK;
 	/* its audit records go into this savepoint too (store-audit.c) */
 	st->audit = audit;
@@ -367,6 +394,7 @@ store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
 	if (r == STORE_OK && (r = st_step_done(st, st_stq(st, ST_RELEASE))) ==
 	    STORE_OK) {
 		memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));
+		st_pg_record(st, ops, nops);
 		st->nkept++;
 		return STORE_OK;
 	}
@@ -420,6 +448,8 @@ store_batch_commit(struct store *st)
 		batch_rollback(st);
 		return r;
 	}
+	if (st->pg != NULL && st_pg_commit(st) == -1)
+		return commit_complete(st, ST_PG_FAILED, 0);
 	s = st_stq(st, ST_COMMIT);
 	t0 = metrics_now_us();
 	rc = sqlite3_step(s);

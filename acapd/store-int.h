@@ -4,7 +4,7 @@
  * builder and cache, and the functions one role file calls in another
  * (store-open.c, store-schema.c, store-stmt.c, store-snap.c,
  * store-write.c, store-commit.c, store-quota.c, store-log.c,
- * store-audit.c).  The rest
+ * store-audit.c, and store-pg.c, the PostgreSQL backend under them).  The rest
  * of acapd goes through store.h.  Functions shared across these files
  * carry the st_ prefix, so that no generic name leaves libstore.a.
  */
@@ -161,6 +161,8 @@ struct quota_delta {
 	int64_t delta;
 };
 
+struct store_pg;
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
@@ -216,6 +218,10 @@ struct store {
 	uint32_t audit_retention;
 	char *audit_secret;		/* owned copy of the patterns */
 	bool audit_reader;		/* build the audit dataset's records */
+	/* the PostgreSQL backend (store-pg.c); NULL on SQLite alone */
+	struct store_pg *pg;
+	/* replaying a logged STORE: its modtime, else "" */
+	char forced_modtime[STORE_MODTIME_LEN + 1];
 };
 
 /* ---- store-open.c: small helpers (abort on allocation failure) ------- */
@@ -327,5 +333,31 @@ void st_txn_quota(struct store *st, const struct path_info *pi,
     int64_t delta);
 /* Add the transaction's usage deltas; fail if a user grew past a limit. */
 enum store_err st_quota_commit(struct store *st);
+
+/* ---- store-pg.c: the PostgreSQL backend ----------------------------- */
+
+/* Whether a database setting is a libpq URI (postgresql://, postgres://). */
+bool st_pg_url(const char *path);
+/* Connect, migrate the shared schema, read the base image: before the
+   replica opens.  -1 with st->errbuf. */
+int st_pg_open(struct store *st, const char *url);
+/* Load the base image into the replica's fresh handle (no-op without). */
+int st_pg_load_base(struct store *st);
+/* LISTEN, replay the log, take the head's modtime: after the replica. */
+int st_pg_start(struct store *st);
+void st_pg_free(struct store *st);
+/* A STORE of the batch was kept: encode it for the log. */
+void st_pg_record(struct store *st, const struct store_entry_op *ops,
+    size_t nops);
+void st_pg_batch_reset(struct store *st);
+/* Write the batch to the log (commit thread or inline): 0 or -1. */
+int st_pg_commit(struct store *st);
+/* After st_pg_commit(), on the event loop: advance or fail the batch. */
+void st_pg_committed(struct store *st, bool ok);
+bool st_pg_replaying(const struct store *st);
+/* Write a new base image and prune the log (store_maintain()). */
+void st_pg_maintain(struct store *st);
+/* Whether reads and writes are refused (the change feed was lost). */
+bool st_pg_refuse(struct store *st);
 
 #endif

@@ -206,7 +206,7 @@ open_read(struct store *st)
 {
 	char buf[64];
 
-	if (db_connect(st) == -1)
+	if (db_connect(st) == -1 || st_pg_load_base(st) == -1)
 		return -1;
 	if (st->cfg.integrity_check && st_integrity_check(st) == -1)
 		return -1;
@@ -249,7 +249,8 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	st->cfg.audit_secret = NULL;
 	store_set_audit(st, cfg->audit, cfg->audit_retention,
 	    cfg->audit_secret);
-	st->path = st_xstrdup(cfg->path);
+	/* PostgreSQL: the datasets in memory, a replica of the shared log */
+	st->path = st_xstrdup(st_pg_url(cfg->path) ? ":memory:" : cfg->path);
 	st->clock_cb = cfg->clock_cb != NULL ? cfg->clock_cb : st_default_clock;
 	acap_buf_init(&st->val);
 	acap_buf_init(&st->acl);
@@ -257,6 +258,8 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	acap_buf_init(&st->oldacl);
 	st_cache_init(&st->cache, cfg->cache_datasets);
 
+	if (st_pg_url(cfg->path) && st_pg_open(st, cfg->path) == -1)
+		goto fail;
 	if (open_read(st) == -1) {
 		int e = st_write_refusal(st);
 
@@ -271,6 +274,8 @@ store_open(const struct store_config *cfg, struct store **store_r,
 			goto fail;
 	}
 	if ((r = start_writes(st)) != STORE_OK && !write_refused(r))
+		goto fail;
+	if (st->pg != NULL && st_pg_start(st) == -1)
 		goto fail;
 	if (st->exclusive) {
 		size_t n = strlen(st->errbuf);
@@ -331,6 +336,7 @@ store_free(struct store **store_r)
 		return;
 	*store_r = NULL;
 	st_commit_thread_stop(st);
+	st_pg_free(st);
 	st_cache_deinit(&st->cache);
 	st_sb_deinit(&st->sb);
 	st_db_close(st->db, st->stmt);

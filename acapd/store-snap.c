@@ -912,6 +912,8 @@ store_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 
 	st_commit_wait(st);
 	*snap_r = NULL;
+	if (st_pg_refuse(st))
+		return STORE_ETRYLATER;
 	st_path_classify(path, &pi);
 	switch (pi.kind) {
 	case PK_DATASET:

@@ -1,6 +1,9 @@
 /*
  * store.h -- the dataset store: datasets, entries, attributes, modtimes,
- * the DELETEDSINCE log and quotas, persisted in SQLite (RFC 2244 §3.1, §5).
+ * the DELETEDSINCE log and quotas, persisted in SQLite (RFC 2244 §3.1, §5),
+ * or shared by several nodes through PostgreSQL (database postgresql://,
+ * store-pg.c: an in-memory SQLite replica of a shared log; every call
+ * below behaves the same; doc/scale-out.md).
  *
  * Owns: the database handle, the schema migrations, every SQL statement,
  * the global modtime generator and a cache of dataset snapshots.  It knows
@@ -101,7 +104,10 @@ struct store_view_ops {
 };
 
 struct store_config {
-	const char *path;		/* database file (":memory:" works) */
+	const char *path;		/* database file (":memory:" works), or
+					   a libpq URI postgresql://... or
+					   postgres://...: the PostgreSQL
+					   backend (doc/scale-out.md) */
 	bool integrity_check;		/* PRAGMA integrity_check at open */
 	uint64_t quota_bytes;		/* default per-user quota; 0 = none */
 	uint32_t deleted_retention;	/* seconds DELETEDSINCE reaches back;
@@ -514,6 +520,41 @@ typedef void store_change_cb(void *arg, const struct store_change *changes,
     size_t nchanges);
 /* Install (or with NULL remove) the change callback. */
 void store_set_change_cb(struct store *st, store_change_cb *cb, void *arg);
+
+/*
+ * The PostgreSQL backend: the commits of other nodes.  store_peer_fd()
+ * is the descriptor to watch for reading (-1 on SQLite, or while the
+ * connection is down or being made: it changes after a reconnection, so
+ * ask again after every poll); store_peer_poll() reads what arrived
+ * without waiting, reconnects a lost connection step by step, fetches
+ * the log rows after the replica's and applies them, which runs the
+ * change callback as for local STOREs.  Call it when the descriptor is
+ * readable and from a timer (a few times a second), outside batches and
+ * read sections.  While the feed is lost and until it caught up, reads
+ * and writes fail with STORE_ETRYLATER (no stale answers).  Returns a
+ * line for the log (lost, back, a row that failed) or NULL.
+ */
+int store_peer_fd(const struct store *st);
+/*
+ * PostgreSQL: whether the last batch failed (STORE_ETRYLATER) only
+ * because another node committed first.  Nothing of it was applied
+ * anywhere: the caller may apply the same STOREs again, best once the
+ * replica caught up (a few milliseconds later).  False on SQLite.
+ */
+bool store_batch_lost_race(const struct store *st);
+/* Whether a database setting names PostgreSQL (no file of ours). */
+bool store_database_remote(const char *path);
+const char *store_peer_poll(struct store *st);
+
+/*
+ * Copy the SQLite database at path (every dataset, entry, modtime, ACL,
+ * DELETEDSINCE record and quota) into the empty PostgreSQL database url,
+ * as the base image every node's replica starts from; the schema is
+ * created or migrated first.  Refused when url already holds datasets.
+ * Run it on a stopped instance.  0, or -1 with the reason in errbuf.
+ */
+int store_copy_to(const char *path, const char *url, char *errbuf,
+    size_t errlen);
 
 /* ---- DELETEDSINCE (RFC 2244 §6.6.2) -------------------------------- */
 

@@ -8,6 +8,7 @@ acapd_libstore_a_SOURCES = \
 	acapd/store-open.c acapd/store-schema.c acapd/store-stmt.c \
 	acapd/store-snap.c acapd/store-write.c acapd/store-commit.c \
 	acapd/store-quota.c acapd/store-log.c acapd/store-audit.c \
+	acapd/store-pg.c \
 	acapd/inherit.c acapd/inherit.h \
 	acapd/search.c acapd/search.h
 nodist_acapd_libstore_a_SOURCES = schema/schema-sql.c

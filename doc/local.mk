@@ -5,5 +5,6 @@ EXTRA_DIST += doc/protocol-notes.md doc/sasl.md doc/interop.md doc/acl.md doc/da
 	doc/store-batch.md \
 	doc/security.md doc/fuzzing.md doc/audit.md doc/discovery.md \
 	doc/packaging.md \
+	doc/scale-out.md \
 	contrib/systemd/acapd.service contrib/systemd/acapd.socket \
 	contrib/logrotate/acapd

@@ -18,6 +18,8 @@ include tests/unit/ctl.mk
 include tests/protocol/local.mk
 include tests/interop/local.mk
 include tests/reliability/local.mk
+include tests/pg/local.mk
+include tests/pg/store.mk
 # The module graph: no circles, and the committed picture is the code's
 # (doc/architecture.md).
 TESTS += tests/structure.sh

@@ -7,6 +7,7 @@ libsqlite3-dev libssl-dev libsasl2-dev libsasl2-modules \
 libsasl2-modules-db sasl2-bin db5.3-util libedit-dev libjansson-dev check \
 openssl \
 socat sqlite3 \
+postgresql libpq-dev libsasl2-modules-sql \
 emacs-nox wl tmux python3"
 missing=""
 for p in $PKGS; do

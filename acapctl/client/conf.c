@@ -39,6 +39,7 @@ conf_clear(struct conf *c)
 	free(c->enrol_url);
 	free(c->profile_cert);
 	free(c->profile_key);
+	free(c->sasl_sql);
 	conf_init(c);
 }
 
@@ -129,6 +130,8 @@ conf_set(struct conf *c, const char *key, const char *value,
 		return set_str(&c->profile_cert, value);
 	if (strcmp(key, "profile-key") == 0)
 		return set_str(&c->profile_key, value);
+	if (strcmp(key, "sasl-sql") == 0)
+		return set_str(&c->sasl_sql, value);
 	if (strcmp(key, "starttls") == 0) {
 		if (strcmp(value, "auto") == 0)
 			c->tls = CONF_TLS_AUTO;

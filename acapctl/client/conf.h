@@ -6,8 +6,8 @@
  * Owns the strings in struct conf.  The file holds "key value" lines with
  * the same names as the long options (host, port, user, authzid,
  * password-file, mech, starttls, cafile, tls-name, insecure, timeout,
- * family, statedir, sasldb, metrics, enrol-url, profile-cert, profile-key);
- * "#" starts a comment.  A password itself is
+ * family, statedir, sasldb, sasl-sql, metrics, enrol-url, profile-cert,
+ * profile-key); "#" starts a comment.  A password itself is
  * never accepted there, nor on the command line.
  */
 #ifndef ACAPCTL_CONF_H
@@ -40,6 +40,7 @@ struct conf {
 	char *enrol_url;
 	char *profile_cert;
 	char *profile_key;
+	char *sasl_sql;		/* accounts in PostgreSQL: libpq URI */
 	int family;		/* AF_UNSPEC / AF_INET / AF_INET6 */
 	int timeout_s;
 	enum conf_tls tls;

@@ -716,7 +716,8 @@ ctl_take_layer(struct ctl *ctl, int *argc, char ***argv,
 bool
 ctl_userdb_configured(const struct ctl *ctl)
 {
-	return ctl->conf.statedir != NULL || ctl->conf.sasldb != NULL;
+	return ctl->conf.statedir != NULL || ctl->conf.sasldb != NULL ||
+	    ctl->conf.sasl_sql != NULL;
 }
 
 int
@@ -733,8 +734,17 @@ ctl_userdb(struct ctl *ctl, struct userdb **db_r)
 	if (!ctl_userdb_configured(ctl)) {
 		ctl_error(ctl, "managing SASL accounts needs the instance: "
 		    "run on the server host with -s STATEDIR or --sasldb "
-		    "PATH");
+		    "PATH, or give --sasl-sql URI");
 		return -1;
+	}
+	if (ctl->conf.sasl_sql != NULL) {
+		if (userdb_open_pg(ctl->conf.sasl_sql, &local_db, &err) ==
+		    -1) {
+			ctl_error(ctl, "user database: %s", err);
+			return -1;
+		}
+		*db_r = local_db;
+		return 0;
 	}
 	sasl_opts_init(&o);
 	o.statedir = ctl->conf.statedir;

@@ -25,6 +25,7 @@
 #include "sasl.h"
 #include "tls.h"
 #include "userdb.h"
+#include "userdb-pg.h"
 
 /* Bound on what we read from sasldblistusers2 (one line per secret). */
 #define USERDB_LIST_MAX		(64u * 1024 * 1024)
@@ -43,6 +44,7 @@ struct userdb {
 	char *lockpath;		/* <path>.lock */
 	int lockfd;		/* -1: not locked */
 	unsigned lockdepth;	/* nested userdb_lock() calls */
+	struct userdb_pg *pg;	/* accounts in PostgreSQL (userdb-pg.c) */
 	char err[512];
 };
 
@@ -119,6 +121,34 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 	return 0;
 }
 
+int
+userdb_open_pg(const char *uri, struct userdb **db_r, const char **errstr_r)
+{
+	struct userdb *db;
+
+	*db_r = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		abort();
+	if (userdb_pg_open(uri, &db->pg, db->err, sizeof(db->err)) == -1) {
+		*errstr_r = userdb_err(NULL, "%s", db->err);
+		free(db);
+		return -1;
+	}
+	db->path = userdb_xstrdup(userdb_pg_where(db->pg));
+	db->realm = userdb_xstrdup("");
+	*db_r = db;
+	return 0;
+}
+
+/* A userdb-pg.c result: its message is in db->err. */
+static int
+userdb_pg_r(struct userdb *db, int r, const char **errstr_r)
+{
+	if (r == -1)
+		*errstr_r = db->err;
+	return r;
+}
+
 void
 userdb_close(struct userdb **dbp)
 {
@@ -131,6 +161,7 @@ userdb_close(struct userdb **dbp)
 	if (db->owns_module)
 		sasl_module_deinit();
 	free(db->lockpath);
+	userdb_pg_close(&db->pg);
 	free(db->path);
 	free(db->realm);
 	free(db->lister);
@@ -364,6 +395,9 @@ userdb_exists(struct userdb *db, const char *user, const char **errstr_r)
 	const char *err;
 	int r;
 
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_exists(db->pg, user, db->err,
+		    sizeof(db->err)), errstr_r);
 	if ((r = userdb_file_state(db, false, errstr_r)) != 1)
 		return r;
 	if ((r = sasl_module_user_exists(user, &err)) == -1)
@@ -464,6 +498,9 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
 	}
 	if (userdb_check_pass(db, pass, errstr_r) == -1)
 		return -1;
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_add(db->pg, user, pass,
+		    db->err, sizeof(db->err)), errstr_r);
 	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
 	r = userdb_add_locked(db, user, pass, errstr_r);
@@ -500,6 +537,9 @@ userdb_passwd(struct userdb *db, const char *user, const char *pass,
 	const char *err;
 	int r = -1;
 
+	if (db->pg != NULL && userdb_check_pass(db, pass, errstr_r) == 0)
+		return userdb_pg_r(db, userdb_pg_passwd(db->pg, user, pass,
+		    db->err, sizeof(db->err)), errstr_r);
 	if (userdb_check_pass(db, pass, errstr_r) == -1 ||
 	    userdb_lock(db, errstr_r) == -1)
 		return -1;
@@ -523,6 +563,9 @@ userdb_del(struct userdb *db, const char *user, const char **errstr_r)
 	const char *err;
 	int r = -1;
 
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_del(db->pg, user, db->err,
+		    sizeof(db->err)), errstr_r);
 	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
 	if (userdb_need_user(db, user, errstr_r) == -1)
@@ -731,6 +774,9 @@ userdb_list(struct userdb *db,
 	size_t n, i;
 	int state, status;
 
+	if (db->pg != NULL)
+		return userdb_pg_r(db, userdb_pg_list(db->pg, cb, arg, db->err,
+		    sizeof(db->err)), errstr_r);
 	if ((state = userdb_file_state(db, false, errstr_r)) != 1)
 		return state;		/* 0: no file, no users */
 	if ((tool = userdb_find_lister(db)) == NULL) {
@@ -1061,6 +1107,25 @@ userdb_add_bulk_locked(struct userdb *db, size_t n, const char *const *users,
 	return r;
 }
 
+/* PostgreSQL: one INSERT per new account (the table's key serialises). */
+static int
+userdb_add_bulk_pg(struct userdb *db, size_t n, const char *const *users,
+    const char *const *passes, unsigned char *created, const char **errstr_r)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = userdb_exists(db, users[i], errstr_r)) == -1)
+			return -1;
+		created[i] = r == 0;
+		if (r == 0 && userdb_pg_r(db, userdb_pg_add(db->pg, users[i],
+		    passes[i], db->err, sizeof(db->err)), errstr_r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
     const char *const *passes, unsigned char *created, const char **errstr_r)
@@ -1071,6 +1136,9 @@ userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
 		return 0;
 	if (userdb_bulk_check(db, n, users, passes, errstr_r) == -1)
 		return -1;
+	if (db->pg != NULL)
+		return userdb_add_bulk_pg(db, n, users, passes, created,
+		    errstr_r);
 	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
 	r = userdb_add_bulk_locked(db, n, users, passes, created, errstr_r);

@@ -28,6 +28,13 @@ struct userdb;
  */
 int userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
     const char **errstr_r);
+/*
+ * Open the accounts kept in PostgreSQL (acapd's sasl_sql option) at uri,
+ * a libpq URI, instead of a sasldb (userdb-pg.c).  The calls below work
+ * the same; userdb_path() says where, userdb_realm() is "".
+ */
+int userdb_open_pg(const char *uri, struct userdb **db_r,
+    const char **errstr_r);
 /* Close the handle (and libsasl2 if userdb_open() started it); *dbp = NULL. */
 void userdb_close(struct userdb **dbp);
 

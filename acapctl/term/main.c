@@ -50,6 +50,7 @@ usage(int status)
 "      --enrol-url URL    base of enrol URLs (https://HOST[:PORT])\n"
 "      --profile-cert F   certificate (and chain) signing profiles\n"
 "      --profile-key F    its key (default: STATEDIR/cert.pem, key.pem)\n"
+"      --sasl-sql URI     accounts in PostgreSQL (acapd's sasl_sql)\n"
 "Output and batches:\n"
 "      --json             one JSON object per command\n"
 "  -f, --file FILE        run the commands in FILE ('-': stdin)\n"
@@ -118,6 +119,7 @@ main(int argc, char *argv[])
 		{ "enrol-url", required_argument, NULL, 'E' },
 		{ "profile-cert", required_argument, NULL, 'C' },
 		{ "profile-key", required_argument, NULL, 'K' },
+		{ "sasl-sql", required_argument, NULL, 'Q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "keep-going", no_argument, NULL, 'k' },
@@ -165,6 +167,7 @@ main(int argc, char *argv[])
 			break;
 		case 'K': *s = (struct setting){ "profile-key", optarg };
 			break;
+		case 'Q': *s = (struct setting){ "sasl-sql", optarg }; break;
 		case '4': *s = (struct setting){ "family", "4" }; break;
 		case '6': *s = (struct setting){ "family", "6" }; break;
 		case 'j': ctl.json = true; continue;

@@ -20,7 +20,7 @@ tests_bench_acap_bench_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(SASL_CFLAGS) \
 	$(JANSSON_CFLAGS)
 tests_bench_acap_bench_LDADD = acapd/libsecurity.a acapd/libnames.a \
 	libacap/libacap.a \
-	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) -lm
+	$(OPENSSL_LIBS) $(SASL_LIBS) $(JANSSON_LIBS) $(LIBPQ_LIBS) -lm
 
 # discovery over HTTP (run-http.sh)
 tests_bench_http_bench_SOURCES = tests/bench/http-bench.c \
@@ -41,6 +41,7 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
 	tests/bench/run-growth.sh tests/bench/run-http.sh \
 	tests/bench/run-import.sh tests/bench/gen-users.py \
+	tests/bench/run-pg-store.sh tests/bench/run-pg-node.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
 
 if HAVE_CHECK

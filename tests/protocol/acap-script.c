@@ -84,7 +84,9 @@
  * "close" drops a connection.  An "S~" pattern matches anywhere in the
  * line unless anchored: write "S~ ^a1 OK " or "lines N ^\* ENTRY ".
  * ACAP_SCRIPT_TRACE=1 prints every server line read (its length and
- * first 60 octets) on stderr; ACAP_SCRIPT_KEEP=1 keeps the directory.
+ * first 60 octets) on stderr; ACAP_SCRIPT_KEEP=1 keeps the directory;
+ * ACAPD_TEST_DATABASE=VALUE adds "database VALUE" to acapd.conf (the
+ * scenarios against PostgreSQL, tests/pg/scenarios.sh).
  * Exit status: 0 when every expectation held, 1 otherwise (the failing
  * line, what was expected and what arrived are printed), 77 to skip.
  */
@@ -252,6 +254,9 @@ write_config(void)
 	fprintf(fp, "listen 127.0.0.1:0\nstatedir %s\nportfile %s/port\n"
 	    "tls_generate yes\ntls_cert cert.pem\ntls_key key.pem\n"
 	    "auth_fail_delay_ms 0\nseed_site no\n", dir, dir);
+	/* The same scenarios against another store (tests/pg/scenarios.sh). */
+	if (getenv("ACAPD_TEST_DATABASE") != NULL)
+		fprintf(fp, "database %s\n", getenv("ACAPD_TEST_DATABASE"));
 	for (i = 0; i < nextra; i++)
 		fprintf(fp, "%s\n", extra_config[i]);
 	fclose(fp);

@@ -93,6 +93,7 @@ ctl_start() {
 		echo "auth_fail_delay_ms 0"
 		echo "seed_site no"
 		echo "admins admin"
+		[ -z "${ACAPD_TEST_DATABASE:-}" ] || echo "database $ACAPD_TEST_DATABASE"
 		for line in "$@"; do
 			echo "$line"
 		done

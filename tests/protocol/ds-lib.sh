@@ -77,6 +77,7 @@ ds_start() {
 		echo "allow_plaintext yes"
 		echo "auth_fail_delay_ms 0"
 		echo "seed_site no"
+		[ -z "${ACAPD_TEST_DATABASE:-}" ] || echo "database $ACAPD_TEST_DATABASE"
 		for line in "$@"; do
 			echo "$line"
 		done

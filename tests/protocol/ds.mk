@@ -14,6 +14,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ds-virtual.acap \
 	tests/protocol/ds-inherit.acap \
 	tests/protocol/ds-quota.acap \
+	tests/protocol/ds-database-sqlite.acap \
 	tests/protocol/ds-group-commit.acap \
 	tests/protocol/ds-group-commit-inloop.acap \
 	tests/protocol/ds-rfc-examples.acap \

@@ -29,6 +29,7 @@ sec_conf() {
 		echo "statedir $dir"
 		echo "portfile $SEC_PORTFILE"
 		echo "seed_site no"
+		[ -z "${ACAPD_TEST_DATABASE:-}" ] || echo "database $ACAPD_TEST_DATABASE"
 		for line in "$@"; do
 			echo "$line"
 		done

@@ -10,7 +10,7 @@ tests_unit_check_sasl_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/acapctl/cl
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS) $(SASL_CFLAGS) \
 	$(OPENSSL_CFLAGS)
 tests_unit_check_sasl_LDADD = acapd/libsecurity.a acapd/libnames.a $(UNIT_LIBS) \
-	$(SASL_LIBS) $(OPENSSL_LIBS)
+	$(SASL_LIBS) $(OPENSSL_LIBS) $(LIBPQ_LIBS)
 
 tests_unit_check_tls_SOURCES = tests/unit/check_tls.c
 tests_unit_check_tls_CFLAGS = $(UNIT_CFLAGS) $(OPENSSL_CFLAGS)
