@@ -319,6 +319,8 @@ int st_pg_commit(struct store *st);
 /* After st_pg_commit(), on the event loop: advance or fail the batch. */
 void st_pg_committed(struct store *st, bool ok);
 bool st_pg_replaying(const struct store *st);
+/* Write a new base image and prune the log (store_maintain()). */
+void st_pg_maintain(struct store *st);
 /* Whether reads and writes are refused (the change feed was lost). */
 bool st_pg_refuse(struct store *st);
 

@@ -24,6 +24,8 @@ store_maintain(struct store *st)
 	enum store_err r;
 
 	st_commit_wait(st);
+	/* PostgreSQL: a new base image, the log pruned like this one */
+	st_pg_maintain(st);
 	if (st->cfg.deleted_retention == 0)
 		return STORE_OK;
 	if (st->clock_cb(&ts) == -1)

@@ -17,6 +17,8 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,11 @@ struct store_pg {
 	char note[320];		/* for the log: store_peer_poll() */
 	unsigned char *image;	/* the base image until deserialized */
 	size_t image_len;
+	bool started;		/* st_pg_start() done */
+	bool mthread;		/* a base-image upload thread exists */
+	pthread_t mthr;
+	int mdone;		/* it finished (atomic) */
+	char mnote[256];	/* its failure, for the log (after mdone) */
 };
 
 bool
@@ -712,6 +719,8 @@ st_pg_start(struct store *st)
 		return -1;
 	}
 	pg->lstate = L_IDLE;
+	pg->started = true;
+	st_pg_maintain(st);
 	return 0;
 }
 
@@ -723,6 +732,8 @@ st_pg_free(struct store *st)
 	if (pg == NULL)
 		return;
 	st->pg = NULL;
+	if (pg->mthread)
+		pthread_join(pg->mthr, NULL);
 	if (pg->cconn != NULL)
 		PQfinish(pg->cconn);
 	if (pg->lconn != NULL)
@@ -731,6 +742,119 @@ st_pg_free(struct store *st)
 	acap_buf_deinit(&pg->batch);
 	free(pg->url);
 	free(pg);
+}
+
+/* ---- Pruning the log: a new base image ------------------------------------ */
+
+/*
+ * A copy of the replica at log row seq, uploaded by a thread of its own
+ * (with its own connection, so that neither the event loop nor the
+ * commit thread waits for it) as the new base image, unless another node
+ * already wrote a newer one; then the log rows the base image contains
+ * and older than the retention are deleted.  The rows kept let a node
+ * whose change feed was cut for less than the retention catch up; a
+ * node further behind refuses reads until restarted (it loads the image).
+ */
+struct maint_job {
+	struct store_pg *pg;
+	char *url;
+	unsigned char *img;
+	sqlite3_int64 len;
+	int64_t seq;
+	char modtime[STORE_MODTIME_LEN + 1];
+	uint32_t retention;	/* seconds; 0 = keep the log */
+};
+
+static void *
+maint_thread(void *arg)
+{
+	static const char up[] =
+	    "INSERT INTO acap_base AS b (id, seq, modtime, image) "
+	    "VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET "
+	    "seq = EXCLUDED.seq, modtime = EXCLUDED.modtime, "
+	    "image = EXCLUDED.image WHERE b.seq < EXCLUDED.seq";
+	static const char prune[] =
+	    "DELETE FROM acap_log WHERE seq <= (SELECT seq FROM acap_base) "
+	    "AND committed < now() - make_interval(secs => $1::integer)";
+	struct maint_job *j = arg;
+	char seqbuf[24], retbuf[16];
+	const char *vals[3] = { seqbuf, j->modtime, (const char *)j->img };
+	int lens[3] = { 0, 0, (int)j->len }, fmts[3] = { 0, 0, 1 };
+	PGconn *c = PQconnectdb(j->url);
+	PGresult *res = NULL;
+
+	PQsetNoticeProcessor(c, no_notice, NULL);
+	snprintf(seqbuf, sizeof(seqbuf), "%lld", (long long)j->seq);
+	snprintf(retbuf, sizeof(retbuf), "%u", j->retention);
+	if (PQstatus(c) == CONNECTION_OK) {
+		res = PQexecParams(c, up, 3, NULL, vals, lens, fmts, 0);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK &&
+		    j->retention > 0) {
+			PQclear(res);
+			vals[0] = retbuf;
+			res = PQexecParams(c, prune, 1, NULL, vals, NULL,
+			    NULL, 0);
+		}
+	}
+	if (PQstatus(c) != CONNECTION_OK ||
+	    PQresultStatus(res) != PGRES_COMMAND_OK)
+		snprintf(j->pg->mnote, sizeof(j->pg->mnote), "PostgreSQL "
+		    "base image at log row %lld not written: %s",
+		    (long long)j->seq, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+	sqlite3_free(j->img);
+	free(j->url);
+	__atomic_store_n(&j->pg->mdone, 1, __ATOMIC_RELEASE);
+	free(j);
+	return NULL;
+}
+
+void
+st_pg_maintain(struct store *st)
+{
+	struct store_pg *pg = st->pg;
+	struct maint_job *j;
+	sigset_t all, old;
+	int rc;
+
+	if (pg == NULL || !pg->started || pg->stale || st->in_txn ||
+	    st->reading > 0)
+		return;
+	if (pg->mthread) {
+		if (!__atomic_load_n(&pg->mdone, __ATOMIC_ACQUIRE))
+			return;		/* the last one still uploads */
+		pthread_join(pg->mthr, NULL);
+		pg->mthread = false;
+		if (pg->mnote[0] != '\0')
+			note(pg, "%s", pg->mnote);
+	}
+	j = st_xrealloc(NULL, 1, sizeof(*j));
+	memset(j, 0, sizeof(*j));
+	j->pg = pg;
+	j->seq = pg->seq;
+	memcpy(j->modtime, st->last_modtime, sizeof(j->modtime));
+	j->retention = st->cfg.deleted_retention;
+	if ((j->img = sqlite3_serialize(st->db, "main", &j->len, 0)) ==
+	    NULL || j->len > 0x7fffffff) {
+		sqlite3_free(j->img);
+		free(j);
+		return;
+	}
+	j->url = st_xstrdup(pg->url);
+	pg->mdone = 0;
+	pg->mnote[0] = '\0';
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&pg->mthr, NULL, maint_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		sqlite3_free(j->img);
+		free(j->url);
+		free(j);
+		return;
+	}
+	pg->mthread = true;
 }
 
 /* ---- The change feed from other nodes (event loop) ----------------------- */

@@ -26,6 +26,11 @@
 #            (retrying on NO (TRYLATER)): afterwards both nodes show every
 #            entry with the same value and modtime; the share of STOREs
 #            refused because the other node committed first is logged
+#   prune    the log rows older than tombstone_days are pruned when a
+#            node writes a new base image (at start and hourly): after a
+#            restart of B with the log aged, the log is empty, the base
+#            image is at the last row, and a third node started then
+#            shows every entry with its modtime, and DELETEDSINCE too
 #   copy     a SQLite instance with entries, ACLs (dataset and attribute),
 #            deletions and quota usage is copied with acapd --copy-to;
 #            a node on PostgreSQL then answers SEARCH (values, modtimes,
@@ -401,6 +406,51 @@ def part_load(cl, a, b):
            100.0 * counts["retry"] / (counts["ok"] + counts["retry"])))
 
 
+def part_prune(cl, a, b):
+    ca = client(a)
+    ca.ok('STORE ("/addressbook/~/first" "addressbook.Alias" "f")')
+    since = re.search(rb'"(\d{20})"', ca.ok(
+        'SEARCH "/addressbook/~/" RETURN ("modtime") ALL')[0]).group(1)
+    for i in range(20):
+        ca.ok('STORE ("/addressbook/~/p%d" "addressbook.Alias" "v%d")'
+              % (i, i))
+    for i in range(0, 20, 4):
+        ca.ok('STORE ("/addressbook/~/p%d" "entry" NIL)' % i)
+    last = cl.psql("SELECT max(seq) FROM acap_log")
+    q = ['SEARCH "/addressbook/~/" RETURN ("modtime" "addressbook.Alias") '
+         'ALL', 'DELETEDSINCE "/addressbook/~/" "%s"' % since.decode()]
+    def untagged(c):
+        return [[ln.split(b" ", 1)[1] for ln in d + [f]]
+                for d, f in (c.command(x) for x in q)]
+
+    want = untagged(ca)
+    cl.psql("UPDATE acap_log SET committed = now() - interval '400 days'")
+    b.stop()
+    b.start()
+    deadline = time.monotonic() + 10
+    while cl.psql("SELECT count(*) FROM acap_log") != "0":
+        check(time.monotonic() < deadline, "the log was not pruned")
+        time.sleep(0.1)
+    check(cl.psql("SELECT seq FROM acap_base") == last,
+          "base image not at row %s" % last)
+    c3 = acaprel.Instance("C", config={
+        "database": cl.url,
+        "sasl_sasldb": os.path.join(a.statedir, "sasldb2")})
+    try:
+        c3.start()
+        cc = client(c3)
+        got = untagged(cc)
+        check(got == want, "node C after pruning: %r, want %r"
+              % (got, want))
+        cc.ok('STORE ("/addressbook/~/after" "addressbook.Alias" "a")')
+        cc.close()
+        wait_for(ca, "after")
+    finally:
+        if c3.alive():
+            c3.stop()
+        c3.cleanup()
+
+
 COPY_QUERIES = [
     'SEARCH "/addressbook/~/" RETURN ("modtime" "addressbook.Alias" '
     '("value" "acl" "size")) ALL',
@@ -487,6 +537,7 @@ PARTS = {
     "stale": lambda: run(part_stale),
     "down": lambda: run(part_down),
     "load": lambda: run(part_load),
+    "prune": lambda: run(part_prune),
     "copy": part_copy,
 }
 
