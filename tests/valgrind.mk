@@ -7,5 +7,5 @@ check-valgrind: all $(check_PROGRAMS)
 	    $(SHELL) $(top_srcdir)/tests/valgrind.sh \
 	    $(PROTOCOL_TESTS:%=$(top_srcdir)/%)
 .PHONY: check-valgrind
-EXTRA_DIST += tests/valgrind.sh
+EXTRA_DIST += tests/valgrind.sh tests/valgrind.supp
 CLEANFILES += tests/valgrind-logs/*

@@ -267,7 +267,8 @@ local_list_cb(const char *user, const char *realm, void *arg)
 	o = jsonx_add(list, json_object());
 	jsonx_set_str(o, "name", user);
 	jsonx_set_str(o, "realm", realm);
-	ctl_out(ctl, "%s@%s\n", user, realm);
+	/* Accounts in PostgreSQL (--sasl-sql) have no realm. */
+	ctl_out(ctl, "%s%s%s\n", user, *realm != '\0' ? "@" : "", realm);
 }
 
 int

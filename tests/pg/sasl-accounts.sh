@@ -75,7 +75,7 @@ grep -q "created in PostgreSQL database acapd" "$work/add.out" ||
 echo 'x' | ctl user add bob --password-stdin > "$work/dup.out" 2>&1 &&
 	fail "a second user add bob succeeded"
 grep -q 'already exists' "$work/dup.out" || fail "duplicate: $(cat "$work/dup.out")"
-[ "$(ctl user list)" = "bob@" ] || fail "user list: $(ctl user list)"
+[ "$(ctl user list)" = "bob" ] || fail "user list: $(ctl user list)"
 
 two_nodes "ok SCRAM-SHA-256 first-pass-123" "ok SCRAM-SHA-1 first-pass-123" \
 	"ok PLAIN first-pass-123" "no wrong-pass-123"
