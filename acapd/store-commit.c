@@ -394,7 +394,7 @@ store_batch_apply_verify(struct store *st, const struct store_entry_op *ops,
 	if (r == STORE_OK && (r = st_step_done(st, st_stq(st, ST_RELEASE))) ==
 	    STORE_OK) {
 		memcpy(res->modtime, st->txn_modtime, sizeof(res->modtime));
-		st_pg_record(st, ops, nops);
+		st_pg_record(st, audit, ops, nops);
 		st->nkept++;
 		return STORE_OK;
 	}

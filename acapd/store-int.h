@@ -347,7 +347,8 @@ int st_pg_load_base(struct store *st);
 int st_pg_start(struct store *st);
 void st_pg_free(struct store *st);
 /* A STORE of the batch was kept: encode it for the log. */
-void st_pg_record(struct store *st, const struct store_entry_op *ops,
+void st_pg_record(struct store *st, const struct store_audit *audit,
+    const struct store_entry_op *ops,
     size_t nops);
 void st_pg_batch_reset(struct store *st);
 /* Write the batch to the log (commit thread or inline): 0 or -1. */

@@ -131,15 +131,34 @@ put_strs(struct acap_buf *b, const struct store_str *v, size_t n)
 		put_str(b, v[i].s, v[i].len);
 }
 
-/* One STORE: its modtime, then every entry operation. */
+static void
+put_cstr(struct acap_buf *b, const char *s)
+{
+	put_str(b, s, s == NULL ? 0 : strlen(s));
+}
+
+/*
+ * One STORE: its modtime, its audit context (doc/audit.md: every node
+ * replays the STORE with it, so each replica records the same audit
+ * rows from the same old values), then every entry operation.
+ */
 static void
 encode_store(struct acap_buf *b, const char *modtime,
-    const struct store_entry_op *ops, size_t nops)
+    const struct store_audit *audit, const struct store_entry_op *ops,
+    size_t nops)
 {
 	const struct store_attr_op *a;
 	size_t i, j;
 
 	acap_buf_add(b, modtime, STORE_MODTIME_LEN);
+	put_u32(b, audit != NULL);
+	if (audit != NULL) {
+		put_cstr(b, audit->op);
+		put_cstr(b, audit->user);
+		put_cstr(b, audit->authz);
+		put_cstr(b, audit->peer);
+		put_cstr(b, audit->session);
+	}
 	put_u32(b, (uint32_t)nops);
 	for (i = 0; i < nops; i++) {
 		put_str(b, ops[i].dataset, strlen(ops[i].dataset));
@@ -249,6 +268,7 @@ free_ops(struct store_entry_op *ops, size_t nops)
 /* The next STORE of a row, or false at its end or on garbage. */
 static bool
 decode_store(struct dec *d, char modtime[STORE_MODTIME_LEN + 1],
+    struct store_audit *audit, bool *has_audit_r,
     struct store_entry_op **ops_r, size_t *nops_r)
 {
 	struct store_entry_op *ops;
@@ -262,6 +282,14 @@ decode_store(struct dec *d, char modtime[STORE_MODTIME_LEN + 1],
 	memcpy(modtime, d->p, STORE_MODTIME_LEN);
 	modtime[STORE_MODTIME_LEN] = '\0';
 	d->p += STORE_MODTIME_LEN;
+	memset(audit, 0, sizeof(*audit));
+	if ((*has_audit_r = get_u32(d) != 0)) {
+		audit->op = get_str(d, NULL);
+		audit->user = get_str(d, NULL);
+		audit->authz = get_str(d, NULL);
+		audit->peer = get_str(d, NULL);
+		audit->session = get_str(d, NULL);
+	}
 	nops = get_u32(d);
 	if (nops > (size_t)(d->end - d->p) / 16) {
 		d->bad = true;
@@ -312,8 +340,8 @@ dec_free(struct dec *d)
 /* ---- Recording and committing a batch ---------------------------------- */
 
 void
-st_pg_record(struct store *st, const struct store_entry_op *ops,
-    size_t nops)
+st_pg_record(struct store *st, const struct store_audit *audit,
+    const struct store_entry_op *ops, size_t nops)
 {
 	struct store_pg *pg = st->pg;
 
@@ -321,7 +349,7 @@ st_pg_record(struct store *st, const struct store_entry_op *ops,
 		return;
 	if (pg->nstores == 0)
 		memcpy(pg->first, st->txn_modtime, sizeof(pg->first));
-	encode_store(&pg->batch, st->txn_modtime, ops, nops);
+	encode_store(&pg->batch, st->txn_modtime, audit, ops, nops);
 	pg->nstores++;
 }
 
@@ -448,6 +476,8 @@ replay_row(struct store *st, int64_t seq, const unsigned char *data,
 	struct dec d = { data, data + len, false, NULL, 0, 0 };
 	struct store_entry_op *ops;
 	struct store_result res;
+	struct store_audit audit;
+	bool has_audit;
 	size_t nops;
 	enum store_err r;
 	int rc = 0;
@@ -457,8 +487,10 @@ replay_row(struct store *st, int64_t seq, const unsigned char *data,
 		pg->replaying = false;
 		return -1;
 	}
-	while (decode_store(&d, st->forced_modtime, &ops, &nops)) {
-		r = store_batch_apply(st, ops, nops, &res);
+	while (decode_store(&d, st->forced_modtime, &audit, &has_audit, &ops,
+	    &nops)) {
+		r = store_batch_apply_verify(st, ops, nops, has_audit ?
+		    &audit : NULL, NULL, NULL, &res);
 		if (r != STORE_OK) {
 			/* the replica differs from the origin's: say so */
 			note(st->pg, "PostgreSQL log row %lld: a STORE on %s "

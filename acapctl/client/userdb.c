@@ -129,6 +129,7 @@ userdb_open_pg(const char *uri, struct userdb **db_r, const char **errstr_r)
 	*db_r = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		abort();
+	db->lockfd = -1;
 	if (userdb_pg_open(uri, &db->pg, db->err, sizeof(db->err)) == -1) {
 		*errstr_r = userdb_err(NULL, "%s", db->err);
 		free(db);

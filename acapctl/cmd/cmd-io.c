@@ -1232,8 +1232,8 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 	if (has_passwords(json_object_get(doc, "users")) &&
 	    !ctl_userdb_configured(ctl)) {
 		ctl_error(ctl, "%s: users with a \"password\" need the "
-		    "instance for their SASL accounts (-s STATEDIR or "
-		    "--sasldb PATH); nothing imported", argv[0]);
+		    "instance for their SASL accounts (-s STATEDIR, "
+		    "--sasldb PATH or --sasl-sql URI); nothing imported", argv[0]);
 		goto out;
 	}
 	if (ctl_connect(ctl) == -1)

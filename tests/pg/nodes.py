@@ -530,6 +530,51 @@ def part_copy():
         cl.stop()
 
 
+def part_audit():
+    """A STORE acknowledged by A is in B's audit trail, alike (audit.md)."""
+    cl = Cluster()
+    insts = []
+    try:
+        a, b = nodes(cl, extra={"admins": "boss"})
+        insts += [a, b]
+        a.useradd("boss", "boss-pw")
+        ca = client(a)
+        ca.ok('STORE ("/addressbook/~/audited" "addressbook.Alias" "old")')
+        ca.ok('STORE ("/addressbook/~/audited" "addressbook.Alias" "new")')
+        ca.close()
+        q = ('SEARCH "/vendor.acapd.audit/site/" RETURN ('
+             '"vendor.acapd.audit.user" "vendor.acapd.audit.dataset" '
+             '"vendor.acapd.audit.entry" "vendor.acapd.audit.old" '
+             '"vendor.acapd.audit.new") ALL')
+        trails = []
+        for node in (a, b):
+            c = node.connect()
+            check(re.match(rb"t\d+ OK", c.login("boss", "boss-pw"))
+                  is not None, "boss login on %s" % node.name)
+            deadline = time.monotonic() + 5.0
+            while True:
+                data, final = c.command(q)
+                if (re.match(rb"t\d+ OK", final) and
+                        b'"new"' in b"".join(data)):
+                    break
+                check(time.monotonic() < deadline, "no audit record of "
+                      "fred's STORE on %s: %r %r" % (node.name, data, final))
+                time.sleep(0.05)
+            trails.append(sorted(re.sub(rb"^t[0-9]+ ", b"", ln) for ln in data))
+            c.close()
+        joined = b"".join(trails[1])
+        check(b'"fred"' in joined and b'"old"' in joined and
+              b'"audited"' in joined, "B's trail: %r" % trails[1])
+        check(trails[0] == trails[1], "the trails differ: A %r, B %r"
+              % tuple(trails))
+    finally:
+        for i in insts:
+            if i.alive():
+                i.stop()
+            i.cleanup()
+        cl.stop()
+
+
 PARTS = {
     "notify": lambda: run(part_notify),
     "race": lambda: run(part_race),
@@ -539,6 +584,7 @@ PARTS = {
     "load": lambda: run(part_load),
     "prune": lambda: run(part_prune),
     "copy": part_copy,
+    "audit": part_audit,
 }
 
 if __name__ == "__main__":
