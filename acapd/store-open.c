@@ -275,8 +275,18 @@ store_open(const struct store_config *cfg, struct store **store_r,
 	}
 	if ((r = start_writes(st)) != STORE_OK && !write_refused(r))
 		goto fail;
-	if (st->pg != NULL && st_pg_start(st) == -1)
-		goto fail;
+	if (st->pg != NULL) {
+		if (st_pg_start(st) == -1)
+			goto fail;
+		/*
+		 * The upkeep once more, on the caught-up replica: the log
+		 * replayed records (the audit trail among them) that
+		 * start_writes' upkeep, on the base image alone, did not see;
+		 * it also uploads a new base image (st_pg_maintain).
+		 */
+		if ((r = store_maintain(st)) != STORE_OK && !write_refused(r))
+			goto fail;
+	}
 	if (st->exclusive) {
 		size_t n = strlen(st->errbuf);
 

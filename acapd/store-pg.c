@@ -762,7 +762,6 @@ st_pg_start(struct store *st)
 	}
 	pg->lstate = L_IDLE;
 	pg->started = true;
-	st_pg_maintain(st);
 	return 0;
 }
 
