@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential autoconf automake pkg-config libevent-dev libexpat1-dev \
 libsqlite3-dev libssl-dev libsasl2-dev libsasl2-modules \
 libsasl2-modules-db sasl2-bin db5.3-util libedit-dev libjansson-dev check \
-openssl \
+openssl libxml2-utils \
 socat sqlite3 \
 postgresql libpq-dev libsasl2-modules-sql \
 emacs-nox wl tmux python3"
