@@ -21,8 +21,8 @@
 #   * afterwards both nodes must agree: as the admin, the same SEARCH of
 #     every user's option dataset (entry, value, modtime) on A and on B
 #     returns identical answers (B is given up to 10 s to catch up), and
-#     they hold an entry for every (user, node) pair the STORE runs
-#     wrote.  A mismatch fails the script (exit 1).
+#     they hold every entry the STORE runs wrote (bench-a of the first
+#     2 x CLIENTS users, bench-b of the first CLIENTS).  A mismatch fails the script (exit 1).
 #   CLIENTS=32 DURATION=10 REPEAT=1 sh tests/bench/run-pg-nodes.sh
 # Run from the build directory (or set BUILD); needs jq, python3 and
 # PostgreSQL (tools/deps.sh).  The cluster, both acapd processes and the
@@ -176,13 +176,14 @@ done
 
 # Both nodes must hold the same state, and every STORE run is in it.
 python3 - "$BENCH_SRC/../reliability" "$port_a" "$port_b" "$ADMIN" \
-    "$ADMIN_PASS" "$NUSERS" <<'PY' | tee -a "$OUT/summary.txt"
+    "$ADMIN_PASS" "$NUSERS" "$CLIENTS" <<'PY' | tee -a "$OUT/summary.txt"
 import re, sys, time
 sys.dont_write_bytecode = True
 sys.path.insert(0, sys.argv[1])
 import acaprel
-pa, pb, admin, pw, nusers = (int(sys.argv[2]), int(sys.argv[3]),
-                             sys.argv[4], sys.argv[5], int(sys.argv[6]))
+pa, pb, admin, pw, nusers, clients = (
+    int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5],
+    int(sys.argv[6]), int(sys.argv[7]))
 Q = ('SEARCH "/option/user/" DEPTH 2 RETURN ("entry" "option.bench.n" '
      '"modtime") NOT EQUAL "entry" "i;octet" ""')
 
@@ -207,17 +208,22 @@ if a != b:
           % (len(a), len(b), next(((x, y) for x, y in zip(a, b) if x != y),
                                   None)))
     sys.exit(1)
-stored = sum(1 for l in a if re.search(rb"bench-[ab]", l))
-if stored < nusers:
-    print("MISSING: %d bench-a/bench-b entries, want at least %d"
-          % (stored, nusers))
+# Connection k logs in as user k % nusers + 1: A's 2 x clients (alone)
+# wrote bench-a, B's clients bench-b; every one must be there.
+want_a, want_b = min(2 * clients, nusers), min(clients, nusers)
+na = sum(1 for l in a if re.search(rb'/bench-a" ', l))
+nb = sum(1 for l in a if re.search(rb'/bench-b" ', l))
+if na != want_a or nb != want_b:
+    print("MISSING: %d bench-a entries (want %d), %d bench-b (want %d)"
+          % (na, want_a, nb, want_b))
     sys.exit(1)
+stored = na + nb
 print("consistency: nodes A and B return the same %d entries (entry, "
       "value, modtime) for %d users' option datasets, %d of them "
       "written by the runs" % (len(a), nusers, stored))
 PY
 [ "$(tail -1 "$OUT/summary.txt" | cut -c1-12)" = "consistency:" ] ||
-	{ echo "$0: the nodes disagree" >&2; exit 1; }
+	{ echo "$0: consistency check failed" >&2; exit 1; }
 for p in $pid_a $pid_b; do
 	[ -r "/proc/$p/stat" ] || { echo "$0: a node died" >&2; exit 1; }
 done
