@@ -22,8 +22,11 @@
 #     every user's option dataset (entry, value, modtime) on A and on B
 #     returns identical answers (B is given up to 10 s to catch up), and
 #     they hold every entry the STORE runs wrote (bench-a of the first
-#     2 x CLIENTS users, bench-b of the first CLIENTS).  A mismatch fails the script (exit 1).
-#   CLIENTS=32 DURATION=10 REPEAT=1 sh tests/bench/run-pg-nodes.sh
+#     2 x CLIENTS users, bench-b of the first CLIENTS).  A mismatch
+#     fails the script (exit 1).
+# REPEAT (lib.sh, default 3) rounds of the four runs; NUSERS users
+# (default 2 x CLIENTS).
+#   CLIENTS=32 DURATION=10 REPEAT=2 sh tests/bench/run-pg-nodes.sh
 # Run from the build directory (or set BUILD); needs jq, python3 and
 # PostgreSQL (tools/deps.sh).  The cluster, both acapd processes and the
 # temporary directories are removed at the end, whatever happens.
@@ -43,9 +46,9 @@ tmp=$(mktemp -d /tmp/acapd-pgnodes.XXXXXX)
 chmod 0755 "$tmp"
 pgdir=$tmp/pg
 mkdir "$pgdir"
-pid_a= pid_b=
+pid_a= pid_b= ba= bb=
 cleanup() {
-	for p in $pid_a $pid_b; do
+	for p in $ba $bb $pid_a $pid_b; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	sh "$PG" stop "$pgdir" >/dev/null 2>&1
@@ -160,6 +163,7 @@ while [ "$i" -le "$REPEAT" ]; do
 		bb=$!
 		wait "$ba" || { echo "$0: acap-bench on A failed" >&2; exit 1; }
 		wait "$bb" || { echo "$0: acap-bench on B failed" >&2; exit 1; }
+		ba= bb=
 		for n in A B; do
 			report "$OUT/two-$s-$n-$i.json" \
 			    "run $i $s, two nodes, node $n, $CLIENTS clients"
