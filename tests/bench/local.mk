@@ -42,6 +42,7 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-growth.sh tests/bench/run-http.sh \
 	tests/bench/run-import.sh tests/bench/gen-users.py \
 	tests/bench/run-pg-store.sh tests/bench/run-pg-node.sh \
+	tests/bench/run-pg-nodes.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
 
 if HAVE_CHECK
