@@ -483,6 +483,12 @@ inherit_view_open(struct store *st, const char *path, unsigned int flags,
 	return view_open(st, path, NULL, flags, 0, view_r);
 }
 
+bool
+inherit_view_entry_only(const struct inherit_view *v)
+{
+	return v->only != NULL;
+}
+
 enum store_err
 inherit_view_open_entry(struct store *st, const char *path, const char *name,
     unsigned int flags, struct inherit_view **view_r)

@@ -67,6 +67,8 @@ enum store_err inherit_view_open(struct store *st, const char *path,
  */
 enum store_err inherit_view_open_entry(struct store *st, const char *path,
     const char *name, unsigned int flags, struct inherit_view **view_r);
+/* Whether v was opened by inherit_view_open_entry(). */
+bool inherit_view_entry_only(const struct inherit_view *v);
 void inherit_view_ref(struct inherit_view *v);
 void inherit_view_free(struct inherit_view **v_r);	/* unref; sets NULL */
 
