@@ -24,6 +24,8 @@ struct inherit_layer {
 struct inherit_view {
 	int refs;
 	unsigned int flags;
+	char *only;		/* inherit_view_open_entry(): the one entry
+				   (besides "") the layers were read for */
 	unsigned int nlayers;
 	struct inherit_layer layers[INHERIT_MAX_LAYERS];
 	char *dangling;		/* a base named by dataset.inherit that does
@@ -57,8 +59,8 @@ xstrdup(const char *s)
 	return p;
 }
 
-static enum store_err view_open(struct store *, const char *, unsigned int,
-    unsigned int, struct inherit_view **);
+static enum store_err view_open(struct store *, const char *, const char *,
+    unsigned int, unsigned int, struct inherit_view **);
 
 /* ---- Chains ----------------------------------------------------------- */
 
@@ -120,7 +122,8 @@ virtual_base(struct store *st, const char *path, unsigned int nesting)
 	name = xrealloc(NULL, len - i, 1);
 	memcpy(name, path + i, len - i - 1);
 	name[len - i - 1] = '\0';
-	if (view_open(st, parent, 0, nesting + 1, &pv) == STORE_OK &&
+	/* only the parent's entry name matters: read that one */
+	if (view_open(st, parent, name, 0, nesting + 1, &pv) == STORE_OK &&
 	    !inherit_view_is_directory(pv) &&
 	    (e = inherit_view_find(pv, name)) != NULL &&
 	    (sub = inherit_entry_get(e, "subdataset", &tmp)) != NULL &&
@@ -151,7 +154,8 @@ chain_build(struct store *st, struct inherit_view *v, const char *path,
 	while (next != NULL && v->nlayers < INHERIT_MAX_LAYERS) {
 		if (chain_has(v, next))
 			break;		/* a cycle: stop where it closes */
-		r = store_snap_get(st, next, &snap);
+		r = v->only != NULL ? store_snap_get_entry(st, next, v->only,
+		    &snap) : store_snap_get(st, next, &snap);
 		if (r == STORE_OK && v->nlayers > 0 &&
 		    store_snap_is_directory(snap)) {
 			/* a listing ("/byowner/site/") is no base to inherit */
@@ -446,8 +450,8 @@ merge_view(struct inherit_view *v)
 /* ---- Views ------------------------------------------------------------ */
 
 static enum store_err
-view_open(struct store *st, const char *path, unsigned int flags,
-    unsigned int nesting, struct inherit_view **view_r)
+view_open(struct store *st, const char *path, const char *only,
+    unsigned int flags, unsigned int nesting, struct inherit_view **view_r)
 {
 	struct inherit_view *v;
 	enum store_err r;
@@ -457,6 +461,7 @@ view_open(struct store *st, const char *path, unsigned int flags,
 	memset(v, 0, sizeof(*v));
 	v->refs = 1;
 	v->flags = flags;
+	v->only = only != NULL ? xstrdup(only) : NULL;
 	store_read_begin(st);
 	r = chain_build(st, v, path, nesting);
 	store_read_end(st);
@@ -475,7 +480,20 @@ enum store_err
 inherit_view_open(struct store *st, const char *path, unsigned int flags,
     struct inherit_view **view_r)
 {
-	return view_open(st, path, flags, 0, view_r);
+	return view_open(st, path, NULL, flags, 0, view_r);
+}
+
+bool
+inherit_view_entry_only(const struct inherit_view *v)
+{
+	return v->only != NULL;
+}
+
+enum store_err
+inherit_view_open_entry(struct store *st, const char *path, const char *name,
+    unsigned int flags, struct inherit_view **view_r)
+{
+	return view_open(st, path, name, flags, 0, view_r);
 }
 
 void
@@ -498,6 +516,7 @@ inherit_view_free(struct inherit_view **v_r)
 		store_snap_unref(&v->layers[i].snap);
 	}
 	free(v->dangling);
+	free(v->only);
 	free(v->entries);
 	free(v->attrs);
 	free(v);
@@ -762,6 +781,17 @@ sv_open(struct store *st, const char *dataset, struct store_view **v_r)
 	return r;
 }
 
+static enum store_err
+sv_open_entry(struct store *st, const char *dataset, const char *name,
+    struct store_view **v_r)
+{
+	struct inherit_view *v = NULL;
+	enum store_err r = inherit_view_open_entry(st, dataset, name, 0, &v);
+
+	*v_r = (struct store_view *)v;
+	return r;
+}
+
 static void
 sv_close(struct store_view **v_r)
 {
@@ -802,6 +832,7 @@ sv_attr(const struct store_view *sv, const char *name, size_t i,
 
 const struct store_view_ops inherit_store_view_ops = {
 	.open = sv_open,
+	.open_entry = sv_open_entry,
 	.close = sv_close,
 	.modtime = sv_modtime,
 	.base_has = sv_base_has,

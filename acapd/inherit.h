@@ -57,6 +57,20 @@ struct inherit_entry {
  */
 enum store_err inherit_view_open(struct store *st, const char *path,
     unsigned int flags, struct inherit_view **view_r);
+/*
+ * The same view read for one entry: the layers hold only their entries
+ * "" and name (store_snap_get_entry), so inherit_view_find() of name
+ * (modtime, attributes, the layer it comes from) and the chain are as
+ * inherit_view_open() shows them; other entries may be there or not (a
+ * layer whose whole snapshot is cached brings all of its entries), so
+ * look up name, do not list.  For a check of one entry without reading
+ * whole datasets (a STORE's UNCHANGEDSINCE, RFC 2244 §6.6.1; a SEARCH of
+ * one entry by name).
+ */
+enum store_err inherit_view_open_entry(struct store *st, const char *path,
+    const char *name, unsigned int flags, struct inherit_view **view_r);
+/* Whether v was opened by inherit_view_open_entry(). */
+bool inherit_view_entry_only(const struct inherit_view *v);
 void inherit_view_ref(struct inherit_view *v);
 void inherit_view_free(struct inherit_view **v_r);	/* unref; sets NULL */
 

@@ -592,18 +592,29 @@ st_ds_lookup(struct store *st, const char *path, int64_t *id_r, char *horizon)
 	return STORE_OK;
 }
 
-/* Load a stored dataset by path; STORE_ENOEXIST when there is none. */
+/*
+ * Load a stored dataset by path, or (name not NULL) only its entries ""
+ * and name; STORE_ENOEXIST when there is none.
+ */
 static enum store_err
-snap_load(struct store *st, const char *path, struct store_snap **snap_r)
+snap_load(struct store *st, const char *path, const char *name,
+    struct store_snap **snap_r)
 {
 	struct snap_builder *sb = &st->sb;
-	sqlite3_stmt *s = st_stq(st, ST_DS_LOAD);
+	sqlite3_stmt *s = st_stq(st, name != NULL ? ST_DS_LOAD_ENTRY :
+	    ST_DS_LOAD);
 	int64_t id = 0, eid, last = 0;
 	const void *acl;
 	int rc;
 
+	if (name != NULL)
+		st->stats.entry_snaps++;
+	else
+		st->stats.snap_loads++;
 	sb_reset(sb);
 	st_bind_text(s, 1, path);
+	if (name != NULL)
+		st_bind_text(s, 2, name);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_type(s, 1) == SQLITE_NULL)
@@ -660,7 +671,7 @@ st_stored_snap_get(struct store *st, const char *path, struct store_snap **snap_
 		*snap_r = n->snap;
 		return STORE_OK;
 	}
-	if ((r = snap_load(st, path, snap_r)) == STORE_ENOEXIST) {
+	if ((r = snap_load(st, path, NULL, snap_r)) == STORE_ENOEXIST) {
 		cache_put(&st->cache, path, NULL);
 		return STORE_ENOEXIST;
 	}
@@ -931,4 +942,20 @@ store_snap_get(struct store *st, const char *path, struct store_snap **snap_r)
 	default:
 		return STORE_ENOEXIST;
 	}
+}
+
+enum store_err
+store_snap_get_entry(struct store *st, const char *path, const char *name,
+    struct store_snap **snap_r)
+{
+	struct path_info pi;
+
+	st_commit_wait(st);
+	*snap_r = NULL;
+	st_path_classify(path, &pi);
+	/* the audit trail (STORE_AUDIT_PATH) is in its class */
+	if (pi.kind != PK_DATASET || st_span_is(pi.class, STORE_AUDIT_CLASS) ||
+	    cache_find(&st->cache, path) != NULL)
+		return store_snap_get(st, path, snap_r);
+	return snap_load(st, path, name, snap_r);
 }

@@ -39,6 +39,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " LEFT JOIN entry e ON e.dataset_id = d.id"
 	    " LEFT JOIN attr a ON a.entry_id = e.id"
 	    " WHERE d.path = ?1 ORDER BY e.name, a.name",
+	/* the same for the "" entry and entry ?2 only (two index lookups):
+	   a write's check of one entry (store_snap_get_entry) */
+	[ST_DS_LOAD_ENTRY] = "SELECT d.id, e.id, e.name, e.modtime,"
+	    " e.blocked, a.name, a.kind, a.value, a.acl FROM dataset d"
+	    " LEFT JOIN entry e ON e.dataset_id = d.id AND e.name IN ('', ?2)"
+	    " LEFT JOIN attr a ON a.entry_id = e.id"
+	    " WHERE d.path = ?1 ORDER BY e.name, a.name",
 	[ST_DS_INSERT] = "INSERT INTO dataset (path, class, owner_kind,"
 	    " owner_name, is_root, horizon) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DS_SET_HORIZON] = "UPDATE dataset SET horizon = ?2 WHERE id = ?1",

@@ -919,7 +919,15 @@ st_apply_entry(struct store *st, const struct store_entry_op *op,
 			return r;
 	}
 	if (op->unchangedsince != NULL) {
-		if ((r = vo->open(st, op->dataset, &v)) != STORE_OK)
+		/*
+		 * §6.6.1: the entry's modtime as the client sees it, through
+		 * inheritance (§5.1); only this entry of each layer is read,
+		 * not the datasets (a create-only STORE into a registry of
+		 * N entries would read N per entry written).
+		 */
+		r = vo->open_entry != NULL ? vo->open_entry(st, op->dataset,
+		    op->entry, &v) : vo->open(st, op->dataset, &v);
+		if (r != STORE_OK)
 			return r;
 		st_time_normalize(op->unchangedsince, t);
 		mt = vo->modtime(v, op->entry);

@@ -91,6 +91,13 @@ struct store_view_ops {
 	enum store_err (*open)(struct store *st, const char *dataset,
 	    struct store_view **v_r);
 	void (*close)(struct store_view **v_r);		/* sets NULL */
+	/*
+	 * Optional (NULL: open): a view in which only entry name (and "")
+	 * is complete, for modtime() of that one name; reads one entry per
+	 * layer instead of whole datasets.
+	 */
+	enum store_err (*open_entry)(struct store *st, const char *dataset,
+	    const char *name, struct store_view **v_r);
 	/* the visible entry's modtime, NULL when no entry name is visible */
 	const char *(*modtime)(const struct store_view *v, const char *name);
 	/* whether the base layers show an entry name (below the dataset) */
@@ -177,6 +184,8 @@ struct store_stats {
 	uint64_t dir_snaps;		/* directory snapshots synthesised */
 	uint64_t commits;		/* transactions committed */
 	uint64_t stores;		/* STOREs committed (in those) */
+	uint64_t snap_loads;		/* stored datasets read whole */
+	uint64_t entry_snaps;		/* ... one entry (snap_get_entry) */
 };
 void store_get_stats(const struct store *st, struct store_stats *stats_r);
 
@@ -257,6 +266,16 @@ struct store_entry {
 enum store_err store_snap_get(struct store *st, const char *path,
     struct store_snap **snap_r);
 void store_snap_ref(struct store_snap *snap);
+/*
+ * The same as store_snap_get() restricted to the entries "" and name
+ * (those of them that exist): what a check of one entry needs (a STORE's
+ * UNCHANGEDSINCE through inheritance, inherit.h inherit_view_open_entry)
+ * without reading the whole dataset.  When the whole dataset is cached,
+ * that snapshot; otherwise two indexed lookups, not cached.  Directory
+ * and audit paths: as store_snap_get().
+ */
+enum store_err store_snap_get_entry(struct store *st, const char *path,
+    const char *name, struct store_snap **snap_r);
 /*
  * Whether canonical path names a synthesised directory dataset ("/",
  * "/<class>/", "/<class>/<group|host|user>/", "/byowner/<owner>/"),

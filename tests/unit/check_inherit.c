@@ -51,9 +51,10 @@ teardown(void)
 	rmdir(tmpdir);
 }
 
+/* A STORE of one attribute, with UNCHANGEDSINCE when since is not NULL. */
 static enum store_err
-put_kind(const char *ds, const char *entry, const char *attr,
-    enum store_op vop, const char *value)
+put_since(const char *ds, const char *entry, const char *attr,
+    enum store_op vop, const char *value, const char *since)
 {
 	struct store_str v = { value, value != NULL ? strlen(value) : 0 };
 	struct store_attr_op a;
@@ -68,9 +69,17 @@ put_kind(const char *ds, const char *entry, const char *attr,
 	a.nvalues = 1;
 	op.dataset = ds;
 	op.entry = entry;
+	op.unchangedsince = since;
 	op.attrs = &a;
 	op.nattrs = 1;
 	return store_apply(st, &op, 1, &res);
+}
+
+static enum store_err
+put_kind(const char *ds, const char *entry, const char *attr,
+    enum store_op vop, const char *value)
+{
+	return put_since(ds, entry, attr, vop, value, NULL);
 }
 
 static void
@@ -621,6 +630,94 @@ START_TEST(test_unchangedsince_inherited)
 }
 END_TEST
 
+/* A create-only STORE (UNCHANGEDSINCE the oldest time) of entry. */
+static enum store_err
+create_only(const char *ds, const char *entry)
+{
+	return put_since(ds, entry, "option.mine", STORE_OP_SET, "c",
+	    "00000101000000");
+}
+
+/*
+ * inherit_view_open_entry() shows one entry as inherit_view_open() does
+ * (modtime, layer, values, through tombstones and virtual layers), and a
+ * create-only STORE reads no whole dataset: it sees inherited entries
+ * (RFC 2244 §6.6.1) through one entry per layer.
+ */
+START_TEST(test_unchangedsince_one_entry)
+{
+	static const char *const names[] = { "base", "both", "gone", "own",
+	    "inner", "absent", "" };
+	static const char *const paths[] = { "/option/user/r/",
+	    "/email/user/v/corp/" };
+	struct inherit_view *v, *ve;
+	const struct inherit_entry *e, *ee;
+	struct store_stats before, after;
+	char name[16];
+	size_t i, p;
+
+	put("/option/site/", "base", "option.base", "1");
+	put("/option/site/", "both", "option.base", "1");
+	put("/option/site/", "gone", "option.base", "1");
+	put("/option/user/r/", "both", "option.mine", "2");
+	put("/option/user/r/", "own", "option.mine", "2");
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "u%zu", i);
+		put("/option/user/r/", name, "option.mine", "3");
+	}
+	ck_assert_int_eq(put_kind("/option/user/r/", "gone", "entry",
+	    STORE_OP_NIL, NULL), STORE_OK);
+	put("/option/site/", "both", "option.base", "newer");
+	put("/email/site/", "corp", "email.x", "1");
+	put_dot("/email/site/", "corp");
+	put("/email/site/corp/", "inner", "email.y", "2");
+	put("/email/user/v/", "corp", "email.x", "mine");
+
+	for (p = 0; p < 2; p++) {
+		v = view(paths[p], 0);
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			ve = NULL;
+			ck_assert_int_eq(inherit_view_open_entry(st, paths[p],
+			    names[i], 0, &ve), STORE_OK);
+			e = inherit_view_find(v, names[i]);
+			ee = inherit_view_find(ve, names[i]);
+			ck_assert_msg((e == NULL) == (ee == NULL), "%s%s",
+			    paths[p], names[i]);
+			if (e != NULL) {
+				ck_assert_str_eq(e->modtime, ee->modtime);
+				ck_assert_uint_eq(e->layer, ee->layer);
+				ck_assert_uint_eq(e->nattrs, ee->nattrs);
+			}
+			ck_assert_uint_eq(inherit_view_layers(v),
+			    inherit_view_layers(ve));
+			inherit_view_free(&ve);
+		}
+		inherit_view_free(&v);
+	}
+	ck_assert_str_eq(value(v = view("/option/user/r/", 0), "both",
+	    "option.base"), "newer");
+	inherit_view_free(&v);
+
+	/* visible through inheritance only, or stored: not created */
+	ck_assert_int_eq(create_only("/option/user/r/", "base"),
+	    STORE_EMODIFIED);
+	ck_assert_int_eq(create_only("/option/user/r/", "own"),
+	    STORE_EMODIFIED);
+	ck_assert_int_eq(create_only("/email/user/v/corp/", "inner"),
+	    STORE_EMODIFIED);
+	/* hidden by a tombstone, or nowhere: created */
+	ck_assert_int_eq(create_only("/option/user/r/", "gone"), STORE_OK);
+	store_get_stats(st, &before);
+	ck_assert_int_eq(create_only("/option/user/r/", "new"), STORE_OK);
+	store_get_stats(st, &after);
+	/* neither the user's 54 entries nor the site's were read whole */
+	ck_assert_uint_eq(after.snap_loads, before.snap_loads);
+	ck_assert_uint_gt(after.entry_snaps, before.entry_snaps);
+	ck_assert_int_eq(create_only("/option/user/r/", "new"),
+	    STORE_EMODIFIED);
+}
+END_TEST
+
 static void
 collect(void *arg, const char *name)
 {
@@ -686,6 +783,7 @@ inherit_suite(void)
 	tcase_add_test(tc, test_acl_lookup);
 	tcase_add_test(tc, test_rename_inherited_entry);
 	tcase_add_test(tc, test_unchangedsince_inherited);
+	tcase_add_test(tc, test_unchangedsince_one_entry);
 	tcase_add_test(tc, test_deleted_since_chain);
 	suite_add_tcase(s, tc);
 	return s;
