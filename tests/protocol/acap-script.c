@@ -67,6 +67,8 @@
  *   signal NAME         send TERM, HUP or KILL to acapd
  *   wait-exit CODE      acapd must exit with CODE within 10 s
  *   restart             start acapd again on the same state directory
+ *                       (a running acapd is stopped with SIGTERM first and
+ *                       must exit 0)
  *   garbage N SEED      send N lines of random bytes (no CR/LF), then
  *                       "zz NOOP"; every line must get exactly one BAD and
  *                       the NOOP its OK
@@ -262,6 +264,8 @@ write_config(void)
 	fclose(fp);
 }
 
+static void server_wait_exit(int expect);
+
 static void
 server_start(void)
 {
@@ -270,6 +274,15 @@ server_start(void)
 	FILE *fp;
 	pid_t pid;
 
+	if (acapd_pid > 0) {
+		/*
+		 * "restart" while acapd runs: a clean SIGTERM shutdown first,
+		 * never a second acapd on the same state directory (the first
+		 * one would outlive the scenario).
+		 */
+		kill(acapd_pid, SIGTERM);
+		server_wait_exit(0);
+	}
 	snprintf(portpath, sizeof(portpath), "%s/port", dir);
 	snprintf(logpath, sizeof(logpath), "%s/acapd.log", dir);
 	unlink(portpath);
