@@ -101,6 +101,8 @@ struct context_set {
 	struct context_list list;
 	size_t n;
 	size_t nheld;		/* contexts with held == true */
+	struct conn *conn;
+	TAILQ_ENTRY(context_set) all_entry;	/* in all_sets */
 };
 
 /* One entry of a watch's array: the context and its wref's index. */
@@ -128,6 +130,8 @@ static struct event *drain_ev;
 static struct watch **watch_table;
 static struct store *ctx_store;
 static size_t ctx_total;
+/* Every connection's context set, for the feed alerts (context_feed_cb). */
+static TAILQ_HEAD(, context_set) all_sets = TAILQ_HEAD_INITIALIZER(all_sets);
 
 extern void (*conn_context_free_hook)(struct conn *c, void **slot);
 extern void (*conn_context_resume_hook)(struct conn *c, void **slot);
@@ -479,6 +483,8 @@ context_set_get(struct conn *c, bool create)
 		if ((*sp = calloc(1, sizeof(**sp))) == NULL)
 			return NULL;
 		TAILQ_INIT(&(*sp)->list);
+		(*sp)->conn = c;
+		TAILQ_INSERT_TAIL(&all_sets, *sp, all_entry);
 	}
 	return *sp;
 }
@@ -574,6 +580,7 @@ context_conn_gone(struct conn *c, void **slot)
 		return;
 	while ((ctx = TAILQ_FIRST(&set->list)) != NULL)
 		context_destroy(set, ctx, true);
+	TAILQ_REMOVE(&all_sets, set, all_entry);
 	free(set);
 	*slot = NULL;
 }
@@ -1411,6 +1418,38 @@ context_changed_cb(void *arg, const struct store_change *changes, size_t n)
 		drain_schedule();
 }
 
+/*
+ * The shared store's change feed was lost or is back (store.h
+ * store_set_feed_cb; the PostgreSQL backend): every connection holding
+ * a context is told with an ALERT (RFC 2244 §6.2.9: a message that "MUST
+ * be presented to the user"), so that no context is served stale
+ * silently.  Nothing is lost meanwhile: the rows missed run the change
+ * callback when the feed is back, before the second ALERT.
+ */
+static void
+context_feed_cb(void *arg, bool lost)
+{
+	struct acap_buf out = ACAP_BUF_INIT;
+	struct context_set *set;
+
+	(void)arg;
+	acap_buf_addstr(&out, "* ALERT ");
+	acap_buf_add_text(&out, lost ?
+	    "Contexts may be behind: this server lost the change feed of "
+	    "the shared database; they catch up when it is back" :
+	    "Contexts are up to date again: the change feed of the shared "
+	    "database is back");
+	acap_buf_addstr(&out, "\r\n");
+	TAILQ_FOREACH(set, &all_sets, all_entry) {
+		if (set->n == 0)
+			continue;
+		conn_log(set->conn, LOG_NOTICE, "told of the change feed: %s",
+		    lost ? "lost" : "back");
+		conn_write(set->conn, out.data, out.len);
+	}
+	acap_buf_deinit(&out);
+}
+
 void
 context_init(struct store *st)
 {
@@ -1423,6 +1462,7 @@ context_init(struct store *st)
 	    (drain_ev = evtimer_new(srv->base, drain_cb, NULL)) == NULL)
 		fatal("out of memory");
 	store_set_change_cb(st, context_changed_cb, NULL);
+	store_set_feed_cb(st, context_feed_cb, NULL);
 	conn_context_free_hook = context_conn_gone;
 	conn_context_resume_hook = context_conn_resume;
 }

@@ -70,6 +70,13 @@ store_set_change_cb(struct store *st, store_change_cb *cb, void *arg)
 	st->change_arg = arg;
 }
 
+void
+store_set_feed_cb(struct store *st, store_feed_cb *cb, void *arg)
+{
+	st->feed_cb = cb;
+	st->feed_arg = arg;
+}
+
 /*
  * The change callback, once per STORE of the committed batch, in the
  * order they were applied (their changes are consecutive and share the

@@ -176,6 +176,8 @@ struct store {
 	char deleted_horizon[STORE_MODTIME_LEN + 1];
 	store_change_cb *change_cb;
 	void *change_arg;
+	store_feed_cb *feed_cb;		/* store-pg.c's feed transitions */
+	void *feed_arg;
 	struct cache cache;
 	struct snap_builder sb;
 	struct store_stats stats;

@@ -515,6 +515,8 @@ replay_row(struct store *st, int64_t seq, const unsigned char *data,
 	return rc;
 }
 
+static void feed_state(struct store *st, bool stale);
+
 /* Apply a result of (seq, data) rows; the number applied. */
 static int
 replay_result(struct store *st, PGresult *res)
@@ -542,7 +544,7 @@ replay_result(struct store *st, PGresult *res)
 			note(st->pg, "PostgreSQL log row %lld missing after "
 			    "%lld (pruned): restart this node",
 			    (long long)st->pg->seq + 1, (long long)st->pg->seq);
-			st->pg->stale = true;
+			feed_state(st, true);
 			return i;
 		}
 		replay_row(st, seq, (const unsigned char *)PQgetvalue(res, i,
@@ -909,6 +911,18 @@ store_peer_fd(const struct store *st)
 	return PQsocket(st->pg->lconn);
 }
 
+/* The feed's state changes: the flag reads and writes check, and the
+   layer above told once per transition (store_set_feed_cb). */
+static void
+feed_state(struct store *st, bool stale)
+{
+	if (st->pg->stale == stale)
+		return;
+	st->pg->stale = stale;
+	if (st->feed_cb != NULL)
+		st->feed_cb(st->feed_arg, stale);
+}
+
 static void
 lost(struct store *st)
 {
@@ -922,7 +936,7 @@ lost(struct store *st)
 		PQfinish(pg->lconn);
 	pg->lconn = NULL;
 	pg->lstate = L_DOWN;
-	pg->stale = true;
+	feed_state(st, true);
 }
 
 /* Send the fetch of the rows after the replica's (nothing waits). */
@@ -1034,9 +1048,9 @@ peer_poll(struct store *st)
 		else if (rows == FETCH_ROWS)
 			pg->want_fetch = true;	/* more to come */
 		else if (ok && pg->stale) {
-			pg->stale = false;	/* caught up, listening */
 			note(pg, "PostgreSQL change feed back, caught up to "
 			    "log row %lld", (long long)pg->seq);
+			feed_state(st, false);	/* caught up, listening */
 		}
 		pg->lstate = L_IDLE;
 	}

@@ -539,6 +539,18 @@ typedef void store_change_cb(void *arg, const struct store_change *changes,
     size_t nchanges);
 /* Install (or with NULL remove) the change callback. */
 void store_set_change_cb(struct store *st, store_change_cb *cb, void *arg);
+/*
+ * The change feed of a shared store (the PostgreSQL backend,
+ * doc/scale-out.md) was lost (lost = true: changes other nodes commit
+ * are not seen until it is back; reads answer TRYLATER meanwhile) or is
+ * back and caught up (lost = false: the changes missed have gone
+ * through the change callback).  Called on the event loop, once per
+ * transition; never on SQLite alone.  Lets the layer above tell clients
+ * whose contexts may be behind (issue "many nodes": no stale context
+ * served silently).
+ */
+typedef void store_feed_cb(void *arg, bool lost);
+void store_set_feed_cb(struct store *st, store_feed_cb *cb, void *arg);
 
 /*
  * The PostgreSQL backend: the commits of other nodes.  store_peer_fd()

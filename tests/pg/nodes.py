@@ -273,6 +273,10 @@ def part_stale(cl, a, b):
     ca, cb = client(a), client(b)
     ca.ok('STORE ("/addressbook/~/s" "addressbook.Alias" "1")')
     time.sleep(0.3)
+    # a client of B holding a NOTIFY context is told, not left stale
+    cx = client(b)
+    cx.ok('SEARCH "/addressbook/~/" RETURN ("addressbook.Alias") '
+          'MAKECONTEXT NOTIFY "ctx" ALL')
     # cut B's LISTEN connection (every idle LISTENer of the database;
     # A's is cut too, both must recover)
     cl.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -301,10 +305,35 @@ def part_stale(cl, a, b):
         last = data
         if stored and re.match(rb't\d+ ENTRY "s" "2"$', data[0]):
             check(refused > 0, "B served reads while its feed was cut")
+            stale_alerts(cx)
             return
         time.sleep(0.05)
     raise Failure("B did not catch up within 10 s (stored %s, B: %r)"
                   % (stored, last))
+
+
+def stale_alerts(cx):
+    """The context's client got: an ALERT that the feed was lost, the
+    change missed meanwhile, and an ALERT that the feed is back."""
+    got = []
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        ln = cx.line_or_none(timeout=0.2)
+        if ln is None:
+            if any(b"up to date again" in g for g in got):
+                break
+            continue
+        got.append(ln)
+    lost = [i for i, g in enumerate(got)
+            if g.startswith(b"* ALERT ") and b"lost the change feed" in g]
+    back = [i for i, g in enumerate(got)
+            if g.startswith(b"* ALERT ") and b"up to date again" in g]
+    change = [i for i, g in enumerate(got)
+              if re.match(rb'^\* (ADDTO|CHANGE) "ctx" "s" .*"2"$', g)]
+    check(len(lost) == 1 and len(back) == 1 and change,
+          "the context's client got %r" % got)
+    check(lost[0] < change[0] and lost[0] < back[0],
+          "ALERTs out of order: %r" % got)
 
 
 def until_ok(c, cmd, timeout=15.0):
