@@ -3,7 +3,9 @@
 # again, against a PostgreSQL-backed acapd: one throw-away cluster
 # (pg-cluster.sh), a fresh database per scenario, ACAPD_TEST_DATABASE set
 # to its URI (acap-script and the ds/ctl/sec helpers add "database URI" to
-# the acapd.conf they write).  Two scenarios at a time.
+# the acapd.conf they write).  Two scenarios at a time.  A second node,
+# node B, runs on the same database during each scenario and must follow
+# every write (replay) without an error.
 #
 # tests/pg/sqlite-only lists the scenarios that test the SQLite file
 # itself (they are not run here, each with its reason); every other
@@ -35,6 +37,33 @@ if [ "${1:-}" = --one ]; then
 	url=$(sh "$PG" url "$dir" | sed "s|^postgresql:///acapd?|postgresql:///$db?|")
 	src=$top_srcdir/$t
 	[ -f "$src" ] || src=$top_builddir/$t
+	# Node B: a second acapd on the same database for the whole
+	# scenario (issue "many nodes": two nodes pass the scenarios).  It
+	# replays every batch the scenario's acapd commits; a batch that
+	# fails on replay, or B dying, fails the scenario.
+	bdir=$dir/out/$name.b
+	mkdir -m 0700 "$bdir"
+	cat > "$bdir/acapd.conf" <<CONF
+listen 127.0.0.1:0
+statedir $bdir
+portfile $bdir/port
+database $url
+seed_site no
+metrics_listen none
+CONF
+	"$top_builddir/acapd/acapd" -d -f "$bdir/acapd.conf" >"$bdir/log" 2>&1 &
+	bpid=$!
+	n=0
+	while [ ! -s "$bdir/port" ] && kill -0 "$bpid" 2>/dev/null &&
+	    [ "$n" -lt 400 ]; do
+		sleep 0.05; n=$((n + 1))
+	done
+	if [ ! -s "$bdir/port" ]; then
+		kill -9 "$bpid" 2>/dev/null
+		cat "$bdir/log" >> "$out"
+		echo "FAIL $name (node B did not start)" > "$dir/out/$name.res"
+		exit 0
+	fi
 	start=$(date +%s)
 	case $t in
 	*.acap) ACAPD_TEST_DATABASE=$url \
@@ -46,6 +75,22 @@ if [ "${1:-}" = --one ]; then
 	case $st in
 	0) r=PASS ;; 77) r=SKIP ;; *) r=FAIL ;;
 	esac
+	if ! kill -0 "$bpid" 2>/dev/null; then
+		r=FAIL
+		echo "node B died during the scenario" >> "$out"
+	fi
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+	if grep -q "failed on replay\|cannot be applied\|pruned): restart" \
+	    "$bdir/log"; then
+		r=FAIL
+		echo "node B could not follow the scenario's writes:" >> "$out"
+	fi
+	if [ "$r" = FAIL ]; then
+		echo "--- node B log ---" >> "$out"
+		tail -n 20 "$bdir/log" >> "$out"
+	fi
+	rm -rf "$bdir"
 	# A pass that never opened the PostgreSQL store proves nothing
 	# (the scenario wrote its own acapd.conf, or ran no acapd).
 	used=$(sh "$PG" psql "$dir" -d "$db" -tAc \
