@@ -11,6 +11,7 @@ PG_TESTS += tests/pg/faults.sh
 PG_TESTS += tests/pg/scenarios.sh
 TESTS += $(PG_TESTS)
 EXTRA_DIST += $(PG_TESTS) tests/pg/pg-cluster.sh tests/pg/sqlite-only \
+	tests/pg/single-node \
 	tests/pg/no-store \
 	tests/pg/faults.py
 
