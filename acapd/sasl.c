@@ -54,6 +54,7 @@ struct sasl_mech {
 static struct {
 	bool active;
 	char *sasldb_path;
+	char *sasldb_redirect;	/* sasl_module_redirect_sasldb(); NULL: none */
 	char *pwcheck_method;
 	char *auxprop_plugin;
 	char *mech_list;	/* as handed to libsasl2 */
@@ -222,7 +223,8 @@ sasl_option_value(const char *option)
 	size_t i;
 
 	if (strcmp(option, "sasldb_path") == 0)
-		return mod.sasldb_path;
+		return mod.sasldb_redirect != NULL ? mod.sasldb_redirect :
+		    mod.sasldb_path;
 	if (strcmp(option, "pwcheck_method") == 0)
 		return mod.pwcheck_method;
 	if (strcmp(option, "auxprop_plugin") == 0)
@@ -462,6 +464,7 @@ sasl_module_clear(void)
 	size_t i;
 
 	free(mod.sasldb_path);
+	free(mod.sasldb_redirect);
 	free(mod.pwcheck_method);
 	free(mod.auxprop_plugin);
 	free(mod.mech_list);
@@ -677,6 +680,18 @@ sasl_module_sasldb_path(void)
 	return mod.sasldb_path;
 }
 
+int
+sasl_module_redirect_sasldb(const char *path)
+{
+	char *copy = NULL;
+
+	if (!mod.active || (path != NULL && (copy = strdup(path)) == NULL))
+		return -1;
+	free(mod.sasldb_redirect);
+	mod.sasldb_redirect = copy;
+	return 0;
+}
+
 const char *
 sasl_module_realm(void)
 {
@@ -807,6 +822,8 @@ sasl_module_setpass(const char *user, const char *pass, size_t passlen,
 	if (sasl_module_conn(&conn, errstr_r) == -1)
 		return -1;
 	path = sasl_module_sasldb_path();
+	if (path != NULL && mod.sasldb_redirect != NULL)
+		path = mod.sasldb_redirect;	/* the file written */
 	created = path != NULL && stat(path, &st) == -1 && errno == ENOENT;
 	/* A new sasldb (and Berkeley DB's temporary file beside it) is
 	 * private from the start, whatever the caller's umask. */

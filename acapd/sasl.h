@@ -101,6 +101,15 @@ bool sasl_module_active(void);
  * auxprop plugin is not sasldb.  Owned by the module.
  */
 const char *sasl_module_sasldb_path(void);
+/*
+ * Send libsasl2's sasldb reads and writes of this process to another file
+ * (path; NULL: back to the configured one) until the next call.  acapctl
+ * writes a copy of the sasldb and renames it over the file (userdb.c), so
+ * that acapd, which opens the file for each lookup, reads either the old
+ * or the new database, never a half-written page.  The module keeps its
+ * own copy of path.  0, or -1 when inactive or out of memory.
+ */
+int sasl_module_redirect_sasldb(const char *path);
 /* The realm users are created in.  Owned by the module; NULL if inactive. */
 const char *sasl_module_realm(void);
 

@@ -42,6 +42,9 @@ struct userdb {
 	char *lister;		/* NULL: search */
 	char *loader;		/* NULL: search */
 	char *lockpath;		/* <path>.lock */
+	char *wpath;		/* <path>.new: the copy a writer changes */
+	bool wactive;		/* under the lock: reads and writes go to wpath */
+	bool wfailed;		/* a nested write failed: wpath is dropped */
 	int lockfd;		/* -1: not locked */
 	unsigned lockdepth;	/* nested userdb_lock() calls */
 	struct userdb_pg *pg;	/* accounts in PostgreSQL (userdb-pg.c) */
@@ -114,7 +117,8 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 		return -1;
 	}
 	db->path = userdb_xstrdup(path);
-	if (asprintf(&db->lockpath, "%s.lock", path) == -1)
+	if (asprintf(&db->lockpath, "%s.lock", path) == -1 ||
+	    asprintf(&db->wpath, "%s.new", path) == -1)
 		abort();
 	db->realm = userdb_xstrdup(sasl_module_realm());
 	*db_r = db;
@@ -161,7 +165,12 @@ userdb_close(struct userdb **dbp)
 		close(db->lockfd);
 	if (db->owns_module)
 		sasl_module_deinit();
+	if (db->wactive) {
+		sasl_module_redirect_sasldb(NULL);
+		unlink(db->wpath);
+	}
 	free(db->lockpath);
+	free(db->wpath);
 	userdb_pg_close(&db->pg);
 	free(db->path);
 	free(db->realm);
@@ -291,6 +300,13 @@ userdb_dirname(const char *path)
 	return dir;
 }
 
+/* The file this process reads and writes now: the copy under the lock. */
+static const char *
+userdb_file(const struct userdb *db)
+{
+	return db->wactive ? db->wpath : db->path;
+}
+
 /*
  * Whether the database file exists: 1 yes and readable, 0 no such file,
  * -1 cannot be read (error set on db).  want_write also asks that it can
@@ -301,7 +317,8 @@ userdb_file_state(struct userdb *db, bool want_write, const char **errstr_r)
 {
 	int fd;
 
-	fd = open(db->path, (want_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	fd = open(userdb_file(db), (want_write ? O_RDWR : O_RDONLY) |
+	    O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -311,6 +328,157 @@ userdb_file_state(struct userdb *db, bool want_write, const char **errstr_r)
 	}
 	close(fd);
 	return 1;
+}
+
+/*
+ * Copy-on-write.  acapd (libsasl2's sasldb plugin) opens the file for
+ * each lookup and reads it without a lock, and Berkeley DB without an
+ * environment updates pages in place: a lookup during a write can read
+ * a half-written page and fail for a user who exists (seen: one CRAM-MD5
+ * authentication in about 1,700 failed while accounts were added).  So
+ * a writer, under the lock, copies the file to <path>.new (same owner
+ * and mode), sends its reads and writes there, and at the end fsyncs the
+ * copy and renames it over the file: a reader opens the old database or
+ * the new one, each whole, and a writer killed midway leaves the old
+ * file as it was.  Without a file yet, libsasl2 creates <path>.new.
+ */
+static int
+userdb_copy(struct userdb *db, const char **errstr_r)
+{
+	char buf[65536];
+	struct stat st;
+	ssize_t n, w, off;
+	int in, out = -1;
+
+	if (unlink(db->wpath) == -1 && errno != ENOENT) {
+		*errstr_r = userdb_err(db, "cannot remove %s: %s", db->wpath,
+		    strerror(errno));
+		return -1;
+	}
+	if ((in = open(db->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno != ENOENT) {
+			*errstr_r = userdb_err(db, "cannot read user database "
+			    "%s: %s", db->path, strerror(errno));
+			return -1;
+		}
+		goto redirect;		/* a new file: libsasl2 makes it */
+	}
+	if (fstat(in, &st) == -1 ||
+	    (out = open(db->wpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		*errstr_r = userdb_err(db, "cannot copy user database %s to "
+		    "%s: %s", db->path, db->wpath, strerror(errno));
+		goto fail;
+	}
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    fchown(out, st.st_uid, st.st_gid) == -1) {
+		*errstr_r = userdb_err(db, "cannot give the new copy of %s "
+		    "the owner of the file: %s", db->path, strerror(errno));
+		goto fail;
+	}
+	if (fchmod(out, st.st_mode & 07777) == -1) {
+		*errstr_r = userdb_err(db, "cannot give %s the mode of %s: %s",
+		    db->wpath, db->path, strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		if ((n = read(in, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (off = 0; off < n; off += w)
+			if ((w = write(out, buf + off, (size_t)(n - off))) ==
+			    -1) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				n = -1;
+				break;
+			}
+		if (n == -1)
+			break;
+	}
+	if (n == -1) {
+		*errstr_r = userdb_err(db, "cannot copy user database %s to "
+		    "%s: %s", db->path, db->wpath, strerror(errno));
+		goto fail;
+	}
+	close(in);
+	if (close(out) == -1) {
+		out = -1;
+		in = -1;
+		*errstr_r = userdb_err(db, "cannot copy user database %s to "
+		    "%s: %s", db->path, db->wpath, strerror(errno));
+		goto fail;
+	}
+	in = out = -1;
+redirect:
+	if (sasl_module_redirect_sasldb(db->wpath) == -1) {
+		*errstr_r = userdb_err(db, "cannot redirect the user database "
+		    "writes to %s", db->wpath);
+		goto fail;
+	}
+	db->wactive = true;
+	db->wfailed = false;
+	return 0;
+fail:
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	unlink(db->wpath);
+	return -1;
+}
+
+/* The end of a write: rename the copy over the file, or drop it. */
+static int
+userdb_publish(struct userdb *db, bool ok, const char **errstr_r)
+{
+	char *dir;
+	int fd, r = 0;
+
+	db->wactive = false;
+	sasl_module_redirect_sasldb(NULL);
+	if (!ok) {
+		unlink(db->wpath);
+		return 0;
+	}
+	if ((fd = open(db->wpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* nothing was written */
+		*errstr_r = userdb_err(db, "cannot open %s: %s", db->wpath,
+		    strerror(errno));
+		unlink(db->wpath);
+		return -1;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		*errstr_r = userdb_err(db, "cannot write %s: %s", db->wpath,
+		    strerror(errno));
+		unlink(db->wpath);
+		return -1;
+	}
+	if (rename(db->wpath, db->path) == -1) {
+		*errstr_r = userdb_err(db, "cannot replace %s with %s: %s",
+		    db->path, db->wpath, strerror(errno));
+		unlink(db->wpath);
+		return -1;
+	}
+	/* the rename itself survives a crash once the directory is synced */
+	dir = userdb_dirname(db->path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1) {
+		*errstr_r = userdb_err(db, "cannot sync directory %s: %s", dir,
+		    strerror(errno));
+		r = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	free(dir);
+	return r;
 }
 
 /*
@@ -376,18 +544,35 @@ userdb_lock(struct userdb *db, const char **errstr_r)
 	}
 	db->lockfd = fd;
 	db->lockdepth = 1;
+	if (userdb_copy(db, errstr_r) == -1) {
+		db->lockdepth = 0;
+		db->lockfd = -1;
+		close(fd);
+		return -1;
+	}
 	return 0;
 }
 
-void
-userdb_unlock(struct userdb *db)
+int
+userdb_unlock(struct userdb *db, bool publish, const char **errstr_r)
 {
+	const char *dummy;
+	int r = 0;
+
+	if (errstr_r == NULL)
+		errstr_r = &dummy;
+	if (!publish)
+		db->wfailed = true;
 	if (db->lockdepth == 0 || --db->lockdepth > 0)
-		return;
+		return 0;
+	if (db->wactive)
+		r = userdb_publish(db, !db->wfailed, errstr_r);
+	db->wfailed = false;
 	if (db->lockfd != -1) {
 		close(db->lockfd);	/* releases the flock */
 		db->lockfd = -1;
 	}
+	return r;
 }
 
 int
@@ -505,7 +690,8 @@ userdb_add(struct userdb *db, const char *user, const char *pass,
 	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
 	r = userdb_add_locked(db, user, pass, errstr_r);
-	userdb_unlock(db);
+	if (userdb_unlock(db, r == 0, errstr_r) == -1)
+		r = -1;
 	return r;
 }
 
@@ -554,7 +740,8 @@ userdb_passwd(struct userdb *db, const char *user, const char *pass,
 	}
 	r = userdb_verify(db, user, 1, errstr_r);
 out:
-	userdb_unlock(db);
+	if (userdb_unlock(db, r == 0, errstr_r) == -1)
+		r = -1;
 	return r;
 }
 
@@ -578,7 +765,8 @@ userdb_del(struct userdb *db, const char *user, const char **errstr_r)
 	}
 	r = userdb_verify(db, user, 0, errstr_r);
 out:
-	userdb_unlock(db);
+	if (userdb_unlock(db, r == 0, errstr_r) == -1)
+		r = -1;
 	return r;
 }
 
@@ -786,7 +974,7 @@ userdb_list(struct userdb *db,
 		    db->lister : "sasldblistusers2");
 		return -1;
 	}
-	if ((status = userdb_run(tool, db->path, &out, &err)) == -1) {
+	if ((status = userdb_run(tool, userdb_file(db), &out, &err)) == -1) {
 		*errstr_r = userdb_err(db, "cannot run %s: %s", tool,
 		    strerror(errno));
 		return -1;
@@ -927,7 +1115,7 @@ userdb_load(struct userdb *db, const char *tool, size_t n,
     const unsigned char *todo, const char **errstr_r)
 {
 	char *const argv[] = { (char *)tool, (char *)"-T", (char *)"-t",
-	    (char *)"hash", db->path, NULL };
+	    (char *)"hash", (char *)userdb_file(db), NULL };
 	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 	    (char *)"LC_ALL=C", NULL };
 	static const char prop[] = "userPassword";
@@ -1143,6 +1331,7 @@ userdb_add_bulk(struct userdb *db, size_t n, const char *const *users,
 	if (userdb_lock(db, errstr_r) == -1)
 		return -1;
 	r = userdb_add_bulk_locked(db, n, users, passes, created, errstr_r);
-	userdb_unlock(db);
+	if (userdb_unlock(db, r == 0, errstr_r) == -1)
+		r = -1;
 	return r;
 }

@@ -71,15 +71,24 @@ int userdb_passwd(struct userdb *db, const char *user, const char *pass,
 int userdb_del(struct userdb *db, const char *user, const char **errstr_r);
 /*
  * Take (or, nested, count) the exclusive writers' lock on <path>.lock,
- * waiting up to a minute for another writer.  userdb_add/passwd/del take
- * it themselves, around their checks, the write and a read-back of the
+ * waiting up to a minute for another writer, and start a write: the
+ * file is copied to <path>.new (same owner and mode) and this process's
+ * sasldb reads and writes go to the copy.  userdb_add/passwd/del take it
+ * themselves, around their checks, the write and a read-back of the
  * change; hold it across several calls to keep them together.  Readers
- * (acapd) do not take it: they never write, so they cannot lose a record.
+ * (acapd) do not take it: they never write, and they open the file for
+ * each lookup, so they see the database before or after a write, whole.
  * Returns 0, or -1 with *errstr_r.
  */
 int userdb_lock(struct userdb *db, const char **errstr_r);
-/* Undo one userdb_lock(); the last one releases the lock. */
-void userdb_unlock(struct userdb *db);
+/*
+ * Undo one userdb_lock(); publish false says this part of the write
+ * failed.  The last one ends the write -- the copy is synced and renamed
+ * over the file when every part succeeded, else dropped, leaving the
+ * file as it was -- and releases the lock.  -1 with *errstr_r when the
+ * copy could not replace the file (the write is then lost, whole).
+ */
+int userdb_unlock(struct userdb *db, bool publish, const char **errstr_r);
 
 /* 1 if the user exists, 0 if not (also: no database file yet), -1 error. */
 int userdb_exists(struct userdb *db, const char *user, const char **errstr_r);

@@ -137,7 +137,10 @@ done < "$list"
 
 xargs -P "${ACAPD_PG_JOBS:-2}" -I{} sh "$0" --one "$dir" {} < "$dir/todo"
 
-pass=0 fail=0
+# Every result first, then each failure with its last lines, then the
+# count: the failures stay at the end of the output, where a log tail
+# shows them.
+pass=0 fail=0 failed=
 while read -r t; do
 	name=$(basename "$t"); name=${name%.*}
 	res=$(cat "$dir/out/$name.res" 2>/dev/null || echo "FAIL $name (no result)")
@@ -145,12 +148,16 @@ while read -r t; do
 	case $res in
 	PASS*) pass=$((pass + 1)) ;;
 	*)	fail=$((fail + 1))
-		tail -n 15 "$dir/out/$name.log" 2>/dev/null | sed 's/^/    /'
+		failed="$failed $name"
 		if [ -n "${ACAPD_PG_KEEP:-}" ]; then
 			mkdir -p "$ACAPD_PG_KEEP" &&
 			    cp "$dir/out/$name.log" "$ACAPD_PG_KEEP/" 2>/dev/null
 		fi ;;
 	esac
 done < "$dir/todo"
+for name in $failed; do
+	echo "--- $name failed against PostgreSQL: $(cat "$dir/out/$name.res" 2>/dev/null)"
+	tail -n 25 "$dir/out/$name.log" 2>/dev/null | sed 's/^/    /'
+done
 echo "$me: $pass passed, $fail failed (a skip is a failure) against PostgreSQL"
 [ "$fail" -eq 0 ]

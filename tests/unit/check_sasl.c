@@ -957,11 +957,72 @@ START_TEST(test_userdb_lock_waits)
 	/* nested: held across calls, released by the last unlock */
 	ck_assert_int_eq(userdb_lock(db, &err), 0);
 	ck_assert_int_eq(userdb_add(db, "inside", "in", &err), 0);
-	userdb_unlock(db);
+	ck_assert_int_eq(userdb_unlock(db, true, &err), 0);
 	fd = open(lock, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
 	close(fd);
+	ck_assert_int_eq(userdb_exists(db, "inside", &err), 1);
+	userdb_close(&db);
+}
+END_TEST
+
+/*
+ * Copy-on-write: a write changes <sasldb>.new and renames it over the
+ * file, so acapd (which opens the file for each lookup, without the
+ * lock) never reads a half-written page.  The file is replaced, not
+ * changed in place (an fd opened before the write still reads the old
+ * database), owner and mode are kept, no copy is left behind, and a
+ * write that fails leaves the file as it was.
+ */
+START_TEST(test_userdb_copy_on_write)
+{
+	struct userdb *db = open_db();
+	const char *err = NULL;
+	struct stat before, after, old_fd;
+	char newpath[1100];
+	int fd;
+
+	if (userdb_add(db, "first", "f1", &err) != 0)
+		ck_abort_msg("userdb_add: %s", err);
+	snprintf(newpath, sizeof(newpath), "%s.new", userdb_path(db));
+	ck_assert_int_eq(chmod(userdb_path(db), 0640), 0);
+	ck_assert_int_eq(stat(userdb_path(db), &before), 0);
+	fd = open(userdb_path(db), O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	if (userdb_add(db, "second", "s2", &err) != 0)
+		ck_abort_msg("userdb_add: %s", err);
+	ck_assert_int_eq(stat(userdb_path(db), &after), 0);
+	ck_assert_int_ne(before.st_ino, after.st_ino);	/* renamed over */
+	ck_assert_int_eq(after.st_mode & 07777, 0640);
+	ck_assert_int_eq(after.st_uid, before.st_uid);
+	ck_assert_int_eq(after.st_gid, before.st_gid);
+	ck_assert_int_eq(fstat(fd, &old_fd), 0);
+	ck_assert_int_eq(old_fd.st_ino, before.st_ino);	/* untouched */
+	close(fd);
+	ck_assert_int_eq(access(newpath, F_OK), -1);
+	ck_assert_int_eq(userdb_exists(db, "second", &err), 1);
+	/* a write that fails as a whole: nothing of it reaches the file */
+	ck_assert_int_eq(stat(userdb_path(db), &before), 0);
+	ck_assert_int_eq(userdb_lock(db, &err), 0);
+	ck_assert_int_eq(userdb_add(db, "ghost", "g3", &err), 0);
+	ck_assert_int_eq(userdb_exists(db, "ghost", &err), 1);	/* the copy */
+	ck_assert_int_eq(userdb_unlock(db, false, &err), 0);
+	ck_assert_int_eq(stat(userdb_path(db), &after), 0);
+	ck_assert_int_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(userdb_exists(db, "ghost", &err), 0);
+	ck_assert_int_eq(userdb_exists(db, "second", &err), 1);
+	ck_assert_int_eq(access(newpath, F_OK), -1);
+	/* a copy left by a writer killed midway is replaced, not used */
+	fd = open(newpath, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "junk", 4), 4);
+	close(fd);
+	if (userdb_add(db, "third", "t4", &err) != 0)
+		ck_abort_msg("userdb_add after a stale copy: %s", err);
+	ck_assert_int_eq(userdb_exists(db, "first", &err), 1);
+	ck_assert_int_eq(userdb_exists(db, "third", &err), 1);
+	ck_assert_int_eq(access(newpath, F_OK), -1);
 	userdb_close(&db);
 }
 END_TEST
@@ -1274,6 +1335,7 @@ sasl_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_userdb_duplicate);
 	tcase_add_test(tc, test_userdb_lock_waits);
+	tcase_add_test(tc, test_userdb_copy_on_write);
 	tcase_add_test(tc, test_userdb_add_bulk);
 	tcase_add_test(tc, test_userdb_passwd);
 	tcase_add_test(tc, test_userdb_del);
