@@ -13,6 +13,7 @@
 #include "autoconf.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -805,60 +806,171 @@ out:
 }
 
 /*
- * The users' SASL accounts ("password"), after their settings layers: all
- * at once through userdb_add_bulk() (one write of the database under the
- * writers' lock; existing accounts are left alone and reported unchanged).
- * A failure stops the import: it names the user or the database error.
- * Returns 0 or -1 (error recorded).
+ * The users' SASL accounts ("password"), written while their settings
+ * layers are stored: all at once through userdb_add_bulk() (one write of
+ * the database under the writers' lock, read back; existing accounts are
+ * left alone and reported unchanged), in a child process started before
+ * the users' STOREs and collected after them, so that the database load
+ * and acapd's work overlap.  Without a child (a dry run, fork() failing)
+ * they are written after the settings layers, as before.  A failure
+ * fails the import: it names the user or the database error.
  */
-static int
-import_accounts(struct import *im, const json_t *sec)
-{
-	struct ctl *ctl = im->ctl;
-	size_t n = json_array_size(sec), i, k = 0;
-	const char **users, **passes, *err;
+struct accounts {
+	size_t k;			/* accounts to write */
+	const char **users, **passes;
 	unsigned char *created;
 	struct userdb *db;
-	const json_t *o;
-	int r = 0;
+	pid_t pid;			/* the writer, or -1 */
+	int fd;				/* its answer: status, created[],
+					   error text */
+};
 
-	if ((users = calloc(n + 1, sizeof(*users))) == NULL ||
-	    (passes = calloc(n + 1, sizeof(*passes))) == NULL ||
-	    (created = calloc(n + 1, 1)) == NULL)
+/* Pick the records with a password.  Returns 0, or -1 (error recorded). */
+static int
+accounts_prepare(struct import *im, const json_t *sec, struct accounts *a)
+{
+	size_t n = json_array_size(sec), i;
+	const json_t *o;
+
+	memset(a, 0, sizeof(*a));
+	a->pid = -1;
+	a->fd = -1;
+	if ((a->users = calloc(n + 1, sizeof(*a->users))) == NULL ||
+	    (a->passes = calloc(n + 1, sizeof(*a->passes))) == NULL ||
+	    (a->created = calloc(n + 1, 1)) == NULL)
 		abort();
 	for (i = 0; i < n; i++) {
 		o = json_array_get(sec, i);
 		if (jstr(o, "password") != NULL && user_names_ok(o)) {
-			users[k] = jstr(o, "name");
-			passes[k++] = jstr(o, "password");
+			a->users[a->k] = jstr(o, "name");
+			a->passes[a->k++] = jstr(o, "password");
 		}
 	}
-	if (k == 0)
-		goto out;
-	if ((r = ctl_userdb(ctl, &db)) == -1)
-		goto out;
+	if (a->k == 0)
+		return 0;
+	if (ctl_userdb(im->ctl, &a->db) == -1)
+		return -1;
 	if (im->pg.on)
-		fprintf(stderr, "accounts: writing %zu to %s\n", k,
-		    userdb_path(db));
-	if (im->dry_run) {
-		for (i = 0; i < k && r == 0; i++) {
-			if ((r = userdb_exists(db, users[i], &err)) == -1)
-				ctl_error(ctl, "%s", err);
+		fprintf(stderr, "accounts: writing %zu to %s\n", a->k,
+		    userdb_path(a->db));
+	return 0;
+}
+
+static void
+accounts_free(struct accounts *a)
+{
+	free(a->users);
+	free(a->passes);
+	free(a->created);
+	if (a->fd != -1)
+		close(a->fd);
+	a->fd = -1;
+}
+
+/* Write everything to fd (the writer's pipe); errors are the reader's. */
+static void
+write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, c, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		c += w;
+		len -= (size_t)w;
+	}
+}
+
+/* Start the writer process (nothing when there is nothing to write). */
+static void
+accounts_start(struct import *im, struct accounts *a)
+{
+	const char *err = "";
+	int p[2], r;
+	char st;
+
+	if (a->k == 0 || im->dry_run || pipe(p) == -1)
+		return;
+	fflush(NULL);
+	if ((a->pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return;		/* written after the settings instead */
+	}
+	if (a->pid == 0) {
+		/* the child: the database only, never the connections */
+		close(p[0]);
+		r = userdb_add_bulk(a->db, a->k, a->users, a->passes,
+		    a->created, &err);
+		st = r == 0 ? 0 : 1;
+		write_all(p[1], &st, 1);
+		write_all(p[1], a->created, a->k);
+		write_all(p[1], err, strlen(err));
+		_exit(0);
+	}
+	close(p[1]);
+	a->fd = p[0];
+}
+
+/*
+ * Collect the writer's answer (or write the accounts now when there is
+ * no writer) and report every account.  Returns 0 or -1 (error
+ * recorded).
+ */
+static int
+accounts_finish(struct import *im, struct accounts *a)
+{
+	struct ctl *ctl = im->ctl;
+	size_t i, len = 0, size;
+	char *buf = NULL, *err = NULL;
+	const char *errs;
+	int r = 0, status;
+	ssize_t got;
+
+	if (a->k == 0)
+		return 0;
+	if (a->pid > 0) {
+		size = 1 + a->k + 1024;
+		if ((buf = malloc(size + 1)) == NULL)
+			abort();
+		while (len < size && ((got = read(a->fd, buf + len,
+		    size - len)) > 0 || (got == -1 && errno == EINTR)))
+			len += got > 0 ? (size_t)got : 0;
+		buf[len] = '\0';
+		while (waitpid(a->pid, &status, 0) == -1 && errno == EINTR)
+			;
+		a->pid = -1;
+		if (len < 1 + a->k) {
+			r = -1;
+			err = "the process writing them ended early";
+		} else if (buf[0] != 0) {
+			r = -1;
+			err = buf + 1 + a->k;
+		} else
+			memcpy(a->created, buf + 1, a->k);
+	} else if (im->dry_run) {
+		for (i = 0; i < a->k && r == 0; i++) {
+			if ((r = userdb_exists(a->db, a->users[i],
+			    &errs)) == -1)
+				ctl_error(ctl, "%s", errs);
 			else
-				created[i] = r == 0;
+				a->created[i] = r == 0;
 			r = r == -1 ? -1 : 0;
 		}
-	} else if ((r = userdb_add_bulk(db, k, users, passes, created,
-	    &err)) == -1)
-		ctl_error(ctl, "accounts: %s; the settings layers are stored, "
-		    "run the import again to complete it", err);
-	for (i = 0; i < k && r == 0; i++)
-		result(im, "account", users[i], created[i] ? R_CREATED :
+	} else if ((r = userdb_add_bulk(a->db, a->k, a->users, a->passes,
+	    a->created, &errs)) == -1)
+		err = (char *)errs;
+	if (err != NULL)
+		ctl_error(ctl, "accounts: %s; the settings layers are "
+		    "stored, run the import again to complete it", err);
+	for (i = 0; i < a->k && r == 0; i++)
+		result(im, "account", a->users[i], a->created[i] ? R_CREATED :
 		    R_UNCHANGED, NULL);
-out:
-	free(users);
-	free(passes);
-	free(created);
+	free(buf);
 	return r;
 }
 
@@ -1355,10 +1467,11 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 	};
 	struct acap_buf text = ACAP_BUF_INIT;
 	json_t *doc = NULL, *sec, *res;
+	struct accounts acc;
 	struct import im;
-	char err[512];
+	char err[512], *err0;
 	size_t s, i;
-	int rc = CTL_FAIL;
+	int r, rc = CTL_FAIL;
 
 	if (ctl_getopt(ctl, &argc, argv, opts) != 0)
 		return CTL_USAGE;
@@ -1395,13 +1508,31 @@ cmd_io_import(struct ctl *ctl, int argc, char **argv)
 	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
 		sec = json_object_get(doc, sections[s].name);
 		if (sections[s].import == import_user) {
-			if (import_users(&im, sec) == -1) {
-				if (ctl->error == NULL)
-					ctl_error(ctl, "connection lost");
+			if (accounts_prepare(&im, sec, &acc) == -1) {
+				accounts_free(&acc);
 				goto out;
 			}
-			if (ctl->client != NULL &&
-			    import_accounts(&im, sec) == -1)
+			accounts_start(&im, &acc);
+			r = import_users(&im, sec);
+			if (r == 0 && ctl->client == NULL)
+				r = -1;
+			if (r == -1 && ctl->error == NULL)
+				ctl_error(ctl, "connection lost");
+			if (r == 0)
+				r = accounts_finish(&im, &acc);
+			else if (acc.pid > 0) {
+				/* the import fails with the lost
+				   connection; the writer is collected
+				   and its accounts reported */
+				err0 = ctl->error;
+				ctl->error = NULL;
+				if (accounts_finish(&im, &acc) == -1)
+					ctl_warn(ctl, "%s", ctl->error);
+				free(ctl->error);
+				ctl->error = err0;
+			}
+			accounts_free(&acc);
+			if (r == -1)
 				goto out;
 		} else
 			for (i = 0; i < json_array_size(sec) &&
