@@ -686,22 +686,70 @@ flights_land(struct import *im, const json_t *sec, struct flight *fl,
 	}
 }
 
+struct name_at {
+	const char *name;
+	size_t i;
+};
+
+static int
+name_at_cmp(const void *a, const void *b)
+{
+	const struct name_at *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * For each record of sec, whether its name is given more than once in
+ * the section (sorted once: cheaper than comparing every batch with the
+ * ones in flight).  A new array, the caller's to free.
+ */
+static unsigned char *
+names_repeated(const json_t *sec)
+{
+	size_t n = json_array_size(sec), i, m = 0;
+	struct name_at *v;
+	unsigned char *rep;
+	const char *name;
+
+	if ((rep = calloc(n + 1, 1)) == NULL ||
+	    (v = calloc(n + 1, sizeof(*v))) == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		if ((name = jstr(json_array_get(sec, i), "name")) != NULL) {
+			v[m].name = name;
+			v[m++].i = i;
+		}
+	qsort(v, m, sizeof(*v), name_at_cmp);
+	for (i = 1; i < m; i++)
+		if (strcmp(v[i - 1].name, v[i].name) == 0)
+			rep[v[i - 1].i] = rep[v[i].i] = 1;
+	free(v);
+	return rep;
+}
+
 /*
  * Whether a record of [start, end) names a user of a batch in flight: a
  * name given twice in the file must be stored in the file's order, as
- * one connection would.
+ * one connection would.  rep: names_repeated().
  */
 static bool
-flights_share_name(const json_t *sec, const struct flight *fl, size_t nfl,
-    size_t start, size_t end)
+flights_share_name(const json_t *sec, const unsigned char *rep,
+    const struct flight *fl, size_t nfl, size_t start, size_t end)
 {
 	const char *a, *b;
 	size_t i, j, k;
 
+	for (i = start; i < end && !rep[i]; i++)
+		;
+	if (i == end)
+		return false;	/* no name here is given twice */
 	for (k = 0; k < nfl; k++) {
 		if (!fl[k].busy)
 			continue;
 		for (i = start; i < end; i++) {
+			if (!rep[i])
+				continue;
 			a = jstr(json_array_get(sec, i), "name");
 			for (j = fl[k].start; a != NULL && j < fl[k].end; j++)
 				if ((b = jstr(json_array_get(sec, j),
@@ -738,6 +786,7 @@ import_users(struct import *im, const json_t *sec)
 	size_t n = json_array_size(sec), i, start, k = 0, nfl = 0;
 	struct flight fl[IMPORT_FLIGHT];
 	struct ds_store *st = NULL;
+	unsigned char *rep = NULL;
 	const json_t *o;
 	char now[15];
 	int r, rc = 0;
@@ -753,7 +802,8 @@ import_users(struct import *im, const json_t *sec)
 			ctl->error = NULL;
 			while (nfl > 0)
 				ctl_close_another(&fl[--nfl].c);
-		}
+		} else
+			rep = names_repeated(sec);
 	}
 	progress_start(&im->pg, "users", n);
 	for (start = 0; start < n && ctl->client != NULL; start = i) {
@@ -770,7 +820,8 @@ import_users(struct import *im, const json_t *sec)
 			if (flight_land(im, sec, &fl[k]) == -1)
 				goto lost;
 			if (ds_store_count(st) > 0 &&
-			    !flights_share_name(sec, fl, nfl, start, i)) {
+			    !flights_share_name(sec, rep, fl, nfl, start,
+			    i)) {
 				if ((r = ctl_store_send(ctl, fl[k].c,
 				    st)) == -1)
 					goto lost;
@@ -802,6 +853,7 @@ lost:
 out:
 	while (nfl > 0)
 		ctl_close_another(&fl[--nfl].c);
+	free(rep);
 	return rc;
 }
 
