@@ -74,8 +74,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " WHERE entry_id = ?1",
 	[ST_ATTR_GET] = "SELECT kind, value, acl, bytes FROM attr"
 	    " WHERE entry_id = ?1 AND name = ?2",
-	[ST_ATTR_PUT] = "INSERT OR REPLACE INTO attr (entry_id, name, kind,"
-	    " value, acl, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* an upsert, not INSERT OR REPLACE: REPLACE on a table with a
+	   foreign key makes every put a multi-row write that opens a
+	   statement journal (12% of acapd's CPU in a bulk import) */
+	[ST_ATTR_PUT] = "INSERT INTO attr (entry_id, name, kind,"
+	    " value, acl, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT (entry_id, name) DO UPDATE SET kind = excluded.kind,"
+	    " value = excluded.value, acl = excluded.acl,"
+	    " bytes = excluded.bytes",
 	[ST_ATTR_DELETE] = "DELETE FROM attr WHERE entry_id = ?1 AND name = ?2",
 	[ST_ATTR_DELETE_ALL] = "DELETE FROM attr WHERE entry_id = ?1",
 	[ST_DELETED_PUT] = "INSERT INTO deleted (dataset_id, name, modtime)"

@@ -58,6 +58,8 @@ struct acap_client {
 	size_t inoff, inlen;
 	unsigned int tagseq;
 	char tag[16];
+	bool in_flight;			/* acap_client_send() awaits its
+					   completion */
 
 	/* greeting capabilities */
 	char *impl;
@@ -686,6 +688,10 @@ run_command(struct acap_client *c, const char *body, size_t len,
 		    "not connected", c->bye);
 		return -1;
 	}
+	if (c->in_flight) {
+		set_err("a pipelined command awaits its completion");
+		return -1;
+	}
 	completion_clear(c);
 	tag = next_tag(c);
 	acap_buf_addstr(&out, tag);
@@ -755,6 +761,87 @@ acap_client_command(struct acap_client *c, const char *body, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether body (a command without its tag and final CRLF) holds a
+ * synchronizing literal "{n}" (RFC 2244 §2.6.3): only a line that ends
+ * in one can.
+ */
+static bool
+has_sync_literal(const char *body, size_t len)
+{
+	const char *p = body, *end = body + len, *crlf;
+	size_t lit;
+	bool sync;
+
+	while (p < end && (crlf = memmem(p, (size_t)(end - p), "\r\n",
+	    2)) != NULL) {
+		if (!literal_marker(p, crlf, &lit, &sync))
+			break;		/* cannot happen: CRLF only after one */
+		if (sync)
+			return true;
+		if (lit > (size_t)(end - (crlf + 2)))
+			break;
+		p = crlf + 2 + lit;
+	}
+	return false;
+}
+
+int
+acap_client_send(struct acap_client *c, const char *body, size_t len,
+    const char **errstr_r)
+{
+	struct acap_buf out = ACAP_BUF_INIT;
+	const char *tag;
+	int r;
+
+	if (c->fd == -1) {
+		set_err(c->bye != NULL ? "server closed the session: %s" :
+		    "not connected", c->bye);
+		*errstr_r = client_err;
+		return -1;
+	}
+	if (c->in_flight || has_sync_literal(body, len))
+		return 1;
+	completion_clear(c);
+	tag = next_tag(c);
+	acap_buf_addstr(&out, tag);
+	acap_buf_addch(&out, ' ');
+	acap_buf_add(&out, body, len);
+	trace(c, 'C', out.data, out.len);
+	acap_buf_add(&out, "\r\n", 2);
+	r = io_write(c, out.data, out.len);
+	acap_buf_deinit(&out);
+	if (r == -1) {
+		*errstr_r = client_err;
+		return -1;
+	}
+	c->in_flight = true;
+	return 0;
+}
+
+int
+acap_client_finish(struct acap_client *c, acap_client_resp_cb *cb,
+    void *arg, const char **errstr_r)
+{
+	if (!c->in_flight) {
+		set_err("no command in flight");
+		*errstr_r = client_err;
+		return -1;
+	}
+	c->in_flight = false;
+	if (await_completion(c, c->tag, false, cb, arg) == -1) {
+		*errstr_r = client_err;
+		return -1;
+	}
+	return 0;
+}
+
+bool
+acap_client_in_flight(const struct acap_client *c)
+{
+	return c->in_flight;
 }
 
 int

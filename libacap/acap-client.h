@@ -212,6 +212,27 @@ void acap_client_add_nstring(const struct acap_client *c, struct acap_buf *b,
 int acap_client_command(struct acap_client *c, const char *body, size_t len,
     acap_client_resp_cb *cb, void *arg, const char **errstr_r);
 
+/*
+ * Pipelining (RFC 2244 §2.4: a client may send a command before the
+ * completion of the one before): acap_client_send() sends one command
+ * (body as for acap_client_command()) without waiting;
+ * acap_client_finish() then waits for its completion, passing
+ * intermediate and untagged responses to cb.  One command in flight per
+ * client (use another connection for more); no other command may run on
+ * the client in between.  acap_client_send() returns 0 when sent, 1 when
+ * it cannot be (body holds a synchronizing literal, which needs the
+ * server's "+" first, or a command is already in flight: run it with
+ * acap_client_command() instead), -1 with *errstr_r on I/O errors (the
+ * connection is then closed).  acap_client_finish() returns as
+ * acap_client_command().
+ */
+int acap_client_send(struct acap_client *c, const char *body, size_t len,
+    const char **errstr_r);
+int acap_client_finish(struct acap_client *c, acap_client_resp_cb *cb,
+    void *arg, const char **errstr_r);
+/* Whether a command sent by acap_client_send() awaits its completion. */
+bool acap_client_in_flight(const struct acap_client *c);
+
 /* The completion of the last command; NULL before any. */
 const struct acap_completion *acap_client_completion(
     const struct acap_client *c);

@@ -134,20 +134,32 @@ ctl_completion(const struct ctl *ctl)
 	    NULL;
 }
 
+static int refused(struct ctl *ctl, const struct acap_completion *c,
+    const char *prefix);
+
 int
 ctl_refused(struct ctl *ctl, const char *fmt, ...)
 {
-	const struct acap_completion *c = ctl_completion(ctl);
-	struct acap_buf b = ACAP_BUF_INIT;
 	va_list ap;
 	char *prefix;
-	size_t i;
+	int r;
 
 	va_start(ap, fmt);
 	prefix = vfmt(fmt, ap);
 	va_end(ap);
-	acap_buf_addstr(&b, prefix);
+	r = refused(ctl, ctl_completion(ctl), prefix);
 	free(prefix);
+	return r;
+}
+
+/* The error "prefix: server said NO (CODE args) "text"" from c. */
+static int
+refused(struct ctl *ctl, const struct acap_completion *c, const char *prefix)
+{
+	struct acap_buf b = ACAP_BUF_INIT;
+	size_t i;
+
+	acap_buf_addstr(&b, prefix);
 	if (c != NULL) {
 		acap_buf_printf(&b, ": server said %s",
 		    c->status == ACAP_STATUS_NO ? "NO" :
@@ -464,18 +476,43 @@ ctl_server_configured(const struct ctl *ctl)
 	return ctl->conf.host != NULL || ctl->conf.port != NULL;
 }
 
+static int open_client(struct ctl *ctl, struct acap_client **cp);
+
 int
 ctl_connect(struct ctl *ctl)
+{
+	if (ctl->client != NULL && acap_client_is_open(ctl->client) &&
+	    acap_client_authenticated(ctl->client))
+		return 0;
+	acap_client_free(&ctl->client);
+	return open_client(ctl, &ctl->client);
+}
+
+int
+ctl_connect_another(struct ctl *ctl, struct acap_client **c_r)
+{
+	*c_r = NULL;
+	return open_client(ctl, c_r);
+}
+
+void
+ctl_close_another(struct acap_client **cp)
+{
+	if (*cp != NULL && acap_client_is_open(*cp) &&
+	    !acap_client_in_flight(*cp))
+		(void)acap_client_logout(*cp);
+	acap_client_free(cp);
+}
+
+/* Connect, STARTTLS and authenticate a new connection into *cp. */
+static int
+open_client(struct ctl *ctl, struct acap_client **cp)
 {
 	struct acap_client_opts o;
 	struct acap_client_tls tls;
 	struct acap_client_creds cr;
 	const char *err;
 
-	if (ctl->client != NULL && acap_client_is_open(ctl->client) &&
-	    acap_client_authenticated(ctl->client))
-		return 0;
-	acap_client_free(&ctl->client);
 	if (ctl->conf.user == NULL) {
 		ctl_error(ctl, "no user to log in as: give -u USER or "
 		    "\"user\" in %s", "the configuration file");
@@ -489,17 +526,17 @@ ctl_connect(struct ctl *ctl)
 	o.timeout_ms = ctl->conf.timeout_s * 1000;
 	if (ctl->verbose)
 		o.trace_cb = trace_cb;
-	if (acap_client_connect(&o, &ctl->client, &err) == -1) {
+	if (acap_client_connect(&o, cp, &err) == -1) {
 		ctl_error(ctl, "%s", err);
 		return -1;
 	}
 	if (ctl->conf.tls != CONF_TLS_OFF) {
-		if (acap_client_has_starttls(ctl->client)) {
+		if (acap_client_has_starttls(*cp)) {
 			memset(&tls, 0, sizeof(tls));
 			tls.cafile = ctl->conf.cafile;
 			tls.verify_name = ctl->conf.tls_name;
 			tls.insecure = ctl->conf.insecure;
-			if (acap_client_starttls(ctl->client, &tls,
+			if (acap_client_starttls(*cp, &tls,
 			    &err) == -1) {
 				ctl_error(ctl, "%s: %s", o.host, err);
 				goto fail;
@@ -514,17 +551,17 @@ ctl_connect(struct ctl *ctl)
 	cr.authzid_cb = ctl->conf.authzid != NULL ? cred_authzid : NULL;
 	cr.password_cb = cred_password;
 	cr.arg = ctl;
-	if (acap_client_authenticate(ctl->client, ctl->conf.mech, &cr,
+	if (acap_client_authenticate(*cp, ctl->conf.mech, &cr,
 	    &err) == -1) {
 		/* a refused password must not be retried silently */
-		if (acap_client_completion(ctl->client) != NULL)
+		if (acap_client_completion(*cp) != NULL)
 			wipe_password(ctl);
 		ctl_error(ctl, "%s as %s: %s", o.host, ctl->conf.user, err);
 		goto fail;
 	}
 	return 0;
 fail:
-	acap_client_free(&ctl->client);
+	acap_client_free(cp);
 	return -1;
 }
 
@@ -574,6 +611,39 @@ ctl_run(struct ctl *ctl, const struct acap_buf *body,
 	}
 	c = acap_client_completion(ctl->client);
 	return c->status == ACAP_STATUS_OK ? 0 : 1;
+}
+
+int
+ctl_store_send(struct ctl *ctl, struct acap_client *c,
+    const struct ds_store *st)
+{
+	struct acap_buf b = ACAP_BUF_INIT;
+	const char *err;
+	int r;
+
+	ds_store_format(st, c, &b);
+	if ((r = acap_client_send(c, b.data, b.len, &err)) == -1)
+		ctl_error(ctl, "%s", err);
+	acap_buf_deinit(&b);
+	return r;
+}
+
+int
+ctl_store_finish(struct ctl *ctl, struct acap_client *c, const char *what)
+{
+	struct run_ctx rc = { ctl, NULL, NULL };
+	const struct acap_completion *comp;
+	const char *err;
+
+	if (acap_client_finish(c, run_cb, &rc, &err) == -1) {
+		ctl_error(ctl, "%s", err);
+		return -1;
+	}
+	comp = acap_client_completion(c);
+	if (comp->status == ACAP_STATUS_OK)
+		return 0;
+	refused(ctl, comp, what);
+	return 1;
 }
 
 struct read_ctx {

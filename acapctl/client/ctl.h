@@ -114,6 +114,15 @@ int ctl_getopt(struct ctl *ctl, int *argc, char **argv,
  * already up.  Returns 0, or -1 (error recorded).
  */
 int ctl_connect(struct ctl *ctl);
+/*
+ * Open another authenticated connection to the same server (same
+ * options and credentials), for commands in flight at the same time;
+ * the caller closes it with ctl_close_another() (logs out unless a
+ * command is in flight, frees, sets *cp to NULL).  Returns 0, or -1
+ * (error recorded).
+ */
+int ctl_connect_another(struct ctl *ctl, struct acap_client **c_r);
+void ctl_close_another(struct acap_client **cp);
 /* Whether a server was named (-H, -p or the configuration file). */
 bool ctl_server_configured(const struct ctl *ctl);
 
@@ -151,6 +160,18 @@ int ctl_store(struct ctl *ctl, const struct ds_store *st, const char *what);
 /* The same, passing intermediate responses (ENTRY after DEFAULT) to cb. */
 int ctl_store_cb(struct ctl *ctl, const struct ds_store *st,
     const char *what, acap_client_resp_cb *cb, void *arg);
+
+/*
+ * A STORE in flight (pipelining, acap_client_send()) on a connection of
+ * ctl_connect_another(): ctl_store_send() sends st and returns 0, 1 when
+ * it cannot go without waiting (run it with ctl_store() then), -1 on
+ * failure (error recorded); ctl_store_finish() waits for its completion
+ * and returns as ctl_store().
+ */
+int ctl_store_send(struct ctl *ctl, struct acap_client *c,
+    const struct ds_store *st);
+int ctl_store_finish(struct ctl *ctl, struct acap_client *c,
+    const char *what);
 
 /*
  * Take a layer from the front of *argv (model_layer_parse(); "." is the

@@ -55,6 +55,7 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-import.sh \
 	tests/protocol/ctl-import-v1.sh \
 	tests/protocol/ctl-import-bad.sh \
+	tests/protocol/ctl-import-pipelined.sh \
 	tests/protocol/ctl-lint.sh \
 	tests/protocol/ctl-watch.sh \
 	tests/protocol/ctl-lock.sh \

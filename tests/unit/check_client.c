@@ -460,6 +460,70 @@ START_TEST(test_runner_literals)
 }
 END_TEST
 
+/* Pipelining: send now, the completion later (acap_client_send/finish). */
+START_TEST(test_runner_pipelined)
+{
+	static const char *const script[] = {
+		">* ACAP (SASL \"CRAM-MD5\")",
+		/* sent without waiting: the server sees it before answering */
+		"<a1 STORE (\"/x/e\" \"a\" {3+}",
+		"#3",
+		"<)",
+		">* ALERT \"hello\"",
+		">a1 ENTRY \"/x/e\"",
+		">a1 NO (QUOTA) \"too big\"",
+		"<a2 NOOP",
+		">a2 OK \"noop\"",
+		/* the answer is late: the server closes before it */
+		"<a3 NOOP",
+		".",
+		NULL,
+	};
+	struct acap_buf b = ACAP_BUF_INIT;
+	struct acap_client *c;
+	struct seen s;
+	struct fake f;
+	const char *err;
+
+	memset(&s, 0, sizeof(s));
+	fake_start(&f, script);
+	c = fake_connect(&f, 0);
+	ck_assert(!acap_client_in_flight(c));
+	/* nothing to finish */
+	ck_assert_int_eq(acap_client_finish(c, NULL, NULL, &err), -1);
+	/* a synchronizing literal needs the server's "+": not sent */
+	acap_buf_addstr(&b, "STORE (\"/x/e\" \"a\" {3}\r\nxyz)");
+	ck_assert_int_eq(acap_client_send(c, b.data, b.len, &err), 1);
+	ck_assert(!acap_client_in_flight(c));
+	acap_buf_reset(&b);
+	acap_buf_addstr(&b, "STORE (\"/x/e\" \"a\" {3+}\r\nxyz)");
+	ck_assert_int_eq(acap_client_send(c, b.data, b.len, &err), 0);
+	ck_assert(acap_client_in_flight(c));
+	/* one at a time: a second send and a command are refused */
+	ck_assert_int_eq(acap_client_send(c, "NOOP", 4, &err), 1);
+	ck_assert_int_eq(acap_client_command(c, "NOOP", 4, NULL, NULL,
+	    &err), -1);
+	ck_assert_int_eq(acap_client_finish(c, seen_cb, &s, &err), 0);
+	ck_assert(!acap_client_in_flight(c));
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.names[0], "ALERT");
+	ck_assert(!s.tagged[0]);
+	ck_assert_str_eq(s.names[1], "ENTRY");
+	ck_assert(s.tagged[1]);
+	ck_assert_int_eq(acap_client_completion(c)->status, ACAP_STATUS_NO);
+	ck_assert_str_eq(acap_client_completion(c)->code, "QUOTA");
+	ck_assert_int_eq(acap_client_command(c, "NOOP", 4, NULL, NULL, &err),
+	    0);
+	ck_assert_str_eq(acap_client_completion(c)->text, "noop");
+	ck_assert_int_eq(acap_client_send(c, "NOOP", 4, &err), 0);
+	ck_assert_int_eq(acap_client_finish(c, NULL, NULL, &err), -1);
+	ck_assert(!acap_client_is_open(c));
+	acap_buf_deinit(&b);
+	acap_client_free(&c);
+	ck_assert_int_eq(fake_end(&f), 0);
+}
+END_TEST
+
 START_TEST(test_runner_idle_and_bye)
 {
 	static const char *const script[] = {
@@ -1436,6 +1500,7 @@ client_suite(void)
 	tcase_add_test(tc, test_add_string);
 	tcase_add_test(tc, test_args_dup_format);
 	tcase_add_test(tc, test_runner_literals);
+	tcase_add_test(tc, test_runner_pipelined);
 	tcase_add_test(tc, test_runner_idle_and_bye);
 	tcase_add_test(tc, test_runner_bad_responses);
 	tcase_add_test(tc, test_runner_sasl_refused);
