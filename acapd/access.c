@@ -69,6 +69,7 @@ access_for_conn(struct conn *c, struct search_access *acc_r)
 {
 	acc_r->rights = access_cb;
 	acc_r->arg = c;
+	acc_r->all = conn_is_admin(c);
 }
 
 void

@@ -488,7 +488,7 @@ finish(struct cmd_ctx *cmd, const char *path, struct context *src,
 	a->q = q;
 	a->res = res;
 	a->acc = *acc;
-	a->count = search_result_count(res);
+	a->count = search_result_matches(res);
 	if (!search_limits(q, a->count, &a->nsend, &a->toomany)) {
 		(void)search_query_hardlimit(q, &hard);
 		cmd_no(cmd, "WAYTOOMANY", "SEARCH found %zu entries, "
@@ -498,6 +498,8 @@ finish(struct cmd_ctx *cmd, const char *path, struct context *src,
 	}
 	if (!search_query_has_return(q))
 		a->nsend = 0;
+	if (a->nsend > search_result_count(res))
+		a->nsend = search_result_count(res);	/* a page: its rows */
 	/* §6.4.3: the rows include every change up to now */
 	store_modtime_current(conn_store(cmd->conn), a->modtime);
 	if ((ctxname = search_query_makecontext(q, &en, &no)) != NULL) {

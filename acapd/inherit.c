@@ -26,6 +26,7 @@ struct inherit_view {
 	unsigned int flags;
 	char *only;		/* inherit_view_open_entry(): the one entry
 				   (besides "") the layers were read for */
+	bool page;		/* inherit_view_open_range(): one page */
 	unsigned int nlayers;
 	struct inherit_layer layers[INHERIT_MAX_LAYERS];
 	char *dangling;		/* a base named by dataset.inherit that does
@@ -486,7 +487,36 @@ inherit_view_open(struct store *st, const char *path, unsigned int flags,
 bool
 inherit_view_entry_only(const struct inherit_view *v)
 {
-	return v->only != NULL;
+	return v->only != NULL || v->page;
+}
+
+enum store_err
+inherit_view_open_range(struct store *st, const char *path,
+    const char *after, size_t max, unsigned int flags,
+    struct inherit_view **view_r, uint64_t *total_r)
+{
+	struct inherit_view *v;
+	struct store_snap *snap = NULL;
+	enum store_err r;
+
+	*view_r = NULL;
+	r = store_snap_get_range(st, path, after, max, &snap, total_r);
+	if (r != STORE_OK)
+		return r;
+	if (!(flags & INHERIT_F_NOINHERIT) && store_snap_inherit(snap) != NULL) {
+		/* a chain: its layers' pages do not line up (§5.1) */
+		store_snap_unref(&snap);
+		return STORE_EINVALID;
+	}
+	v = xrealloc(NULL, 1, sizeof(*v));
+	memset(v, 0, sizeof(*v));
+	v->refs = 1;
+	v->flags = flags;
+	v->page = true;
+	chain_add(v, path, snap);
+	merge_view(v);
+	*view_r = v;
+	return STORE_OK;
 }
 
 enum store_err

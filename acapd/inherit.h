@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -69,7 +70,19 @@ enum store_err inherit_view_open(struct store *st, const char *path,
  */
 enum store_err inherit_view_open_entry(struct store *st, const char *path,
     const char *name, unsigned int flags, struct inherit_view **view_r);
-/* Whether v was opened by inherit_view_open_entry(). */
+/*
+ * One page of a dataset that inherits nothing (or INHERIT_F_NOINHERIT):
+ * its "" entry and the first max entries named after "after", read
+ * through the store's index (store_snap_get_range); *total_r is how many
+ * entries are named after "after" in all.  The entries of the page are
+ * as inherit_view_open() shows them.  STORE_EINVALID when the dataset
+ * is not served by a range (it inherits, a directory, ...): open it
+ * whole.  Paging of SEARCH (search.c).
+ */
+enum store_err inherit_view_open_range(struct store *st, const char *path,
+    const char *after, size_t max, unsigned int flags,
+    struct inherit_view **view_r, uint64_t *total_r);
+/* Whether v was opened by inherit_view_open_entry() or _range(). */
 bool inherit_view_entry_only(const struct inherit_view *v);
 void inherit_view_ref(struct inherit_view *v);
 void inherit_view_free(struct inherit_view **v_r);	/* unref; sets NULL */

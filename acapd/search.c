@@ -105,6 +105,7 @@ struct budget {
 struct search_result {
 	struct search_row *rows;
 	size_t nrows, crows;
+	size_t total;		/* matches; > nrows for a page (paged()) */
 	struct inherit_view **views;
 	size_t nviews, cviews;
 	struct search_refer *refers;
@@ -1170,12 +1171,61 @@ pinned_entry(const struct search_query *q, uint32_t level)
 	return k->value;
 }
 
+/*
+ * Paging (doc/protocol-notes.md "Paging"): the entry name after which a
+ * search's answer starts, when the search is one page of a dataset read
+ * in name order,
+ *     SEARCH <dataset> [DEPTH 1] [NOINHERIT] RETURN (...)
+ *         SORT ("entry" "i;octet") LIMIT <n> <m>
+ *         { ALL | COMPARESTRICT "entry" "i;octet" <last name> }
+ * (comparators "i;octet" or "+i;octet"; m <= n), made by a caller who
+ * has every right whatever the ACLs (an admin): then the matches are
+ * exactly the dataset's entries ("" for ALL) named after the bound, and
+ * the answer (§6.4.1: the first m of them in SORT order, and TOOMANY
+ * with their number when there are more than n) needs only the first
+ * n of them read in name order and their number, which the store gives
+ * through its (dataset, name) index: the work is the page's, whatever
+ * the dataset's size.  "" for ALL; NULL when the search is not a page.
+ * *max_r is n.  A dataset this cannot serve (it inherits, a directory)
+ * is read whole as always (run_dataset()).
+ */
+static const char *
+page_after(const struct search_query *q, const struct search_access *acc,
+    uint32_t level, size_t *max_r)
+{
+	const struct search_key *k = q->criteria;
+
+	if (acc != NULL && acc->rights != NULL && !acc->all)
+		return NULL;
+	if (level != 1 || q->depth != 1 || q->context != NULL ||
+	    q->uses_range || !q->has_limit || q->limit == 0 ||
+	    q->limit_n > q->limit || q->nsort != 1 ||
+	    strcmp(q->sort[0].attr, "entry") != 0 || q->sort[0].reverse ||
+	    strcmp(comparator_name(q->sort[0].cmp), "i;octet") != 0 ||
+	    k == NULL)
+		return NULL;
+	*max_r = q->limit;
+	if (k->op == SEARCH_ALL)
+		return "";
+	/* §3.4: "+" (or none) is the normal order; "later" is greater */
+	if (k->op != SEARCH_COMPARESTRICT || k->nil || k->reverse ||
+	    strcmp(k->attr, "entry") != 0 ||
+	    strcmp(comparator_name(k->cmp), "i;octet") != 0 ||
+	    k->value == NULL || strlen(k->value) != k->len)
+		return NULL;
+	return k->value;
+}
+
 static enum store_err
 run_dataset(struct store *st, const char *path, const struct search_query *q,
     const struct search_access *acc, struct search_result *res,
     uint32_t level)
 {
 	const char *only = pinned_entry(q, level);
+	const char *after;
+	size_t max = 0;
+	uint64_t total = 0;
+	bool page = false;
 	struct inherit_view *v = NULL;
 	const struct inherit_entry *ents, *e;
 	const struct inherit_attr *sub;
@@ -1193,10 +1243,23 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 	 */
 	if (level > DSPATH_MAX_DEPTH || !budget_take(&res->budget, 1, 0))
 		return STORE_OK;
-	r = only != NULL ? inherit_view_open_entry(st, path, only,
-	    q->noinherit ? INHERIT_F_NOINHERIT : 0, &v) :
-	    inherit_view_open(st, path, q->noinherit ? INHERIT_F_NOINHERIT :
-	    0, &v);
+	if (only == NULL && (after = page_after(q, acc, level, &max)) != NULL) {
+		r = inherit_view_open_range(st, path, after, max,
+		    q->noinherit ? INHERIT_F_NOINHERIT : 0, &v, &total);
+		page = r == STORE_OK;
+		if (r == STORE_EINVALID || r == STORE_ENOEXIST)
+			r = STORE_OK;	/* not a page: read it whole */
+		if (r != STORE_OK)
+			return r;
+	}
+	if (page)
+		r = STORE_OK;
+	else if (only != NULL)
+		r = inherit_view_open_entry(st, path, only,
+		    q->noinherit ? INHERIT_F_NOINHERIT : 0, &v);
+	else
+		r = inherit_view_open(st, path, q->noinherit ?
+		    INHERIT_F_NOINHERIT : 0, &v);
 	if (r != STORE_OK)
 		return r;
 	grow((void **)&res->views, &res->cviews, res->nviews + 1,
@@ -1220,6 +1283,17 @@ run_dataset(struct store *st, const char *path, const struct search_query *q,
 		res->rows[res->nrows].v = v;
 		res->rows[res->nrows].e = e;
 		res->nrows++;
+	}
+	if (page) {
+		/*
+		 * Every entry after the bound matches (see page_after()):
+		 * the page's rows are the first of them, and the matches
+		 * are all of them, plus "" when ALL matched it.
+		 */
+		res->total = (size_t)total + (res->nrows > 0 &&
+		    res->rows[0].e->name[0] == '\0' ? 1 : 0);
+		if (res->total < res->nrows)
+			res->total = res->nrows;
 	}
 	if (q->depth != 0 && level >= q->depth)
 		return STORE_OK;
@@ -1295,6 +1369,8 @@ search_run(struct store *st, const char *path, const struct search_query *q,
 		return STORE_OK;
 	}
 	sort_rows(q, acc, res->rows, res->nrows);
+	if (res->total < res->nrows)
+		res->total = res->nrows;
 	*res_r = res;
 	return STORE_OK;
 }
@@ -1330,6 +1406,7 @@ search_refine(size_t nrows,
 		res->views[res->nviews++] = (struct inherit_view *)v;
 	}
 	sort_rows(q, acc, res->rows, res->nrows);
+	res->total = res->nrows;
 	return res;
 }
 
@@ -1372,6 +1449,12 @@ size_t
 search_result_count(const struct search_result *res)
 {
 	return res->nrows;
+}
+
+size_t
+search_result_matches(const struct search_result *res)
+{
+	return res->total > res->nrows ? res->total : res->nrows;
 }
 
 void

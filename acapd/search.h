@@ -47,6 +47,8 @@ struct search_access {
 	unsigned int (*rights)(void *arg, const char *dataset,
 	    const struct store_str *acl, size_t nacl);
 	void *arg;
+	bool all;	/* rights() grants everything whatever the ACL (an
+			   admin): a SEARCH may then page (search.c) */
 };
 
 /* ---- Queries ---------------------------------------------------------- */
@@ -262,6 +264,13 @@ bool search_limits(const struct search_query *q, size_t count,
 
 /* Matching rows, in order.  Pointers live as long as the result. */
 size_t search_result_count(const struct search_result *res);
+/*
+ * How many entries match: search_result_count(), or more for a page
+ * (search_run() of a paging SEARCH, doc/protocol-notes.md "Paging"),
+ * whose rows are only the first n of the matches of its LIMIT n m: what
+ * HARDLIMIT, LIMIT and TOOMANY count (§6.4.1).
+ */
+size_t search_result_matches(const struct search_result *res);
 void search_result_row(const struct search_result *res, size_t i,
     const struct inherit_view **v_r, const struct inherit_entry **e_r);
 /*

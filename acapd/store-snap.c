@@ -596,25 +596,37 @@ st_ds_lookup(struct store *st, const char *path, int64_t *id_r, char *horizon)
  * Load a stored dataset by path, or (name not NULL) only its entries ""
  * and name; STORE_ENOEXIST when there is none.
  */
+static enum store_err snap_build(struct store *, sqlite3_stmt *,
+    const char *, struct store_snap **);
+
 static enum store_err
 snap_load(struct store *st, const char *path, const char *name,
     struct store_snap **snap_r)
 {
-	struct snap_builder *sb = &st->sb;
 	sqlite3_stmt *s = st_stq(st, name != NULL ? ST_DS_LOAD_ENTRY :
 	    ST_DS_LOAD);
-	int64_t id = 0, eid, last = 0;
-	const void *acl;
-	int rc;
 
 	if (name != NULL)
 		st->stats.entry_snaps++;
 	else
 		st->stats.snap_loads++;
-	sb_reset(sb);
 	st_bind_text(s, 1, path);
 	if (name != NULL)
 		st_bind_text(s, 2, name);
+	return snap_build(st, s, path, snap_r);
+}
+
+/* The rows of a bound ST_DS_LOAD* statement as a snapshot (reset after). */
+static enum store_err
+snap_build(struct store *st, sqlite3_stmt *s, const char *path,
+    struct store_snap **snap_r)
+{
+	struct snap_builder *sb = &st->sb;
+	int64_t id = 0, eid, last = 0;
+	const void *acl;
+	int rc;
+
+	sb_reset(sb);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_type(s, 1) == SQLITE_NULL)
@@ -850,15 +862,14 @@ audit_value(struct snap_builder *sb, const char *name, sqlite3_stmt *s,
  * what.  The "" entry's empty dataset.acl leaves it to admins (every
  * right whatever the ACL, access.c).
  */
+static enum store_err audit_build(struct store *, sqlite3_stmt *,
+    const char *, struct store_snap **);
+
 enum store_err
 st_audit_snap(struct store *st, const char *path, struct store_snap **snap_r)
 {
-	struct snap_builder *sb = &st->sb;
 	size_t plen = strlen(STORE_AUDIT_PATH);
 	sqlite3_stmt *s;
-	static const char *const redsides[] = { "", "old", "new", "both" };
-	char name[32];
-	int rc = SQLITE_DONE, red, bad = 0;
 
 	if (strlen(path) == plen) {
 		s = st_stq(st, ST_AUDIT_LOAD);
@@ -867,6 +878,19 @@ st_audit_snap(struct store *st, const char *path, struct store_snap **snap_r)
 		s = st_stq(st, ST_AUDIT_LOAD_DS);
 		st_bind_text(s, 1, path + plen - 1);
 	}
+	return audit_build(st, s, path, snap_r);
+}
+
+/* The records a bound ST_AUDIT_LOAD* statement selects, as a snapshot. */
+static enum store_err
+audit_build(struct store *st, sqlite3_stmt *s, const char *path,
+    struct store_snap **snap_r)
+{
+	struct snap_builder *sb = &st->sb;
+	static const char *const redsides[] = { "", "old", "new", "both" };
+	char name[32];
+	int rc = SQLITE_DONE, red, bad = 0;
+
 	sb_reset(sb);
 	sb_entry(sb, "", 0, st->last_modtime, false);
 	sb_attr(sb, "dataset.acl", 11, STORE_V_MULTI, "", 0, NULL, 0);
@@ -958,4 +982,97 @@ store_snap_get_entry(struct store *st, const char *path, const char *name,
 	    cache_find(&st->cache, path) != NULL)
 		return store_snap_get(st, path, snap_r);
 	return snap_load(st, path, name, snap_r);
+}
+
+/* A count(*) statement's answer (bound; reset after). */
+static enum store_err
+count_rows(struct store *st, sqlite3_stmt *s, uint64_t *n_r)
+{
+	int rc = sqlite3_step(s);
+
+	*n_r = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return st_db_fail(st, rc);
+	return STORE_OK;
+}
+
+/*
+ * The audit record id a page bound stands for: records named after
+ * "after" are those with a greater id (names are STORE_AUDIT_ID_LEN
+ * digits).  -1 when after is no such name (not served by a range).
+ */
+static int64_t
+audit_after_id(const char *after)
+{
+	size_t i, len = strlen(after);
+	int64_t id = 0;
+
+	if (len == 0)
+		return 0;
+	if (len != STORE_AUDIT_ID_LEN)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (after[i] < '0' || after[i] > '9')
+			return -1;
+		id = id * 10 + (after[i] - '0');
+	}
+	return id;
+}
+
+enum store_err
+store_snap_get_range(struct store *st, const char *path, const char *after,
+    size_t max, struct store_snap **snap_r, uint64_t *total_r)
+{
+	struct path_info pi;
+	const struct store_entry *ents;
+	sqlite3_stmt *s;
+	enum store_err r;
+	int64_t aid = 0;
+	size_t n;
+	bool audit;
+
+	st_commit_wait(st);
+	*snap_r = NULL;
+	*total_r = 0;
+	if (st_pg_refuse(st))
+		return STORE_ETRYLATER;
+	st_path_classify(path, &pi);
+	audit = strcmp(path, STORE_AUDIT_PATH) == 0;
+	if (pi.kind != PK_DATASET || max == 0 || max > INT32_MAX ||
+	    (audit && (aid = audit_after_id(after)) < 0) ||
+	    (!audit && st_span_is(pi.class, STORE_AUDIT_CLASS)))
+		return STORE_EINVALID;	/* not served by a range read */
+	if (audit) {
+		s = st_stq(st, ST_AUDIT_LOAD_RANGE);
+		sqlite3_bind_int64(s, 1, aid);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+		r = audit_build(st, s, path, snap_r);
+	} else {
+		st->stats.range_snaps++;
+		s = st_stq(st, ST_DS_LOAD_RANGE);
+		st_bind_text(s, 1, path);
+		st_bind_text(s, 2, after);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+		r = snap_build(st, s, path, snap_r);
+	}
+	if (r != STORE_OK)
+		return r;
+	ents = store_snap_entries(*snap_r, &n);
+	if (n > 0 && ents[0].name[0] == '\0')
+		n--;		/* the "" entry is not in the range */
+	*total_r = n;
+	if (n < max || (audit && !st->audit_reader))
+		return STORE_OK;	/* the range ends in this page */
+	if (audit) {
+		s = st_stq(st, ST_AUDIT_COUNT_AFTER);
+		sqlite3_bind_int64(s, 1, aid);
+	} else {
+		s = st_stq(st, ST_DS_COUNT_AFTER);
+		st_bind_text(s, 1, path);
+		st_bind_text(s, 2, after);
+	}
+	if ((r = count_rows(st, s, total_r)) != STORE_OK)
+		store_snap_unref(snap_r);
+	return r;
 }

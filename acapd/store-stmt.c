@@ -46,6 +46,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " LEFT JOIN entry e ON e.dataset_id = d.id AND e.name IN ('', ?2)"
 	    " LEFT JOIN attr a ON a.entry_id = e.id"
 	    " WHERE d.path = ?1 ORDER BY e.name, a.name",
+	/* a page (store_snap_get_range): the "" entry and the first ?3
+	   unblocked entries named after ?2, through the (dataset_id, name)
+	   index: work proportional to the page, not the dataset */
+	[ST_DS_LOAD_RANGE] = "SELECT d.id, e.id, e.name, e.modtime,"
+	    " e.blocked, a.name, a.kind, a.value, a.acl FROM dataset d"
+	    " LEFT JOIN entry e ON e.id IN"
+	    " (SELECT id FROM entry WHERE dataset_id = d.id AND name = ''"
+	    "  UNION ALL SELECT id FROM (SELECT id FROM entry"
+	    "  WHERE dataset_id = d.id AND name > ?2 AND blocked = 0"
+	    "  ORDER BY name LIMIT ?3))"
+	    " LEFT JOIN attr a ON a.entry_id = e.id"
+	    " WHERE d.path = ?1 ORDER BY e.name, a.name",
+	[ST_DS_COUNT_AFTER] = "SELECT count(*) FROM entry e, dataset d"
+	    " WHERE d.path = ?1 AND e.dataset_id = d.id AND e.name > ?2"
+	    " AND e.blocked = 0",
 	[ST_DS_INSERT] = "INSERT INTO dataset (path, class, owner_kind,"
 	    " owner_name, is_root, horizon) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DS_SET_HORIZON] = "UPDATE dataset SET horizon = ?2 WHERE id = ?1",
@@ -105,6 +120,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_LOAD_DS] = "SELECT id, time, user, authz, peer, session,"
 	    " op, dataset, entry, attr, what, old_kind, old, new_kind, new,"
 	    " redacted FROM audit WHERE dataset = ?1 ORDER BY id",
+	[ST_AUDIT_LOAD_RANGE] = "SELECT id, time, user, authz, peer, session,"
+	    " op, dataset, entry, attr, what, old_kind, old, new_kind, new,"
+	    " redacted FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[ST_AUDIT_COUNT_AFTER] = "SELECT count(*) FROM audit WHERE id > ?1",
 	[ST_QUOTA_GET] = "SELECT usage, limit_bytes FROM quota WHERE user = ?1",
 	[ST_QUOTA_ADD] = "INSERT INTO quota (user, usage) VALUES (?1, ?2)"
 	    " ON CONFLICT (user) DO UPDATE SET usage = usage + excluded.usage",

@@ -186,6 +186,7 @@ struct store_stats {
 	uint64_t stores;		/* STOREs committed (in those) */
 	uint64_t snap_loads;		/* stored datasets read whole */
 	uint64_t entry_snaps;		/* ... one entry (snap_get_entry) */
+	uint64_t range_snaps;		/* ... one page (snap_get_range) */
 };
 void store_get_stats(const struct store *st, struct store_stats *stats_r);
 
@@ -276,6 +277,21 @@ void store_snap_ref(struct store_snap *snap);
  */
 enum store_err store_snap_get_entry(struct store *st, const char *path,
     const char *name, struct store_snap **snap_r);
+/*
+ * One page of a stored dataset, read by entry name through the index
+ * (paging, doc/protocol-notes.md "Paging"): the "" entry (when there is
+ * one) and the first max entries named after "after" in octet order
+ * ("" reads from the first), blocked entries left out, as a snapshot
+ * that is not cached.  *total_r is the number of unblocked entries named
+ * after "after" (those read when fewer than max, else an index count).
+ * The audit trail STORE_AUDIT_PATH pages the same way when after is ""
+ * or a record name.  STORE_EINVALID when path is not served so (a
+ * directory, an audit dataset of one dataset, another bound): read it
+ * whole.  Otherwise as store_snap_get().
+ */
+enum store_err store_snap_get_range(struct store *st, const char *path,
+    const char *after, size_t max, struct store_snap **snap_r,
+    uint64_t *total_r);
 /*
  * Whether canonical path names a synthesised directory dataset ("/",
  * "/<class>/", "/<class>/<group|host|user>/", "/byowner/<owner>/"),

@@ -36,8 +36,18 @@ static struct userdb *local_db;
 void
 ctl_init(struct ctl *ctl)
 {
+	const char *env = getenv("ACAPCTL_PAGE_SIZE");
+	char *end;
+	unsigned long n;
+
 	memset(ctl, 0, sizeof(*ctl));
 	conf_init(&ctl->conf);
+	ctl->page_size = CTL_PAGE_SIZE;
+	if (env != NULL && env[0] != '\0') {
+		n = strtoul(env, &end, 10);
+		if (*end == '\0' && n <= 1000000)
+			ctl->page_size = n;
+	}
 }
 
 static void
@@ -649,6 +659,8 @@ ctl_store_finish(struct ctl *ctl, struct acap_client *c, const char *what)
 struct read_ctx {
 	struct ds *ds;
 	bool bad;
+	size_t count;		/* ENTRY responses */
+	char *last;		/* the last one's name (paging) */
 };
 
 static void
@@ -663,6 +675,10 @@ read_cb(const struct acap_client_resp *r, void *arg)
 		rc->bad = true;
 		return;
 	}
+	rc->count++;
+	free(rc->last);
+	if ((rc->last = strdup(e.name)) == NULL)
+		abort();
 	ds_add_entry(rc->ds, &e);
 }
 
@@ -676,12 +692,10 @@ ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
 	*ds_r = NULL;
 	if (ctl_connect(ctl) == -1)
 		return -1;
-	if (entry != NULL) {
-		acap_buf_addstr(&crit, "EQUAL \"entry\" \"i;octet\" ");
-		acap_client_add_string(ctl->client, &crit, entry,
-		    strlen(entry));
-	} else
-		acap_buf_addstr(&crit, "ALL");
+	if (entry == NULL)
+		return ctl_search_paged(ctl, path, flags, NULL, ds_r);
+	acap_buf_addstr(&crit, "EQUAL \"entry\" \"i;octet\" ");
+	acap_client_add_string(ctl->client, &crit, entry, strlen(entry));
 	r = ctl_search_dataset(ctl, path, flags, crit.data, ds_r);
 	acap_buf_deinit(&crit);
 	return r;
@@ -699,8 +713,8 @@ ctl_search_dataset(struct ctl *ctl, const char *path, unsigned int flags,
 	*ds_r = NULL;
 	if (ctl_connect(ctl) == -1)
 		return -1;
+	memset(&rc, 0, sizeof(rc));
 	rc.ds = ds_new(path);
-	rc.bad = false;
 	acap_buf_addstr(&b, "SEARCH ");
 	acap_client_add_string(ctl->client, &b, path, strlen(path));
 	if (flags & CTL_NOINHERIT)
@@ -709,6 +723,7 @@ ctl_search_dataset(struct ctl *ctl, const char *path, unsigned int flags,
 	acap_buf_addstr(&b, criteria);
 	r = ctl_run(ctl, &b, read_cb, &rc);
 	acap_buf_deinit(&b);
+	free(rc.last);
 	if (r == -1)
 		goto fail;
 	if (r == 1) {
@@ -731,6 +746,105 @@ ctl_search_dataset(struct ctl *ctl, const char *path, unsigned int flags,
 	*ds_r = rc.ds;
 	return 0;
 fail:
+	ds_free(&rc.ds);
+	return -1;
+}
+
+/*
+ * A page: SEARCH path [NOINHERIT] RETURN ("*") SORT ("entry" "i;octet")
+ * LIMIT n n, criteria the entries named after "after" (all of them when
+ * NULL) and the caller's (when not NULL).  ctl_run()'s result.
+ */
+static int
+search_page(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, const char *after, size_t n, struct read_ctx *rc)
+{
+	struct acap_buf b = ACAP_BUF_INIT;
+	int r;
+
+	acap_buf_addstr(&b, "SEARCH ");
+	acap_client_add_string(ctl->client, &b, path, strlen(path));
+	if (flags & CTL_NOINHERIT)
+		acap_buf_addstr(&b, " NOINHERIT");
+	acap_buf_printf(&b, " RETURN (\"*\") SORT (\"entry\" \"i;octet\")"
+	    " LIMIT %zu %zu ", n, n);
+	if (after != NULL && criteria != NULL)
+		acap_buf_addstr(&b, "AND ");
+	if (after != NULL) {
+		/* RFC 2244 §3.4, §6.4.1: "+" order, strictly later names */
+		acap_buf_addstr(&b, "COMPARESTRICT \"entry\" \"+i;octet\" ");
+		acap_client_add_string(ctl->client, &b, after, strlen(after));
+		if (criteria != NULL)
+			acap_buf_addch(&b, ' ');
+	}
+	if (criteria != NULL)
+		acap_buf_addstr(&b, criteria);
+	else if (after == NULL)
+		acap_buf_addstr(&b, "ALL");
+	r = ctl_run(ctl, &b, read_cb, rc);
+	acap_buf_deinit(&b);
+	return r;
+}
+
+int
+ctl_search_paged(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, struct ds **ds_r)
+{
+	const struct acap_completion *c;
+	struct read_ctx rc;
+	size_t n = ctl->page_size;
+	char *after = NULL;
+	int r;
+
+	*ds_r = NULL;
+	if (n == 0)		/* ACAPCTL_PAGE_SIZE=0: one SEARCH */
+		return ctl_search_dataset(ctl, path, flags,
+		    criteria != NULL ? criteria : "ALL", ds_r);
+	if (ctl_connect(ctl) == -1)
+		return -1;
+	memset(&rc, 0, sizeof(rc));
+	rc.ds = ds_new(path);
+	for (;;) {
+		rc.count = 0;
+		r = search_page(ctl, path, flags, criteria, after, n, &rc);
+		if (r == -1)
+			goto fail;
+		if (r == 1) {
+			c = ctl_completion(ctl);
+			if (c->status == ACAP_STATUS_NO && c->code != NULL &&
+			    strcmp(c->code, "NOEXIST") == 0 && after == NULL) {
+				rc.ds->exists = false;
+				break;
+			}
+			/* over the server's work budget: smaller pages */
+			if (c->status == ACAP_STATUS_NO && c->code != NULL &&
+			    strcmp(c->code, "WAYTOOMANY/WORK") == 0 &&
+			    rc.count == 0 && n > 1) {
+				n /= 2;
+				continue;
+			}
+			ctl_refused(ctl, "reading %s", path);
+			goto fail;
+		}
+		if (rc.bad) {
+			ctl_error(ctl, "reading %s: the server sent an ENTRY "
+			    "acapctl cannot read", path);
+			goto fail;
+		}
+		if (rc.count < n || rc.last == NULL)
+			break;		/* the last page */
+		free(after);
+		after = rc.last;
+		rc.last = NULL;
+	}
+	free(after);
+	free(rc.last);
+	ds_sort(rc.ds);
+	*ds_r = rc.ds;
+	return 0;
+fail:
+	free(after);
+	free(rc.last);
 	ds_free(&rc.ds);
 	return -1;
 }

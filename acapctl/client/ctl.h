@@ -47,7 +47,14 @@ struct ctl {
 	char *error;
 	char *error_code;
 	bool usage_error;
+
+	size_t page_size;	/* entries per SEARCH reading a whole
+				   dataset (ctl_search_paged); 0: one
+				   SEARCH.  ACAPCTL_PAGE_SIZE */
 };
+
+/* The default page of ctl_search_paged(). */
+#define CTL_PAGE_SIZE	1000
 
 void ctl_init(struct ctl *ctl);
 /* Log out, close, wipe the password, free everything. */
@@ -138,9 +145,9 @@ const struct acap_completion *ctl_completion(const struct ctl *ctl);
 
 #define CTL_NOINHERIT	0x01
 /*
- * SEARCH path [NOINHERIT] RETURN ("*") ALL into a new dataset, or only
- * the entry named entry (EQUAL "entry" "i;octet" ..., RFC 2244 §6.4.1)
- * when entry != NULL.  A NO (NOEXIST) gives an empty dataset with
+ * SEARCH path [NOINHERIT] RETURN ("*") ALL into a new dataset, page by
+ * page (ctl_search_paged()), or only the entry named entry (EQUAL
+ * "entry" "i;octet" ..., RFC 2244 §6.4.1) when entry != NULL.  A NO (NOEXIST) gives an empty dataset with
  * exists == false.  Returns 0, or -1 (error recorded).
  */
 int ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
@@ -151,6 +158,18 @@ int ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
  */
 int ctl_search_dataset(struct ctl *ctl, const char *path,
     unsigned int flags, const char *criteria, struct ds **ds_r);
+/*
+ * The same read in pages of ctl->page_size entries in name order, so
+ * that a dataset of any size is read within the server's work budget
+ * (doc/protocol-notes.md "Paging"): SORT ("entry" "i;octet") LIMIT n n
+ * with ALL, then COMPARESTRICT "entry" "+i;octet" <the last name read>
+ * (AND the criteria when not NULL), until a page has fewer than n
+ * entries.  A page over the server's budget (NO (WAYTOOMANY/WORK)) is
+ * asked again half as large.  Not one snapshot: an entry created or
+ * removed during the read may be there or not.
+ */
+int ctl_search_paged(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, struct ds **ds_r);
 
 /*
  * Run the STORE in st (atomic, RFC 2244 §6.6.1).  Returns 0 for OK,

@@ -199,6 +199,29 @@ record(struct ctl *ctl, json_t *list, const struct ds_entry *e)
 	acap_buf_deinit(&b);
 }
 
+/*
+ * The criteria of cmd_history() applied here, as acapd applies them
+ * (RFC 2244 §6.4.1: EQUAL with "i;octet", COMPARE with "+i;octet"): the
+ * whole trail is read in pages by name, which acapd serves by its index
+ * whatever the trail's length, and filtered by the reader.
+ */
+static bool
+wanted(const struct ds_entry *e, const char *entry, const char *user,
+    const char *since)
+{
+	const char *v;
+
+	if (entry != NULL && ((v = field(e, "entry")) == NULL ||
+	    strcmp(v, entry) != 0))
+		return false;
+	if (user != NULL && ((v = field(e, "user")) == NULL ||
+	    strcmp(v, user) != 0) && ((v = field(e, "authz")) == NULL ||
+	    strcmp(v, user) != 0))
+		return false;
+	return since == NULL || ((v = field(e, "time")) != NULL &&
+	    strcmp(v, since) >= 0);
+}
+
 static int
 entry_cmp(const void *a, const void *b)
 {
@@ -249,7 +272,8 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	/*
 	 * Where: a layer's datasets each have their records at the audit
 	 * path followed by the dataset's path (read through an index);
-	 * without a layer, the whole trail.
+	 * without a layer, the whole trail, in pages (ctl_search_paged()),
+	 * filtered here (wanted()).
 	 */
 	if (!have_layer) {
 		paths[nds++] = strdup(AUDIT_PATH);
@@ -305,8 +329,9 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; i < nds; i++)
 		ds[i] = NULL;
 	for (i = 0; i < nds && rc == CTL_OK; i++) {
-		if (ctl_search_dataset(ctl, paths[i], 0, full.data, &ds[i]) ==
-		    -1)
+		if ((!have_layer ? ctl_search_paged(ctl, paths[i], 0, NULL,
+		    &ds[i]) : ctl_search_dataset(ctl, paths[i], 0, full.data,
+		    &ds[i])) == -1)
 			rc = CTL_FAIL;
 		else if (!ds[i]->exists)
 			rc = ctl_error(ctl, "no audit trail to read: it is "
@@ -322,7 +347,9 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 			abort();
 		for (nall = 0, i = 0; i < nds; i++)
 			for (j = 0; j < ds[i]->nentries; j++)
-				all[nall++] = &ds[i]->entries[j];
+				if (have_layer || wanted(&ds[i]->entries[j],
+				    entry, user, since != NULL ? t : NULL))
+					all[nall++] = &ds[i]->entries[j];
 		qsort(all, nall, sizeof(*all), entry_cmp);
 		list = jsonx_set(ctl_result(ctl), "records", json_array());
 		for (i = 0; i < nall; i++)

@@ -60,14 +60,16 @@ PROTOCOL_TESTS += \
 	tests/protocol/ctl-watch.sh \
 	tests/protocol/ctl-lock.sh \
 	tests/protocol/ctl-shell.sh \
-	tests/protocol/ctl-export-file.sh
+	tests/protocol/ctl-export-file.sh \
+	tests/protocol/ctl-export-paged.sh \
+	tests/protocol/search-paged.sh
 # provisioning loses nothing: parallel adders while acapd authenticates,
 # and an import of a few thousand users with their accounts
 PROTOCOL_TESTS += \
 	tests/protocol/ctl-useradd-race.sh \
 	tests/protocol/ctl-import-accounts.sh
 EXTRA_DIST += tests/protocol/ctl-lib.sh tests/protocol/fixtures/export-v1.json \
-	tests/protocol/cram-loop.py
+	tests/protocol/cram-loop.py tests/protocol/search-paged.py
 # file safety (issue 14): state directory, admin password, database modes
 PROTOCOL_TESTS += \
 	tests/protocol/sec-statedir.sh \
