@@ -965,7 +965,7 @@ toy_rights(void *arg, const char *dataset, const struct store_str *acl,
 
 START_TEST(test_access_hook)
 {
-	struct search_access acc = { toy_rights, (void *)"fred" };
+	struct search_access acc = { toy_rights, (void *)"fred", false };
 	const char *err;
 	const char *const mr[] = { "value", "myrights" };
 	char *got;
