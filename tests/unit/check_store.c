@@ -886,6 +886,80 @@ START_TEST(test_entry_delete_and_default)
 }
 END_TEST
 
+/*
+ * store_snap_get_range(): the "" entry and the first max unblocked
+ * entries after the bound, the number of all of them, and the work the
+ * page's size (range_snaps, no whole-dataset load); what paging SEARCH
+ * is built on (doc/protocol-notes.md "Paging").
+ */
+START_TEST(test_snap_range)
+{
+	struct store *st = open_store_cfg(0, 0, 0);
+	struct store_snap *snap;
+	struct store_stats before, after;
+	const struct store_entry *e;
+	uint64_t total;
+	size_t n;
+	char name[16];
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "n%02d", i);
+		ck_assert_int_eq(put(st, "/option/site/", name, "option.v",
+		    name), STORE_OK);
+	}
+	/* a tombstone and a deleted entry are not in any page */
+	ck_assert_int_eq(put_op(st, "/option/site/", "n05", "entry",
+	    STORE_OP_NIL), STORE_OK);
+	ck_assert_int_eq(put_op(st, "/option/site/", "n06", "entry",
+	    STORE_OP_DEFAULT), STORE_OK);
+	store_get_stats(st, &before);
+	ck_assert_int_eq(store_snap_get_range(st, "/option/site/", "", 4,
+	    &snap, &total), STORE_OK);
+	e = store_snap_entries(snap, &n);
+	ck_assert_uint_eq(n, 5);		/* "" and 4 */
+	ck_assert_str_eq(e[0].name, "");
+	ck_assert_str_eq(e[1].name, "n00");
+	ck_assert_str_eq(e[4].name, "n03");
+	ck_assert_uint_eq(total, 48);
+	ck_assert_ptr_nonnull(store_entry_attr(&e[4], "option.v"));
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_snap_get_range(st, "/option/site/", "n03", 3,
+	    &snap, &total), STORE_OK);
+	e = store_snap_entries(snap, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(e[1].name, "n04");
+	ck_assert_str_eq(e[2].name, "n07");	/* n05, n06 left out */
+	ck_assert_str_eq(e[3].name, "n08");
+	ck_assert_uint_eq(total, 44);
+	store_snap_unref(&snap);
+	/* the last page: fewer than max, total what was read */
+	ck_assert_int_eq(store_snap_get_range(st, "/option/site/", "n47", 10,
+	    &snap, &total), STORE_OK);
+	e = store_snap_entries(snap, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(total, 2);
+	store_snap_unref(&snap);
+	ck_assert_int_eq(store_snap_get_range(st, "/option/site/", "z", 10,
+	    &snap, &total), STORE_OK);
+	ck_assert_uint_eq(total, 0);
+	store_snap_unref(&snap);
+	store_get_stats(st, &after);
+	ck_assert_uint_eq(after.range_snaps - before.range_snaps, 4);
+	ck_assert_uint_eq(after.snap_loads, before.snap_loads);
+	/* not served by a range: read whole */
+	ck_assert_int_eq(store_snap_get_range(st, "/option/", "", 10,
+	    &snap, &total), STORE_EINVALID);
+	ck_assert_int_eq(store_snap_get_range(st, STORE_AUDIT_PATH "x/",
+	    "", 10, &snap, &total), STORE_EINVALID);
+	ck_assert_int_eq(store_snap_get_range(st, STORE_AUDIT_PATH, "x", 10,
+	    &snap, &total), STORE_EINVALID);
+	ck_assert_int_eq(store_snap_get_range(st, "/option/user/nobody/", "",
+	    10, &snap, &total), STORE_ENOEXIST);
+	store_free(&st);
+}
+END_TEST
+
 static void
 collect(void *arg, const char *name)
 {
@@ -1762,6 +1836,7 @@ store_suite(void)
 	tcase_add_test(tc, test_directory_views);
 	tcase_add_test(tc, test_subdataset_create_and_delete);
 	tcase_add_test(tc, test_entry_delete_and_default);
+	tcase_add_test(tc, test_snap_range);
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_quota);
 	tcase_add_test(tc, test_deleted_since);
