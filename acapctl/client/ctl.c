@@ -701,59 +701,11 @@ ctl_read_dataset(struct ctl *ctl, const char *path, unsigned int flags,
 	return r;
 }
 
-int
-ctl_search_dataset(struct ctl *ctl, const char *path, unsigned int flags,
-    const char *criteria, struct ds **ds_r)
-{
-	struct acap_buf b = ACAP_BUF_INIT;
-	const struct acap_completion *c;
-	struct read_ctx rc;
-	int r;
-
-	*ds_r = NULL;
-	if (ctl_connect(ctl) == -1)
-		return -1;
-	memset(&rc, 0, sizeof(rc));
-	rc.ds = ds_new(path);
-	acap_buf_addstr(&b, "SEARCH ");
-	acap_client_add_string(ctl->client, &b, path, strlen(path));
-	if (flags & CTL_NOINHERIT)
-		acap_buf_addstr(&b, " NOINHERIT");
-	acap_buf_addstr(&b, " RETURN (\"*\") ");
-	acap_buf_addstr(&b, criteria);
-	r = ctl_run(ctl, &b, read_cb, &rc);
-	acap_buf_deinit(&b);
-	free(rc.last);
-	if (r == -1)
-		goto fail;
-	if (r == 1) {
-		c = ctl_completion(ctl);
-		if (c->status == ACAP_STATUS_NO && c->code != NULL &&
-		    strcmp(c->code, "NOEXIST") == 0) {
-			rc.ds->exists = false;
-			*ds_r = rc.ds;
-			return 0;
-		}
-		ctl_refused(ctl, "reading %s", path);
-		goto fail;
-	}
-	if (rc.bad) {
-		ctl_error(ctl, "reading %s: the server sent an ENTRY acapctl "
-		    "cannot read", path);
-		goto fail;
-	}
-	ds_sort(rc.ds);
-	*ds_r = rc.ds;
-	return 0;
-fail:
-	ds_free(&rc.ds);
-	return -1;
-}
-
 /*
  * A page: SEARCH path [NOINHERIT] RETURN ("*") SORT ("entry" "i;octet")
  * LIMIT n n, criteria the entries named after "after" (all of them when
- * NULL) and the caller's (when not NULL).  ctl_run()'s result.
+ * NULL) and the caller's (when not NULL); n 0: no SORT, no LIMIT (one
+ * SEARCH).  ctl_run()'s result.
  */
 static int
 search_page(struct ctl *ctl, const char *path, unsigned int flags,
@@ -766,8 +718,10 @@ search_page(struct ctl *ctl, const char *path, unsigned int flags,
 	acap_client_add_string(ctl->client, &b, path, strlen(path));
 	if (flags & CTL_NOINHERIT)
 		acap_buf_addstr(&b, " NOINHERIT");
-	acap_buf_printf(&b, " RETURN (\"*\") SORT (\"entry\" \"i;octet\")"
-	    " LIMIT %zu %zu ", n, n);
+	acap_buf_addstr(&b, " RETURN (\"*\") ");
+	if (n > 0)
+		acap_buf_printf(&b, "SORT (\"entry\" \"i;octet\") "
+		    "LIMIT %zu %zu ", n, n);
 	if (after != NULL && criteria != NULL)
 		acap_buf_addstr(&b, "AND ");
 	if (after != NULL) {
@@ -786,20 +740,17 @@ search_page(struct ctl *ctl, const char *path, unsigned int flags,
 	return r;
 }
 
-int
-ctl_search_paged(struct ctl *ctl, const char *path, unsigned int flags,
-    const char *criteria, struct ds **ds_r)
+/* ctl_search_paged() in pages of n entries; n 0: ctl_search_dataset(). */
+static int
+search_read(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, size_t n, struct ds **ds_r)
 {
 	const struct acap_completion *c;
 	struct read_ctx rc;
-	size_t n = ctl->page_size;
 	char *after = NULL;
 	int r;
 
 	*ds_r = NULL;
-	if (n == 0)		/* ACAPCTL_PAGE_SIZE=0: one SEARCH */
-		return ctl_search_dataset(ctl, path, flags,
-		    criteria != NULL ? criteria : "ALL", ds_r);
 	if (ctl_connect(ctl) == -1)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
@@ -831,7 +782,7 @@ ctl_search_paged(struct ctl *ctl, const char *path, unsigned int flags,
 			    "acapctl cannot read", path);
 			goto fail;
 		}
-		if (rc.count < n || rc.last == NULL)
+		if (n == 0 || rc.count < n || rc.last == NULL)
 			break;		/* the last page */
 		free(after);
 		after = rc.last;
@@ -847,6 +798,21 @@ fail:
 	free(rc.last);
 	ds_free(&rc.ds);
 	return -1;
+}
+
+int
+ctl_search_dataset(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, struct ds **ds_r)
+{
+	return search_read(ctl, path, flags, criteria, 0, ds_r);
+}
+
+int
+ctl_search_paged(struct ctl *ctl, const char *path, unsigned int flags,
+    const char *criteria, struct ds **ds_r)
+{
+	/* ACAPCTL_PAGE_SIZE=0: one SEARCH */
+	return search_read(ctl, path, flags, criteria, ctl->page_size, ds_r);
 }
 
 int
