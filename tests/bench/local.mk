@@ -40,7 +40,7 @@ EXTRA_DIST += tests/bench/run-idle.sh tests/bench/run-setup.sh \
 	tests/bench/run-mixed.sh tests/bench/run-all.sh \
 	tests/bench/run-redis.sh tests/bench/run-scaling.sh \
 	tests/bench/run-growth.sh tests/bench/run-http.sh \
-	tests/bench/run-import.sh tests/bench/gen-users.py \
+	tests/bench/run-import.sh tests/bench/run-export.sh tests/bench/gen-users.py \
 	tests/bench/run-pg-store.sh tests/bench/run-pg-node.sh \
 	tests/bench/run-pg-nodes.sh \
 	tests/bench/plot.sh tests/bench/lib.sh
