@@ -58,7 +58,9 @@ usage(int status)
 "  -c, --config FILE      configuration file to read\n"
 "  -v, --verbose          show the protocol exchange on stderr\n"
 "  -h, --help             this text; \"acapctl help\" lists commands\n"
-"  -V, --version\n");
+"  -V, --version\n"
+"Environment: ACAPCTL_PAGE_SIZE, entries per SEARCH when a whole dataset\n"
+"is read (export, history; default 1000; 0: one SEARCH).\n");
 	exit(status);
 }
 
