@@ -76,6 +76,43 @@ put(const char *ds, const char *entry, const char *attr, const char *value)
 	ck_assert_int_eq(store_apply(st, &op, 1, &res), STORE_OK);
 }
 
+/*
+ * A page (doc/protocol-notes.md "Paging"): SORT ("entry" "i;octet"),
+ * LIMIT n n, ALL (after NULL) or COMPARESTRICT "entry" "+i;octet" after,
+ * with a budget of max_entries.  Returns the result; *names_r the rows.
+ */
+static struct search_result *
+run_page(const char *after, uint32_t n, size_t max_entries,
+    const struct search_access *acc, char **names_r)
+{
+	struct search_query *pq = search_query_new();
+	struct search_result *res = NULL;
+	const struct inherit_view *v;
+	const struct inherit_entry *e;
+	struct acap_buf b = ACAP_BUF_INIT;
+	const char *err = NULL;
+	size_t i;
+
+	ck_assert_int_eq(search_query_begin_sort(pq), 0);
+	ck_assert_int_eq(search_query_add_sort(pq, "entry", "i;octet", &err),
+	    0);
+	ck_assert_int_eq(search_query_set_limit(pq, n, n), 0);
+	search_query_set_criteria(pq, after == NULL ? search_key_all(pq) :
+	    search_key_match(pq, SEARCH_COMPARESTRICT, "entry", "+i;octet",
+	    after, strlen(after), false, &err));
+	search_query_set_budget(pq, 1, max_entries);
+	ck_assert_int_eq(search_run(st, "/option/site/", pq, acc, &res),
+	    STORE_OK);
+	acap_buf_addstr(&b, "");
+	for (i = 0; i < search_result_count(res); i++) {
+		search_result_row(res, i, &v, &e);
+		acap_buf_printf(&b, i > 0 ? ",%s" : "%s", e->name);
+	}
+	*names_r = b.data;
+	search_query_free(&pq);
+	return res;
+}
+
 static void
 put_multi(const char *ds, const char *entry, const char *attr,
     const struct store_str *v, size_t n)
@@ -206,6 +243,82 @@ kmatch(enum search_op op, const char *attr, const char *cmp, const char *v)
 	ck_assert_msg(k != NULL, "key: %s", err);
 	return k;
 }
+
+/*
+ * An admin's page in name order reads the page's entries only (the
+ * budget counts "" and the n read), matches what one search finds after
+ * the bound, and counts all of them; anyone else's is the normal search.
+ */
+static unsigned int
+every_right(void *arg, const char *dataset, const struct store_str *acl,
+    size_t n)
+{
+	(void)arg;
+	(void)dataset;
+	(void)acl;
+	(void)n;
+	return SEARCH_R_ALL;
+}
+
+static unsigned int
+read_right(void *arg, const char *dataset, const struct store_str *acl,
+    size_t n)
+{
+	(void)arg;
+	(void)dataset;
+	(void)acl;
+	(void)n;
+	return SEARCH_R_READ | SEARCH_R_SEARCH;	/* reads all; no admin */
+}
+
+START_TEST(test_paging)
+{
+	struct search_access admin = { every_right, NULL, true };
+	struct search_access user = { read_right, NULL, false };
+	struct search_result *res;
+	size_t limit;
+	char name[8], *got;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "p%02d", i);
+		put("/option/site/", name, "option.value", name);
+	}
+	put("/option/site/", "p05", "entry", NULL);	/* deleted */
+	/* 39 entries and "", a budget of 12 */
+	res = run_page("p09", 10, 12, NULL, &got);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_NONE);
+	ck_assert_str_eq(got, "p10,p11,p12,p13,p14,p15,p16,p17,p18,p19");
+	ck_assert_uint_eq(search_result_matches(res), 30);
+	search_result_free(&res);
+	free(got);
+	res = run_page(NULL, 10, 12, &admin, &got);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_NONE);
+	ck_assert_str_eq(got, ",p00,p01,p02,p03,p04,p06,p07,p08,p09,p10");
+	ck_assert_uint_eq(search_result_matches(res), 40);
+	search_result_free(&res);
+	free(got);
+	res = run_page("p35", 10, 12, &admin, &got);
+	ck_assert_str_eq(got, "p36,p37,p38,p39");
+	ck_assert_uint_eq(search_result_matches(res), 4);
+	search_result_free(&res);
+	free(got);
+	/* not an admin: every entry looked at, over the budget */
+	res = run_page("p09", 10, 12, &user, &got);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_ENTRIES);
+	search_result_free(&res);
+	free(got);
+	/* a page larger than the budget is over it too */
+	res = run_page("p09", 20, 12, NULL, &got);
+	ck_assert_int_eq(search_result_overrun(res, &limit),
+	    SEARCH_OVER_ENTRIES);
+	search_result_free(&res);
+	free(got);
+}
+END_TEST
 
 static void
 expect_names(const char *path, const char *expect)
@@ -1039,6 +1152,7 @@ search_suite(void)
 	tcase_add_test(tc, test_return_empty_and_depth_paths);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_budget);
+	tcase_add_test(tc, test_paging);
 	tcase_add_test(tc, test_noinherit_and_virtual);
 	tcase_add_test(tc, test_directory_datasets);
 	tcase_add_test(tc, test_access_hook);
