@@ -142,8 +142,8 @@ xargs -P "${ACAPD_PG_JOBS:-2}" -I{} sh "$0" --one "$dir" {} < "$dir/todo"
 # A scenario that failed runs once more, alone, on a fresh database: it
 # counts as passed only if that run passes, and its first failure is
 # printed below either way (a failure that comes and goes is a finding
-# to chase, not noise; one CI run failed a scenario here that 9 runs on
-# the development machine, two of them at 5-6 at a time, did not).
+# to chase, not noise; one CI run failed a scenario here that 8 runs on
+# the development machine, four of them 5 or 6 at a time, did not).
 : > "$dir/again"
 while read -r t; do
 	name=$(basename "$t"); name=${name%.*}
