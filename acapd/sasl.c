@@ -10,10 +10,12 @@
  */
 #include "autoconf.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sasl/sasl.h>
@@ -680,6 +683,78 @@ sasl_module_sasldb_path(void)
 	return mod.sasldb_path;
 }
 
+char *
+sasl_path_dir(const char *path)
+{
+	char *dir = sasl_xstrdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+int
+sasl_module_sasldb_lock(unsigned int wait_ms, const char **errstr_r)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };	/* 2 ms */
+	const char *path = sasl_module_sasldb_path();
+	struct stat st, dst;
+	unsigned int waited = 0;
+	char *lockpath, *dir;
+	int fd;
+
+	if (path == NULL) {
+		*errstr_r = sasl_seterr("sasl: no sasldb in use");
+		return -1;
+	}
+	lockpath = sasl_xasprintf(path, ".lock");
+	fd = open(lockpath, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		*errstr_r = sasl_seterr("cannot open the user database's lock "
+		    "file %s: %s", lockpath, strerror(errno));
+		goto fail;
+	}
+	/* Made by root (acapd's first start, acapctl run as root): give it
+	 * to the owner of the directory, who runs acapd, as the database. */
+	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0) {
+		dir = sasl_path_dir(lockpath);
+		if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
+		    fchown(fd, dst.st_uid, dst.st_gid) == -1) {
+			*errstr_r = sasl_seterr("cannot give %s to the owner "
+			    "of %s: %s", lockpath, dir, strerror(errno));
+			free(dir);
+			goto fail;
+		}
+		free(dir);
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			*errstr_r = sasl_seterr("cannot lock %s: %s", lockpath,
+			    strerror(errno));
+			goto fail;
+		}
+		if (waited >= wait_ms) {
+			*errstr_r = sasl_seterr("the user database %s is still "
+			    "locked by another process after %u s (lock file "
+			    "%s)", path, wait_ms / 1000, lockpath);
+			goto fail;
+		}
+		nanosleep(&ts, NULL);
+		waited += 2;
+	}
+	free(lockpath);
+	return fd;
+fail:
+	if (fd != -1)
+		close(fd);
+	free(lockpath);
+	return -1;
+}
+
 int
 sasl_module_redirect_sasldb(const char *path)
 {
@@ -748,7 +823,7 @@ static int
 sasl_sasldb_created(const char *path, const char **errstr_r)
 {
 	struct stat st, dst;
-	char *dir, *slash;
+	char *dir;
 	int r = 0;
 
 	if (stat(path, &st) == -1)
@@ -760,13 +835,7 @@ sasl_sasldb_created(const char *path, const char **errstr_r)
 	}
 	if (geteuid() != 0)
 		return 0;
-	dir = sasl_xstrdup(path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
+	dir = sasl_path_dir(path);
 	if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
 	    (st.st_uid != dst.st_uid || st.st_gid != dst.st_gid) &&
 	    chown(path, dst.st_uid, dst.st_gid) == -1) {

@@ -102,6 +102,19 @@ bool sasl_module_active(void);
  */
 const char *sasl_module_sasldb_path(void);
 /*
+ * The sasldb writers' lock: an exclusive flock(2) on <sasldb>.lock beside
+ * the file (created 0600, given to the directory's owner when root makes
+ * it), waiting up to wait_ms for another writer.  Every writer of the
+ * file takes it -- acapctl (userdb.c) and acapd's first-start admin
+ * account -- since Berkeley DB without an environment has no locking
+ * of its own.  The lock's descriptor (close it to release), or -1 with
+ * *errstr_r (static storage).
+ */
+int sasl_module_sasldb_lock(unsigned int wait_ms, const char **errstr_r);
+/* The directory part of path (".", "/" or the part before the last
+ * "/"), malloc'd; aborts when out of memory. */
+char *sasl_path_dir(const char *path);
+/*
  * Send libsasl2's sasldb reads and writes of this process to another file
  * (path; NULL: back to the configured one) until the next call.  acapctl
  * writes a copy of the sasldb and renames it over the file (userdb.c), so

@@ -347,6 +347,9 @@ admin_password_write(const char *path, const char *pass, char *why,
 	return 0;
 }
 
+/* How long the first start waits for acapctl's write of the sasldb. */
+#define BOOTSTRAP_LOCK_WAIT_MS	60000
+
 /*
  * First start: an admin account with a generated password.  The password
  * file is written first, so that a full disk never leaves an account
@@ -358,15 +361,29 @@ startup_bootstrap_admin(void)
 {
 	char path[1024], pass[64], why[1200];
 	const char *err;
-	int r;
+	int r, lockfd = -1;
 
 	if (cfg->bootstrap_admin[0] == '\0')
 		return;
-	r = sasl_module_user_exists(cfg->bootstrap_admin, &err);
-	if (r == 1)
+	if ((r = sasl_module_user_exists(cfg->bootstrap_admin, &err)) == 1)
 		return;
 	if (r == -1)
 		fatal("bootstrap admin: %s", err);
+	/* acapctl may be adding accounts already: without the writers'
+	 * lock its copy of the file, renamed over it, would drop this one
+	 * (and with it, the check above is made again under the lock) */
+	if (sasl_module_sasldb_path() != NULL) {
+		if ((lockfd = sasl_module_sasldb_lock(BOOTSTRAP_LOCK_WAIT_MS,
+		    &err)) == -1) {
+			snprintf(why, sizeof(why), "%s", err);
+			goto fail;
+		}
+		if ((r = sasl_module_user_exists(cfg->bootstrap_admin,
+		    &err)) == 1)
+			goto out;
+		if (r == -1)
+			fatal("bootstrap admin: %s", err);
+	}
 	snprintf(path, sizeof(path), "%s/admin-password", cfg->statedir);
 	if (admin_password_free(path, why, sizeof(why)) == -1)
 		goto fail;
@@ -388,7 +405,7 @@ startup_bootstrap_admin(void)
 	    "       Password: %s (mode 0600)\n"
 	    "       Log in:   acapctl -u %s --password-file %s ...\n\n",
 	    cfg->bootstrap_admin, path, cfg->bootstrap_admin, path);
-	return;
+	goto out;
 fail:
 	explicit_bzero(pass, sizeof(pass));
 	if (!store_degraded())
@@ -396,6 +413,9 @@ fail:
 	log_err("bootstrap admin \"%s\" not created (%s): the database is "
 	    "read-only; it is created at the next start",
 	    cfg->bootstrap_admin, why);
+out:
+	if (lockfd != -1)
+		close(lockfd);		/* releases the writers' lock */
 }
 
 void

@@ -41,7 +41,6 @@ struct userdb {
 	char *realm;
 	char *lister;		/* NULL: search */
 	char *loader;		/* NULL: search */
-	char *lockpath;		/* <path>.lock */
 	char *wpath;		/* <path>.new: the copy a writer changes */
 	bool wactive;		/* under the lock: reads and writes go to wpath */
 	bool wfailed;		/* a nested write failed: wpath is dropped */
@@ -117,8 +116,7 @@ userdb_open(const struct sasl_opts *opts, struct userdb **db_r,
 		return -1;
 	}
 	db->path = userdb_xstrdup(path);
-	if (asprintf(&db->lockpath, "%s.lock", path) == -1 ||
-	    asprintf(&db->wpath, "%s.new", path) == -1)
+	if (asprintf(&db->wpath, "%s.new", path) == -1)
 		abort();
 	db->realm = userdb_xstrdup(sasl_module_realm());
 	*db_r = db;
@@ -169,7 +167,6 @@ userdb_close(struct userdb **dbp)
 		sasl_module_redirect_sasldb(NULL);
 		unlink(db->wpath);
 	}
-	free(db->lockpath);
 	free(db->wpath);
 	userdb_pg_close(&db->pg);
 	free(db->path);
@@ -283,21 +280,6 @@ userdb_name_ok(const char *name, const char **errstr_r)
 		return false;
 	}
 	return true;
-}
-
-/* The directory part of path (malloc'd). */
-static char *
-userdb_dirname(const char *path)
-{
-	char *dir = userdb_xstrdup(path), *slash;
-
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return dir;
 }
 
 /* The file this process reads and writes now: the copy under the lock. */
@@ -468,7 +450,7 @@ userdb_publish(struct userdb *db, bool ok, const char **errstr_r)
 		return -1;
 	}
 	/* the rename itself survives a crash once the directory is synced */
-	dir = userdb_dirname(db->path);
+	dir = sasl_path_dir(db->path);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1) {
 		*errstr_r = userdb_err(db, "cannot sync directory %s: %s", dir,
@@ -492,55 +474,16 @@ userdb_publish(struct userdb *db, bool ok, const char **errstr_r)
 int
 userdb_lock(struct userdb *db, const char **errstr_r)
 {
-	struct timespec ts = { 0, 2 * 1000 * 1000 };	/* 2 ms */
-	struct stat st, dst;
-	unsigned waited = 0;
-	char *dir;
+	const char *err;
 	int fd;
 
 	if (db->lockdepth > 0) {
 		db->lockdepth++;
 		return 0;
 	}
-	fd = open(db->lockpath, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd == -1) {
-		*errstr_r = userdb_err(db, "cannot open the user database's "
-		    "lock file %s: %s", db->lockpath, strerror(errno));
+	if ((fd = sasl_module_sasldb_lock(USERDB_LOCK_WAIT_MS, &err)) == -1) {
+		*errstr_r = userdb_err(db, "%s", err);
 		return -1;
-	}
-	/* Made by root (acapctl run as root): give it to the owner of the
-	 * directory, who runs acapd and its acapctl, as for the database. */
-	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0) {
-		dir = userdb_dirname(db->lockpath);
-		if (stat(dir, &dst) == 0 && dst.st_uid != 0 &&
-		    fchown(fd, dst.st_uid, dst.st_gid) == -1) {
-			*errstr_r = userdb_err(db, "cannot give %s to the "
-			    "owner of %s: %s", db->lockpath, dir,
-			    strerror(errno));
-			free(dir);
-			close(fd);
-			return -1;
-		}
-		free(dir);
-	}
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			*errstr_r = userdb_err(db, "cannot lock %s: %s",
-			    db->lockpath, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (waited >= USERDB_LOCK_WAIT_MS) {
-			*errstr_r = userdb_err(db, "the user database %s is "
-			    "still locked by another process after %d s "
-			    "(lock file %s)", db->path,
-			    USERDB_LOCK_WAIT_MS / 1000, db->lockpath);
-			close(fd);
-			return -1;
-		}
-		nanosleep(&ts, NULL);
-		waited += 2;
 	}
 	db->lockfd = fd;
 	db->lockdepth = 1;
@@ -606,7 +549,7 @@ userdb_check_pass(struct userdb *db, const char *pass, const char **errstr_r)
 static int
 userdb_check_dir(struct userdb *db, const char **errstr_r)
 {
-	char *dir = userdb_dirname(db->path);
+	char *dir = sasl_path_dir(db->path);
 	int r = 0;
 
 	if (access(dir, W_OK | X_OK) == -1) {

@@ -4,7 +4,8 @@
 # already at statedir/admin-password that acapd did not write (a symbolic
 # link, another mode, another owner) stops the start-up and receives
 # nothing; acapd's own file from an earlier first start is replaced
-# (acapd(8), doc/security.md).
+# (acapd(8), doc/security.md).  The first start takes the sasldb
+# writers' lock around its account (doc/sasl.md).
 . "${top_srcdir:-.}/tests/protocol/sec-lib.sh"
 
 S=$CTL_DIR/state
@@ -57,6 +58,28 @@ else
 	    "to create a file of another user; not run" >&2
 	sec_not_run="other-owner"
 fi
+
+# acapctl is writing the sasldb (it holds the writers' lock, and will
+# rename its copy over the file): the first start waits for it before
+# it adds its admin account, else the rename would drop the account
+fresh
+flock "$S/sasldb2.lock" sh -c ": > '$CTL_DIR/held'; sleep 2" &
+holder=$!
+n=0
+while [ ! -e "$CTL_DIR/held" ]; do
+	[ $n -lt 100 ] || fail "the lock holder did not start"
+	sleep 0.1
+	n=$((n + 1))
+done
+sec_start
+! kill -0 "$holder" 2>/dev/null ||
+    fail "acapd created its admin account while the writers' lock was held"
+wait "$holder"
+kill -TERM "$SEC_PID"
+wait "$SEC_PID"
+CTL_PID=
+[ -s "$P" ] || fail "no admin-password after waiting for the lock"
+rm -f "$CTL_DIR/held"
 
 # the normal case, with a permissive umask: a new 0600 regular file
 fresh
